@@ -11,7 +11,7 @@ need_qemu() {
 }
 
 missing=()
-for tool in debootstrap sfdisk mkfs.ext4 qemu-img ssh ssh-keygen; do
+for tool in debootstrap sfdisk mkfs.ext4 qemu-img ssh ssh-keygen shellcheck rsync; do
     command -v "$tool" >/dev/null || missing+=("$tool")
 done
 if [ ${#missing[@]} -eq 0 ] && ! need_qemu; then
@@ -36,5 +36,5 @@ if ! grep -rqsE '^[^#]*bookworm-backports' /etc/apt/sources.list /etc/apt/source
 fi
 apt-get update -q
 apt-get install -y -q --no-install-recommends debootstrap fdisk e2fsprogs openssh-client \
-    ca-certificates
+    ca-certificates shellcheck rsync
 apt-get install -y -q --no-install-recommends -t bookworm-backports qemu-system-x86 qemu-utils
