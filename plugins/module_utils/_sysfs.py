@@ -1,0 +1,399 @@
+# -*- coding: utf-8 -*-
+# Copyright: directiron.sriov contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Every read and write of sysfs: PCI functions, SR-IOV attributes, IOMMU groups, PF resolution.
+
+Root-parametrised (``sysfs_root``, default ``/sys``) so the same code reads a live host, a
+captured tree or a test fixture. Pure standard library: the boot-time replay imports it
+without Ansible.
+
+Speed matters (a host may have thousands of VFs): reads go through os.open/os.read (no file
+objects), each function directory is listed once and only attributes it holds are read, so a
+missing attribute costs no exception.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import errno
+import os
+import re
+
+from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
+
+PCI_ADDRESS_RE = re.compile(r"^[0-9a-f]{4,8}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$")
+# netdev names, driver names, PCI addresses: nothing that can walk out of a directory
+NAME_RE = re.compile(r"^[A-Za-z0-9_.:@-]+$")
+ID_RE = re.compile(r"^(0x)?[0-9a-fA-F]{4}$")
+
+# errors that mean "this attribute is not there or not readable now" rather than a bug
+SOFT_ERRNOS = frozenset([errno.ENOENT, errno.ENODEV, errno.EACCES, errno.EIO, errno.EINVAL,
+                         errno.ENOTDIR, errno.EPERM, errno.ENXIO, errno.EISDIR])
+
+# PCI classes with a type 1/2 header (PCI-to-PCI, subtractive, CardBus bridges): vfio does not
+# count them against group viability, so sharing a group with them does not block assignment.
+BRIDGE_CLASSES = frozenset(["0x0604", "0x0609", "0x0607"])
+VFIO_DRIVERS = frozenset(["vfio-pci", "pci-stub"])
+
+_SRIOV_ATTRS = ("sriov_totalvfs", "sriov_numvfs", "sriov_drivers_autoprobe")
+
+
+def is_pci_address(value):
+    """True for a full PCI address as sysfs spells it (domain:bus:slot.func, lower case)."""
+    return isinstance(value, str) and PCI_ADDRESS_RE.match(value) is not None
+
+
+def is_safe_name(value):
+    """True for a single path component made of [A-Za-z0-9_.:@-] (no '/', '..', NUL, blanks)."""
+    return (isinstance(value, str) and NAME_RE.match(value) is not None and value not in (".", "..")
+            and ".." not in value)
+
+
+def _read(path):
+    """Raw fast read; None when missing or unreadable."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError as exc:
+        if exc.errno in SOFT_ERRNOS:
+            return None
+        raise
+    try:
+        data = os.read(fd, 65536)
+    except OSError as exc:
+        if exc.errno in SOFT_ERRNOS:
+            return None
+        raise
+    finally:
+        os.close(fd)
+    return data.decode("utf-8", "replace").strip()
+
+
+def read_attr(path, default=None):
+    """Stripped content of a sysfs (or procfs) attribute, or ``default`` when missing/unreadable."""
+    value = _read(path)
+    return default if value is None else value
+
+
+def write_attr(path, value):
+    """Write ``str(value)`` to an attribute in one write(); OSError propagates with its errno.
+
+    O_TRUNC is what a shell ``echo N > attr`` does too: sysfs ignores it, and on a captured tree
+    or fixture it keeps "0" written over "128" from reading back as "028".
+    """
+    data = str(value).encode("utf-8")
+    fd = os.open(path, os.O_WRONLY | os.O_TRUNC)
+    try:
+        written = os.write(fd, data)
+        if written != len(data):
+            raise OSError(errno.EIO, "short write to %s (%d of %d bytes)" % (path, written, len(data)))
+    finally:
+        os.close(fd)
+
+
+def _listdir(path):
+    try:
+        return os.listdir(path)
+    except OSError as exc:
+        if exc.errno in SOFT_ERRNOS:
+            return None
+        raise
+
+
+def _link_name(path):
+    """Last component of a symlink's target, or None."""
+    try:
+        return os.readlink(path).rpartition("/")[2]
+    except OSError as exc:
+        if exc.errno in SOFT_ERRNOS:
+            return None
+        raise
+
+
+def _int_or_none(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def pci_devices_dir(sysfs_root="/sys"):
+    return sysfs_root.rstrip("/") + "/bus/pci/devices"
+
+
+def pci_function_path(sysfs_root, address):
+    """``<root>/bus/pci/devices/<address>``; SriovError for anything that is not a PCI address."""
+    if not is_pci_address(address):
+        raise SriovError("not a PCI address (domain:bus:slot.function, e.g. 0000:01:10.0): %r" % (address,),
+                         field="address")
+    return pci_devices_dir(sysfs_root) + "/" + address
+
+
+def _virtfns(path, entries):
+    vfs = {}
+    for name in entries:
+        if name.startswith("virtfn"):
+            index = _int_or_none(name[6:])
+            target = _link_name(path + "/" + name)
+            if index is not None and target:
+                vfs[index] = target
+    return vfs
+
+
+def _read_function_at(path, address, entries, want_vf_index=True, sysfs_root=None):
+    attrs = {}
+    for name in ("vendor", "device", "subsystem_vendor", "subsystem_device", "class", "numa_node",
+                 "driver_override") + _SRIOV_ATTRS:
+        attrs[name] = _read(path + "/" + name) if name in entries else None
+    if attrs["vendor"] is None and not os.path.isdir(path):
+        return None  # vanished while we looked
+    cls = attrs["class"]
+    numa = _int_or_none(attrs["numa_node"])
+    override = attrs["driver_override"]
+    netdevs = []
+    if "net" in entries:
+        netdevs = sorted(_listdir(path + "/net") or [])
+    physfn = _link_name(path + "/physfn") if "physfn" in entries else None
+    autoprobe = attrs["sriov_drivers_autoprobe"]
+    function = {
+        "address": address,
+        "vendor": attrs["vendor"],
+        "device": attrs["device"],
+        "subsystem_vendor": attrs["subsystem_vendor"],
+        "subsystem_device": attrs["subsystem_device"],
+        "class": cls,
+        "driver": _link_name(path + "/driver") if "driver" in entries else None,
+        "driver_override": None if override in (None, "", "(null)") else override,
+        "netdevs": netdevs,
+        "iommu_group": _int_or_none(_link_name(path + "/iommu_group")) if "iommu_group" in entries else None,
+        "numa_node": None if numa is None or numa < 0 else numa,
+        "is_bridge": bool(cls) and cls[:6] in BRIDGE_CLASSES,
+        "physfn": physfn,
+        "vf_index": None,
+        "sriov_totalvfs": _int_or_none(attrs["sriov_totalvfs"]),
+        "sriov_numvfs": _int_or_none(attrs["sriov_numvfs"]),
+        "sriov_drivers_autoprobe": None if autoprobe is None else autoprobe == "1",
+        "virtfns": _virtfns(path, entries) if attrs["sriov_totalvfs"] is not None else {},
+    }
+    if physfn and want_vf_index:
+        pf_path = path + "/physfn"
+        for index, vf_address in _virtfns(pf_path, _listdir(pf_path) or []).items():
+            if vf_address == address:
+                function["vf_index"] = index
+                break
+    return function
+
+
+def read_function(sysfs_root, address):
+    """One PCI function as a dict (see module docs of sriov_facts), or None if it is not there."""
+    path = pci_function_path(sysfs_root, address)
+    entries = _listdir(path)
+    if entries is None:
+        return None
+    return _read_function_at(path, address, set(entries))
+
+
+def scan_functions(sysfs_root="/sys"):
+    """{address: function dict} for every PCI function; {} when the bus directory is missing.
+
+    VF indexes come from their PFs' virtfn links (read once per PF, not once per VF); a function
+    that vanishes during the scan is left out.
+    """
+    base = pci_devices_dir(sysfs_root)
+    names = _listdir(base)
+    if not names:
+        return {}
+    functions = {}
+    for address in names:
+        if not PCI_ADDRESS_RE.match(address):
+            continue
+        path = base + "/" + address
+        entries = _listdir(path)
+        if entries is None:
+            continue
+        function = _read_function_at(path, address, frozenset(entries), want_vf_index=False)
+        if function is not None:
+            functions[address] = function
+    for function in functions.values():
+        for index, vf_address in function["virtfns"].items():
+            vf = functions.get(vf_address)
+            if vf is not None:
+                vf["vf_index"] = index
+    # a VF whose PF was not listed (or vanished): find its index the slow way
+    for address, function in functions.items():
+        if function["physfn"] and function["vf_index"] is None:
+            pf = functions.get(function["physfn"])
+            if pf is None:
+                pf_path = base + "/" + address + "/physfn"
+                for index, vf_address in _virtfns(pf_path, _listdir(pf_path) or []).items():
+                    if vf_address == address:
+                        function["vf_index"] = index
+    return functions
+
+
+def list_vfs(sysfs_root, pf_address):
+    """{index: VF address} from the PF's virtfn links ({} when it has none or is gone)."""
+    path = pci_function_path(sysfs_root, pf_address)
+    return _virtfns(path, _listdir(path) or [])
+
+
+def iommu_group_devices(sysfs_root, group):
+    """Sorted PCI addresses in IOMMU group ``group`` ([] when the group does not exist)."""
+    group = str(group)
+    if not group.isdigit():
+        raise SriovError("not an IOMMU group number: %r" % (group,), field="iommu_group")
+    names = _listdir(sysfs_root.rstrip("/") + "/kernel/iommu_groups/" + group + "/devices") or []
+    return sorted(name for name in names if PCI_ADDRESS_RE.match(name))
+
+
+def iommu_group_type(sysfs_root, group):
+    """The group's default domain type as the kernel shows it (DMA, DMA-FQ, identity, ...) or None."""
+    return _read(sysfs_root.rstrip("/") + "/kernel/iommu_groups/" + str(group) + "/type")
+
+
+def iommu_group_ids(sysfs_root="/sys"):
+    """Sorted ids of the IOMMU groups; [] when the kernel has none (no IOMMU active)."""
+    names = _listdir(sysfs_root.rstrip("/") + "/kernel/iommu_groups") or []
+    return sorted(int(n) for n in names if n.isdigit())
+
+
+def iommu_units(sysfs_root="/sys"):
+    """IOMMU hardware units from /sys/class/iommu: [{name, kind (intel|amd|other), cap, ecap}]."""
+    base = sysfs_root.rstrip("/") + "/class/iommu"
+    units = []
+    for name in sorted(_listdir(base) or []):
+        path = base + "/" + name
+        entries = set(_listdir(path) or [])
+        unit = {"name": name, "kind": "other", "cap": None, "ecap": None}
+        if "intel-iommu" in entries or name.startswith("dmar"):
+            unit["kind"] = "intel"
+            unit["cap"] = _read(path + "/intel-iommu/cap")
+            unit["ecap"] = _read(path + "/intel-iommu/ecap")
+        elif "amd-iommu" in entries or name.startswith("ivhd"):
+            unit["kind"] = "amd"
+            unit["cap"] = _read(path + "/amd-iommu/cap")
+            unit["ecap"] = _read(path + "/amd-iommu/features")
+        units.append(unit)
+    return units
+
+
+def module_name(sysfs_root, driver):
+    """Kernel module behind a PCI driver (vfio-pci -> vfio_pci), or None for built-in drivers."""
+    if not is_safe_name(driver):
+        return None
+    root = sysfs_root.rstrip("/")
+    name = _link_name(root + "/bus/pci/drivers/" + driver + "/module")
+    if name:
+        return name
+    candidate = driver.replace("-", "_")
+    return candidate if os.path.isdir(root + "/module/" + candidate) else None
+
+
+def module_version(sysfs_root, driver):
+    """``/sys/module/<driver>/version`` (driver or its module name), or None."""
+    if not is_safe_name(driver):
+        return None
+    root = sysfs_root.rstrip("/")
+    for name in (driver, driver.replace("-", "_"), module_name(sysfs_root, driver)):
+        if name:
+            version = _read(root + "/module/" + name + "/version")
+            if version:
+                return version
+    return None
+
+
+def module_taint(sysfs_root, module):
+    """``/sys/module/<module>/taint`` ('O' = out of tree, 'E' = unsigned ...), '' if untainted, None if absent."""
+    if not is_safe_name(module):
+        return None
+    return _read(sysfs_root.rstrip("/") + "/module/" + module + "/taint")
+
+
+def netdev_function(sysfs_root, ifname):
+    """PCI address behind a netdev (via class/net/IF/device), or None."""
+    if not is_safe_name(ifname):
+        return None
+    target = _link_name(sysfs_root.rstrip("/") + "/class/net/" + ifname + "/device")
+    return target if target and is_pci_address(target) else None
+
+
+def netdev_state(sysfs_root, address, ifname):
+    """{operstate, carrier, speed, address} of a netdev below a PCI function (values None when absent)."""
+    path = pci_function_path(sysfs_root, address) + "/net/" + ifname
+    carrier = _read(path + "/carrier")
+    speed = _int_or_none(_read(path + "/speed"))
+    return {
+        "operstate": _read(path + "/operstate"),
+        "carrier": None if carrier is None else carrier == "1",
+        "speed": speed if speed is not None and speed >= 0 else None,
+        "mac": _read(path + "/address"),
+    }
+
+
+def _normalise_id(value, field):
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = "%04x" % value
+    if not isinstance(value, str) or not ID_RE.match(value):
+        raise SriovError("%s must be a 4-digit hex PCI id such as 0x8086, got %r" % (field, value), field=field)
+    value = value.lower()
+    return value if value.startswith("0x") else "0x" + value
+
+
+def _require_sriov_pf(sysfs_root, address, asked):
+    path = pci_devices_dir(sysfs_root) + "/" + address
+    entries = _listdir(path)
+    if entries is None:
+        raise SriovError("PF %s: no PCI function %s under %s" % (asked, address, pci_devices_dir(sysfs_root)),
+                         field="pf")
+    if "physfn" in entries:
+        raise SriovError("PF %s: %s is a virtual function of %s, not a PF"
+                         % (asked, address, _link_name(path + "/physfn")), field="pf")
+    if "sriov_totalvfs" not in entries:
+        raise SriovError("PF %s: PCI function %s is not SR-IOV capable (no sriov_totalvfs)" % (asked, address),
+                         field="pf")
+    return address
+
+
+def resolve_pf(sysfs_root, pf):
+    """PF address from a netdev name, a PCI address or {vendor, device, index}.
+
+    Names are checked before any path is built from them; SriovError(field="pf") says what was
+    looked for when nothing matches or the match is not an SR-IOV capable PF.
+    """
+    if isinstance(pf, dict):
+        unknown = set(pf) - set(["vendor", "device", "index"])
+        if unknown:
+            raise SriovError("pf selector has unknown keys: %s (use vendor, device, index)"
+                             % ", ".join(sorted(unknown)), field="pf")
+        vendor = _normalise_id(pf.get("vendor"), "pf.vendor")
+        device = _normalise_id(pf.get("device"), "pf.device")
+        index = pf.get("index", 0)
+        if isinstance(index, bool) or not isinstance(index, int) or index < 0:
+            raise SriovError("pf.index must be a non-negative integer, got %r" % (index,), field="pf.index")
+        base = pci_devices_dir(sysfs_root)
+        matches = []
+        for address in sorted(_listdir(base) or []):
+            if not PCI_ADDRESS_RE.match(address):
+                continue
+            path = base + "/" + address
+            if (_read(path + "/vendor") == vendor and _read(path + "/device") == device
+                    and os.path.exists(path + "/sriov_totalvfs")):
+                matches.append(address)
+        if index >= len(matches):
+            raise SriovError("PF {vendor: %s, device: %s, index: %d}: found %d SR-IOV capable function(s) with "
+                             "these ids%s" % (vendor, device, index, len(matches),
+                                              (": " + ", ".join(matches)) if matches else ""),
+                             field="pf", details={"matches": matches})
+        return matches[index]
+    if not isinstance(pf, str) or not is_safe_name(pf):
+        raise SriovError("pf must be a netdev name, a PCI address or {vendor, device, index}; %r has characters "
+                         "outside [A-Za-z0-9_.:@-] or '..'" % (pf,), field="pf")
+    if is_pci_address(pf):
+        return _require_sriov_pf(sysfs_root, pf, pf)
+    if len(pf) > 15:
+        raise SriovError("pf %r is longer than a netdev name can be (15)" % (pf,), field="pf")
+    address = netdev_function(sysfs_root, pf)
+    if address is None:
+        raise SriovError("PF %s: no network interface %s backed by a PCI function under %s/class/net"
+                         % (pf, pf, sysfs_root.rstrip("/")), field="pf")
+    return _require_sriov_pf(sysfs_root, address, pf)
