@@ -1,0 +1,340 @@
+# -*- coding: utf-8 -*-
+# Copyright: directiron.sriov contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import importlib.util
+import os
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from ansible_collections.directiron.sriov.plugins.module_utils import _libvirt
+from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
+
+
+def load_fake():
+    path = os.path.join(os.path.dirname(__file__), "test_libvirt_fake.py")
+    spec = importlib.util.spec_from_file_location("directiron_sriov_test_libvirt_fake", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+fake_mod = load_fake()
+
+PF1 = "0000:01:00.0"
+PF2 = "0000:02:00.0"
+PF1_VFS = ["0000:01:10.0", "0000:01:10.2", "0000:01:10.4", "0000:01:10.6", "0000:01:11.0", "0000:01:11.2",
+           "0000:01:11.4"]
+PF2_VFS = ["0000:02:10.0", "0000:02:10.2"]
+
+
+@pytest.fixture
+def sysfs_root(tmp_path):
+    return fake_mod.make_sysfs(tmp_path / "sys", {"enp1s0": (PF1, PF1_VFS), "enp2s0": (PF2, PF2_VFS),
+                                                     "enp3s0": ("0000:03:00.0", [])})
+
+
+@pytest.fixture
+def fake():
+    return fake_mod.FakeLibvirt(pf_vfs={"enp1s0": PF1_VFS, "enp2s0": PF2_VFS})
+
+
+def params(sysfs_root, **overrides):
+    result = {"name": "fast-net", "state": "present", "pfs": None, "vfs": None, "vlan": None, "autostart": True,
+              "active": True, "restart": False, "uri": "qemu:///system", "sysfs_root": sysfs_root}
+    result.update(overrides)
+    return result
+
+
+def run(fake, check_mode=False, **kwargs):
+    return _libvirt.VfNetworkManager(fake, params(**kwargs), check_mode=check_mode).run()
+
+
+def persistent_root(fake, name="fast-net"):
+    return ET.fromstring(fake.networks[name].XMLDesc(1))
+
+
+def writes(fake):
+    return [call[0] for call in fake.calls]
+
+
+# --- selectors and XML -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("enp1s0#4-7", ("enp1s0", [4, 5, 6, 7])),
+    ("enp1s0#4-7,9,5", ("enp1s0", [4, 5, 6, 7, 9])),
+    ("0000:01:00.0#0", ("0000:01:00.0", [0])),
+    (" enp1s0#1 - 2 ", ("enp1s0", [1, 2])),
+])
+def test_parse_vf_selector_expands_ranges(text, expected):
+    assert _libvirt.parse_vf_selector(text) == expected
+
+
+@pytest.mark.parametrize("text", ["enp1s0", "#1", "enp1s0#", "enp1s0#7-4", "en/p1#1", "enp1s0#a", "enp1s0#1,,2",
+                                  "enp1s0#5000", "../x#1"])
+def test_parse_vf_selector_rejects_malformed(text):
+    with pytest.raises(SriovError) as err:
+        _libvirt.parse_vf_selector(text)
+    assert err.value.field == "vfs"
+
+
+def test_canonical_ignores_uuid_and_attribute_spelling():
+    ours = ET.fromstring('<network><name>n</name><forward mode="hostdev" managed="yes">'
+                         '<address type="pci" domain="0x0000" bus="0x01" slot="0x10" function="0x2"/>'
+                         '</forward><vlan><tag id="7"/></vlan></network>')
+    libvirts = ET.fromstring("<network><name>n</name><uuid>1b4e28ba-2fa1-11d2-883f-0016d3cca427</uuid>"
+                             "<forward mode='hostdev' managed='yes'><address type='pci' domain='0' bus='1' "
+                             "slot='16' function='2'/></forward><vlan><tag id='7'/></vlan></network>")
+    assert _libvirt.canonical_network(ours) == _libvirt.canonical_network(libvirts)
+    assert _libvirt.canonical_network(ours)["addresses"] == ["0000:01:10.2"]
+    assert _libvirt.canonical_network(ours)["vlan"] == 7
+
+
+def test_apply_wanted_keeps_unmanaged_elements_and_replaces_pool():
+    root = ET.fromstring("<network><name>n</name><uuid>u</uuid><forward mode='hostdev' managed='yes'>"
+                         "<driver name='vfio'/><pf dev='old0'/></forward><vlan><tag id='3'/></vlan>"
+                         "<portgroup name='pg'/></network>")
+    _libvirt.apply_wanted(root, {"pf": None, "addresses": ["0000:01:10.0"], "vlan": None})
+    assert root.findtext("uuid") == "u"
+    assert root.find("forward/driver").get("name") == "vfio"
+    assert root.find("forward/pf") is None
+    assert root.find("forward/address").get("slot") == "0x10"
+    assert root.find("vlan") is None
+    assert root.find("portgroup") is not None
+
+
+def test_render_is_stable_and_indented():
+    root = _libvirt.apply_wanted(_libvirt.network_skeleton("n"), {"pf": "enp1s0", "vlan": 5})
+    text = _libvirt.render_network_xml(root)
+    assert text == ('<network>\n  <name>n</name>\n  <forward mode="hostdev" managed="yes">\n'
+                    '    <pf dev="enp1s0" />\n  </forward>\n  <vlan>\n    <tag id="5" />\n  </vlan>\n</network>\n')
+    assert _libvirt.render_network_xml(ET.fromstring(text)) == text
+
+
+# --- converge ----------------------------------------------------------------------------------
+
+
+def test_creates_pf_pool_started_and_autostarted(fake, sysfs_root):
+    result = run(fake, sysfs_root=sysfs_root, pfs=["enp1s0"])
+    assert result["changed"] is True
+    assert result["actions"] == ["defined network fast-net", "started network fast-net",
+                                 "enabled autostart of network fast-net"]
+    root = persistent_root(fake)
+    assert root.find("forward").get("mode") == "hostdev"
+    assert root.find("forward").get("managed") == "yes"
+    assert root.find("forward/pf").get("dev") == "enp1s0"
+    assert fake.networks["fast-net"].isActive() and fake.networks["fast-net"].autostart()
+    assert result["network"]["vf_count"] == 7
+    assert result["diff"]["before"] == ""
+    assert '<pf dev="enp1s0" />' in result["diff"]["after"]
+
+
+def test_second_run_changes_nothing(fake, sysfs_root):
+    run(fake, sysfs_root=sysfs_root, pfs=["enp1s0"])
+    fake.calls[:] = []
+    result = run(fake, sysfs_root=sysfs_root, pfs=["enp1s0"])
+    assert result["changed"] is False
+    assert result["actions"] == []
+    assert fake.calls == []
+    assert result["diff"]["before"] == result["diff"]["after"]
+
+
+def test_pf_given_by_pci_address_or_ids_writes_its_netdev(fake, sysfs_root):
+    run(fake, sysfs_root=sysfs_root, pfs=[PF1])
+    assert persistent_root(fake).find("forward/pf").get("dev") == "enp1s0"
+    result = run(fake, sysfs_root=sysfs_root, pfs=[{"vendor": "0x8086", "device": "0x10c9", "index": 0}])
+    assert result["changed"] is False
+
+
+def test_check_mode_reports_changes_and_writes_nothing(fake, sysfs_root):
+    result = run(fake, check_mode=True, sysfs_root=sysfs_root, pfs=["enp1s0"], vlan=10)
+    assert result["changed"] is True
+    assert "defined network fast-net" in result["actions"]
+    assert fake.networks == {}
+    assert "define" not in writes(fake)
+    assert '<tag id="10" />' in result["diff"]["after"]
+
+
+def test_changed_definition_of_idle_running_network_is_redefined_and_restarted(fake, sysfs_root):
+    run(fake, sysfs_root=sysfs_root, pfs=["enp1s0"])
+    uuid = persistent_root(fake).findtext("uuid")
+    fake.calls[:] = []
+    result = run(fake, sysfs_root=sysfs_root, pfs=["enp1s0"], vlan=100)
+    assert result["changed"] is True
+    assert result["actions"] == ["redefined network fast-net", "restarted network fast-net"]
+    assert writes(fake) == ["define", "destroy", "create"]
+    assert persistent_root(fake).findtext("uuid") == uuid
+    live = ET.fromstring(fake.networks["fast-net"].XMLDesc(0))
+    assert live.find("vlan/tag").get("id") == "100"
+    assert result["restart_required"] is False
+    assert "<!-- active: yes, autostart: yes -->" in result["diff"]["before"]
+    assert 'id="100"' in result["diff"]["after"] and 'id="100"' not in result["diff"]["before"]
+
+
+def test_changed_definition_of_network_in_use_is_saved_but_not_restarted(fake, sysfs_root):
+    run(fake, sysfs_root=sysfs_root, pfs=["enp1s0"])
+    fake.networks["fast-net"].connections = 2
+    fake.calls[:] = []
+    manager = _libvirt.VfNetworkManager(fake, params(sysfs_root, pfs=["enp1s0"], vlan=100))
+    result = manager.run()
+    assert writes(fake) == ["define"]
+    assert result["restart_required"] is True
+    assert result["network"]["connections"] == 2
+    assert "2 guest interface(s)" in manager.warnings[0]
+    # The saved definition matches now, but the running network still has the old one:
+    # later runs keep saying so, without changing anything, until the guests are gone.
+    fake.calls[:] = []
+    again = run(fake, sysfs_root=sysfs_root, pfs=["enp1s0"], vlan=100)
+    assert again["changed"] is False and again["restart_required"] is True
+    assert fake.calls == []
+    fake.networks["fast-net"].connections = 0
+    idle = run(fake, sysfs_root=sysfs_root, pfs=["enp1s0"], vlan=100)
+    assert idle["actions"] == ["restarted network fast-net"]
+    assert ET.fromstring(fake.networks["fast-net"].XMLDesc(0)).find("vlan/tag").get("id") == "100"
+
+
+def test_restart_true_restarts_network_in_use(fake, sysfs_root):
+    run(fake, sysfs_root=sysfs_root, pfs=["enp1s0"])
+    fake.networks["fast-net"].ports = 1
+    fake.calls[:] = []
+    result = run(fake, sysfs_root=sysfs_root, pfs=["enp1s0"], vlan=100, restart=True)
+    assert writes(fake) == ["define", "destroy", "create"]
+    assert result["network"]["connections"] == 1
+
+
+def test_removing_vlan_is_a_change(fake, sysfs_root):
+    run(fake, sysfs_root=sysfs_root, pfs=["enp1s0"], vlan=100)
+    result = run(fake, sysfs_root=sysfs_root, pfs=["enp1s0"])
+    assert result["changed"] is True
+    assert persistent_root(fake).find("vlan") is None
+
+
+def test_several_pfs_become_the_list_of_their_vf_addresses(fake, sysfs_root):
+    result = run(fake, sysfs_root=sysfs_root, pfs=["enp1s0", "enp2s0"])
+    forward = persistent_root(fake).find("forward")
+    assert forward.find("pf") is None
+    addresses = _libvirt.canonical_network(persistent_root(fake))["addresses"]
+    assert addresses == sorted(PF1_VFS + PF2_VFS)
+    assert result["network"]["vf_count"] == 9
+    assert run(fake, sysfs_root=sysfs_root, pfs=["enp1s0", "enp2s0"])["changed"] is False
+
+
+def test_vf_selectors_and_addresses_are_resolved(fake, sysfs_root):
+    run(fake, sysfs_root=sysfs_root, vfs=["enp1s0#1-2", "0000:02:10.2"])
+    assert _libvirt.canonical_network(persistent_root(fake))["addresses"] == [
+        "0000:01:10.2", "0000:01:10.4", "0000:02:10.2"]
+
+
+def test_selector_naming_missing_vf_fails_with_field(fake, sysfs_root):
+    with pytest.raises(SriovError) as err:
+        run(fake, sysfs_root=sysfs_root, vfs=["enp2s0#1-3"])
+    assert err.value.field == "vfs[0]"
+    assert "no VF 2,3" in err.value.msg
+    assert fake.calls == []
+
+
+def test_pf_without_vfs_fails_before_touching_libvirt(fake, sysfs_root):
+    with pytest.raises(SriovError) as err:
+        run(fake, sysfs_root=sysfs_root, pfs=["enp3s0"])
+    assert "has no VFs" in err.value.msg
+    assert fake.networks == {}
+    # defining it inactive is allowed: VFs may be created later
+    result = run(fake, sysfs_root=sysfs_root, pfs=["enp3s0"], active=False, autostart=False)
+    assert result["actions"] == ["defined network fast-net"]
+
+
+def test_unknown_pf_fails_naming_the_field(fake, sysfs_root):
+    with pytest.raises(SriovError) as err:
+        run(fake, sysfs_root=sysfs_root, pfs=["enp9s0"])
+    assert err.value.field == "pfs[0]"
+    assert "enp9s0" in err.value.msg
+
+
+@pytest.mark.parametrize("overrides,field", [
+    ({"name": "a/b", "pfs": ["enp1s0"]}, "name"),
+    ({"pfs": ["enp1s0"], "vfs": ["0000:01:10.0"]}, "pfs"),
+    ({}, "pfs"),
+    ({"pfs": ["../../etc"]}, "pfs[0]"),
+    ({"vfs": ["01:10.0"]}, "vfs[0]"),
+    ({"pfs": ["enp1s0"], "vlan": 4096}, "vlan"),
+])
+def test_invalid_requests_are_refused_before_libvirt_is_opened(fake, sysfs_root, overrides, field):
+    with pytest.raises(SriovError) as err:
+        run(fake, sysfs_root=sysfs_root, **overrides)
+    assert err.value.field == field
+    assert fake.opened == []
+
+
+def test_stop_and_disable_autostart(fake, sysfs_root):
+    run(fake, sysfs_root=sysfs_root, pfs=["enp1s0"])
+    result = run(fake, sysfs_root=sysfs_root, pfs=["enp1s0"], active=False, autostart=False)
+    assert result["actions"] == ["stopped network fast-net", "disabled autostart of network fast-net"]
+    assert not fake.networks["fast-net"].isActive()
+    assert not fake.networks["fast-net"].autostart()
+
+
+def test_stopping_network_in_use_is_refused(fake, sysfs_root):
+    run(fake, sysfs_root=sysfs_root, pfs=["enp1s0"])
+    fake.networks["fast-net"].connections = 1
+    with pytest.raises(SriovError) as err:
+        run(fake, sysfs_root=sysfs_root, pfs=["enp1s0"], active=False)
+    assert err.value.details == {"connections": 1}
+    assert fake.networks["fast-net"].isActive()
+
+
+def test_transient_network_is_made_persistent(fake, sysfs_root):
+    net = fake.add_network("<network><name>fast-net</name><uuid>1b4e28ba-2fa1-11d2-883f-0016d3cca427</uuid>"
+                           "<forward mode='hostdev' managed='yes'><pf dev='enp1s0'/></forward></network>",
+                           active=True)
+    net.persistent = False
+    result = run(fake, sysfs_root=sysfs_root, pfs=["enp1s0"])
+    assert result["actions"][0] == "redefined network fast-net"
+    assert net.isPersistent() and net.autostart()
+
+
+def test_absent_stops_and_undefines_then_is_quiet(fake, sysfs_root):
+    run(fake, sysfs_root=sysfs_root, pfs=["enp1s0"])
+    result = run(fake, sysfs_root=sysfs_root, state="absent")
+    assert result["actions"] == ["stopped network fast-net", "undefined network fast-net"]
+    assert fake.networks == {}
+    assert result["diff"]["after"] == ""
+    assert run(fake, sysfs_root=sysfs_root, state="absent")["changed"] is False
+
+
+def test_absent_in_check_mode_keeps_network(fake, sysfs_root):
+    run(fake, sysfs_root=sysfs_root, pfs=["enp1s0"])
+    result = run(fake, check_mode=True, sysfs_root=sysfs_root, state="absent")
+    assert result["changed"] is True
+    assert fake.networks["fast-net"].isActive()
+
+
+def test_libvirt_errors_become_sriov_errors(fake, sysfs_root):
+    fake.refuse = "Failed to connect socket to '/var/run/libvirt/libvirt-sock': No such file or directory"
+    with pytest.raises(SriovError) as err:
+        run(fake, sysfs_root=sysfs_root, pfs=["enp1s0"])
+    assert err.value.field == "uri"
+    assert "qemu:///system" in err.value.msg
+
+
+def test_define_rejected_by_libvirt_is_reported(fake, sysfs_root, monkeypatch):
+    def refuse(self, xml_text):
+        raise fake_mod.libvirtError("XML error: bad forward")
+    monkeypatch.setattr(fake_mod.FakeConnection, "networkDefineXML", refuse)
+    with pytest.raises(SriovError) as err:
+        run(fake, sysfs_root=sysfs_root, pfs=["enp1s0"])
+    assert "define failed for network fast-net: XML error: bad forward" in err.value.msg
+
+
+def test_live_pf_expansion_is_not_a_difference(fake, sysfs_root):
+    run(fake, sysfs_root=sysfs_root, pfs=["enp1s0"])
+    live = ET.fromstring(fake.networks["fast-net"].XMLDesc(0))
+    assert len(live.findall("forward/address")) == 7
+    fake.calls[:] = []
+    assert run(fake, sysfs_root=sysfs_root, pfs=["enp1s0"])["changed"] is False
+    assert writes(fake) == []

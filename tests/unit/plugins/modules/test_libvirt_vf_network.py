@@ -1,0 +1,147 @@
+# -*- coding: utf-8 -*-
+# Copyright: directiron.sriov contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""main() of libvirt_vf_network with the imported ``libvirt`` swapped for a fake (the community.libvirt seam)."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import contextlib
+import importlib.util
+import json
+import os
+
+import pytest
+
+from ansible.module_utils import basic
+from ansible.module_utils.common.text.converters import to_bytes
+
+from ansible_collections.directiron.sriov.plugins.modules import libvirt_vf_network
+
+
+def load_fake():
+    path = os.path.join(os.path.dirname(__file__), "..", "module_utils", "test_libvirt_fake.py")
+    spec = importlib.util.spec_from_file_location("directiron_sriov_test_libvirt_fake_m", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+fake_mod = load_fake()
+PF1_VFS = ["0000:01:10.0", "0000:01:10.2", "0000:01:10.4"]
+
+
+class ExitJson(Exception):
+    pass
+
+
+class FailJson(Exception):
+    pass
+
+
+@contextlib.contextmanager
+def module_args(args):
+    try:
+        from ansible.module_utils.testing import patch_module_args
+    except ImportError:  # ansible-core < 2.19
+        patch_module_args = None
+    if patch_module_args is not None:
+        with patch_module_args(args):
+            yield
+        return
+    old = basic._ANSIBLE_ARGS
+    basic._ANSIBLE_ARGS = to_bytes(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
+    try:
+        yield
+    finally:
+        basic._ANSIBLE_ARGS = old
+
+
+@pytest.fixture(autouse=True)
+def exits(monkeypatch):
+    def exit_json(self, **kwargs):
+        kwargs.setdefault("changed", False)
+        raise ExitJson(kwargs)
+
+    def fail_json(self, **kwargs):
+        raise FailJson(kwargs)
+
+    monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
+    monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
+
+
+@pytest.fixture
+def fake(monkeypatch):
+    fake = fake_mod.FakeLibvirt(pf_vfs={"enp1s0": PF1_VFS})
+    monkeypatch.setattr(libvirt_vf_network, "libvirt", fake)
+    return fake
+
+
+@pytest.fixture
+def sysfs_root(tmp_path):
+    return fake_mod.make_sysfs(tmp_path / "sys", {"enp1s0": ("0000:01:00.0", PF1_VFS)})
+
+
+def call(args, exc=ExitJson):
+    with module_args(args):
+        with pytest.raises(exc) as info:
+            libvirt_vf_network.main()
+    return info.value.args[0]
+
+
+def test_present_then_idempotent_with_diff(fake, sysfs_root):
+    args = {"name": "fast-net", "pfs": ["enp1s0"], "sysfs_root": sysfs_root, "_ansible_diff": True}
+    first = call(args)
+    assert first["changed"] is True
+    assert first["network"]["active"] is True and first["network"]["vf_count"] == 3
+    assert '<pf dev="enp1s0" />' in first["diff"]["after"]
+    second = call(args)
+    assert second["changed"] is False
+    assert second["actions"] == []
+
+
+def test_diff_left_out_unless_asked(fake, sysfs_root):
+    result = call({"name": "fast-net", "vfs": ["0000:01:10.0"], "sysfs_root": sysfs_root})
+    assert "diff" not in result
+
+
+def test_check_mode_defines_nothing(fake, sysfs_root):
+    result = call({"name": "fast-net", "pfs": ["enp1s0"], "vlan": 7, "sysfs_root": sysfs_root,
+                   "_ansible_check_mode": True})
+    assert result["changed"] is True
+    assert fake.networks == {}
+
+
+def test_service_errors_become_fail_json_with_field(fake, sysfs_root):
+    result = call({"name": "fast-net", "pfs": ["nope0"], "sysfs_root": sysfs_root}, exc=FailJson)
+    assert result["field"] == "pfs[0]"
+    assert "nope0" in result["msg"]
+
+
+def test_pfs_and_vfs_are_mutually_exclusive(fake, sysfs_root):
+    result = call({"name": "n", "pfs": ["enp1s0"], "vfs": ["0000:01:10.0"], "sysfs_root": sysfs_root}, exc=FailJson)
+    assert "mutually exclusive" in result["msg"]
+
+
+def test_present_needs_a_pool(fake):
+    result = call({"name": "n"}, exc=FailJson)
+    assert "pfs" in result["msg"] and "vfs" in result["msg"]
+
+
+def test_missing_binding_fails_clearly(monkeypatch):
+    monkeypatch.setattr(libvirt_vf_network, "libvirt", None)
+    result = call({"name": "n", "state": "absent"}, exc=FailJson)
+    assert "libvirt" in result["msg"]
+    assert "python3-libvirt" in result["msg"]
+
+
+def test_warning_when_network_in_use_is_not_restarted(fake, sysfs_root, monkeypatch):
+    warnings = []
+    monkeypatch.setattr(basic.AnsibleModule, "warn", lambda self, msg: warnings.append(msg))
+    call({"name": "fast-net", "pfs": ["enp1s0"], "sysfs_root": sysfs_root})
+    fake.networks["fast-net"].connections = 1
+    result = call({"name": "fast-net", "pfs": ["enp1s0"], "vlan": 9, "sysfs_root": sysfs_root})
+    assert result["restart_required"] is True
+    assert result["actions"] == ["redefined network fast-net"]
+    assert len(warnings) == 1 and "restart" in warnings[0]
