@@ -1,0 +1,252 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: directiron.sriov contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: kernel_cmdline
+short_description: Add, replace or remove kernel command line arguments across bootloaders
+version_added: 0.1.0
+description:
+  - Edits the kernel command line the bootloader passes at the next boot, as an ordered list of
+    arguments. Arguments not named in the request keep their text and their place.
+  - A C(key=value) in O(args) replaces every old value of C(key) (and a bare C(key)) by that one
+    argument, at the place of the first old one; a bare flag is added once, at the end (before a
+    C(--) separator, whose following arguments belong to init).
+  - An entry of O(remove) given as C(key) drops every C(key) and C(key=...); given as
+    C(key=value) it drops only that exact argument.
+  - Works with C(/etc/default/grub) and update-grub or grub2-mkconfig (Debian, Ubuntu, SUSE),
+    grubby (RHEL and Fedora boot loader spec entries), C(/etc/kernel/cmdline) (systemd-boot and
+    kernel-install) and C(rpm-ostree kargs).
+  - Compares the wanted arguments with the running kernel's C(/proc/cmdline) and returns
+    RV(reboot_required). It never reboots; the C(directiron.sriov.iommu) role does that when
+    allowed.
+author:
+  - directiron.sriov contributors
+extends_documentation_fragment:
+  - directiron.sriov.attributes
+  - directiron.sriov.attributes.platform_linux
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+    details:
+      - For file back-ends the diff is the file; for grubby and rpm-ostree it is the argument line.
+options:
+  args:
+    description:
+      - Arguments that must be on the command line, as C(key=value) or a bare flag.
+      - A value holding spaces is written with double quotes, for example C(foo="a b").
+    type: list
+    elements: str
+    default: []
+  remove:
+    description:
+      - Arguments that must not be on the command line, as C(key) (any value) or C(key=value).
+      - An argument may not be in both O(args) and O(remove).
+    type: list
+    elements: str
+    default: []
+  backend:
+    description:
+      - Where the command line is stored.
+      - V(auto) picks rpm-ostree on an ostree-booted host, grubby when it is installed, grub
+        when C(/etc/default/grub) and a C(grub.cfg) exist, kernel-install when
+        C(/etc/kernel/cmdline) exists, then grub when C(/etc/default/grub) exists.
+    type: str
+    choices: [auto, grub, grubby, kernel-install, rpm-ostree]
+    default: auto
+  grub_variable:
+    description:
+      - The variable of C(/etc/default/grub) that receives O(args).
+      - C(GRUB_CMDLINE_LINUX) also applies to recovery entries, C(GRUB_CMDLINE_LINUX_DEFAULT)
+        only to normal ones. The other variable loses arguments that would contradict the
+        request (removed ones and other values of a wanted key).
+      - A variable whose value uses shell expansion (C($VAR)) is refused, not guessed.
+    type: str
+    choices: [GRUB_CMDLINE_LINUX, GRUB_CMDLINE_LINUX_DEFAULT]
+    default: GRUB_CMDLINE_LINUX
+  root:
+    description:
+      - Directory below which the files are edited, for example a mounted offline image.
+      - With a root other than C(/) no command runs (no update-grub, no kernel-install), the
+        grubby and rpm-ostree back-ends are refused, and RV(reboot_required) is not computed
+        unless O(proc_root) is given.
+    type: path
+    default: /
+  proc_root:
+    description:
+      - Where the running kernel's C(cmdline) is read. Defaults to C(/proc) when O(root) is C(/).
+    type: path
+  update_bootloader:
+    description:
+      - Regenerate the bootloader configuration after a change (update-grub or
+        grub2-mkconfig/grub-mkconfig for grub, kernel-install for the running kernel with
+        kernel-install). grubby and rpm-ostree always apply the change themselves.
+    type: bool
+    default: true
+notes:
+  - Files are replaced atomically (a temporary file in the same directory, then a rename).
+  - With grubby every boot entry is edited (C(--update-kernel=ALL)); RV(args_before) and
+    RV(args_after) show the first entry.
+  - With rpm-ostree a changed argument moves to the end of the line.
+seealso:
+  - name: Kernel parameters
+    description: The kernel's documentation of command line parsing.
+    link: https://docs.kernel.org/admin-guide/kernel-parameters.html
+"""
+
+EXAMPLES = r"""
+- name: Turn on the Intel IOMMU in passthrough mode
+  directiron.sriov.kernel_cmdline:
+    args:
+      - intel_iommu=on
+      - iommu=pt
+  register: cmdline
+
+- name: Reserve two NIC functions for vfio-pci and drop an old argument
+  directiron.sriov.kernel_cmdline:
+    args:
+      - vfio-pci.ids=8086:10ca,8086:1520
+    remove:
+      - nomodeset
+
+- name: Prepare an offline image mounted at /mnt/image
+  directiron.sriov.kernel_cmdline:
+    root: /mnt/image
+    backend: grub
+    args:
+      - intel_iommu=on
+
+- name: Tell whether a reboot is pending, changing nothing
+  directiron.sriov.kernel_cmdline:
+    args:
+      - intel_iommu=on
+  check_mode: true
+  register: pending
+"""
+
+RETURN = r"""
+backend:
+  description: The back-end that stores the command line.
+  returned: always
+  type: str
+  sample: grub
+args_before:
+  description:
+    - The stored command line before the change (for grub, C(GRUB_CMDLINE_LINUX) followed by
+      C(GRUB_CMDLINE_LINUX_DEFAULT), as the normal boot entry gets them).
+  returned: always
+  type: str
+  sample: quiet
+args_after:
+  description: The stored command line after the change (what it would be, in check mode).
+  returned: always
+  type: str
+  sample: quiet intel_iommu=on iommu=pt
+running_args:
+  description: The running kernel's command line, or null when it was not read.
+  returned: always
+  type: str
+  sample: BOOT_IMAGE=/boot/vmlinuz-6.1.0-28-amd64 root=/dev/vda1 ro quiet
+reboot_required:
+  description:
+    - True when the running kernel's command line does not satisfy the request (a wanted
+      argument is missing or a removed one is present). False when it was not read.
+  returned: always
+  type: bool
+  sample: true
+actions:
+  description: What was done (or would be done, in check mode), in order.
+  returned: always
+  type: list
+  elements: str
+  sample: ["edit /etc/default/grub", "run update-grub"]
+diff:
+  description: Before and after of the edited file or argument line.
+  returned: always
+  type: dict
+  sample:
+    before: "GRUB_CMDLINE_LINUX=\"\"\n"
+    after: "GRUB_CMDLINE_LINUX=\"intel_iommu=on iommu=pt\"\n"
+    before_header: /etc/default/grub
+    after_header: /etc/default/grub
+"""
+
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.directiron.sriov.plugins.module_utils._cmdline import KernelCmdline
+from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
+
+
+def _runner(module):
+    def run(argv):
+        return module.run_command(argv, check_rc=False)
+    return run
+
+
+def _atomic_writer(module):
+    def write(path, text):
+        # A temp file in the same directory, then atomic_move: keeps mode, owner and the
+        # SELinux context of the file it replaces.
+        directory = os.path.dirname(path)
+        tmp = os.path.join(directory, ".%s.directiron-sriov.tmp" % os.path.basename(path))
+        with open(tmp, "w") as handle:
+            handle.write(text)
+        module.atomic_move(tmp, path)
+    return write
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            args=dict(type="list", elements="str", default=[]),
+            remove=dict(type="list", elements="str", default=[]),
+            backend=dict(type="str", default="auto",
+                         choices=["auto", "grub", "grubby", "kernel-install", "rpm-ostree"]),
+            grub_variable=dict(type="str", default="GRUB_CMDLINE_LINUX",
+                               choices=["GRUB_CMDLINE_LINUX", "GRUB_CMDLINE_LINUX_DEFAULT"]),
+            root=dict(type="path", default="/"),
+            proc_root=dict(type="path"),
+            update_bootloader=dict(type="bool", default=True),
+        ),
+        supports_check_mode=True,
+    )
+    params = module.params
+    proc_root = params["proc_root"]
+    if proc_root is None and os.path.realpath(params["root"]) == "/":
+        proc_root = "/proc"
+    manager = KernelCmdline(
+        runner=_runner(module),
+        ensure=params["args"],
+        remove=params["remove"],
+        backend=params["backend"],
+        grub_variable=params["grub_variable"],
+        root=params["root"],
+        proc_root=proc_root,
+        update_bootloader=params["update_bootloader"],
+        check_mode=module.check_mode,
+        which=lambda name: module.get_bin_path(name),
+        write_file=_atomic_writer(module),
+    )
+    try:
+        result = manager.run()
+    except SriovError as err:
+        module.fail_json(actions=manager.actions, **err.to_result())
+    except (IOError, OSError) as err:
+        module.fail_json(msg="kernel_cmdline: %s" % err, actions=manager.actions)
+    for warning in result.pop("warnings"):
+        module.warn(warning)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
