@@ -180,6 +180,7 @@ diff:
 """
 
 import os
+import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -197,9 +198,9 @@ def _atomic_writer(module):
     def write(path, text):
         # A temp file in the same directory, then atomic_move: keeps mode, owner and the
         # SELinux context of the file it replaces.
-        directory = os.path.dirname(path)
-        tmp = os.path.join(directory, ".%s.directiron-sriov.tmp" % os.path.basename(path))
-        with open(tmp, "w") as handle:
+        fd, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(path),
+                                   dir=os.path.dirname(path))
+        with os.fdopen(fd, "w") as handle:
             handle.write(text)
         module.atomic_move(tmp, path)
     return write

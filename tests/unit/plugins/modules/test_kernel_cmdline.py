@@ -1,0 +1,131 @@
+# -*- coding: utf-8 -*-
+# Copyright: directiron.sriov contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The kernel_cmdline module end to end through main(), on a fixture root."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import contextlib
+import json
+import os
+import shutil
+
+import pytest
+
+from ansible.module_utils import basic
+from ansible.module_utils.common.text.converters import to_bytes
+
+from ansible_collections.directiron.sriov.plugins.modules import kernel_cmdline
+
+FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "..", "fixtures", "cmdline")
+
+
+class ModuleExit(Exception):
+    def __init__(self, result, failed):
+        super(ModuleExit, self).__init__(result)
+        self.result = result
+        self.failed = failed
+
+
+@contextlib.contextmanager
+def module_args(args):
+    try:
+        from ansible.module_utils.testing import patch_module_args
+    except ImportError:  # ansible-core before 2.19
+        patch_module_args = None
+    if patch_module_args is not None:
+        with patch_module_args(args):
+            yield
+        return
+    old = basic._ANSIBLE_ARGS
+    basic._ANSIBLE_ARGS = to_bytes(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
+    try:
+        yield
+    finally:
+        basic._ANSIBLE_ARGS = old
+
+
+def run_module(monkeypatch, args):
+    def exit_json(self, **kwargs):
+        raise ModuleExit(kwargs, False)
+
+    def fail_json(self, **kwargs):
+        raise ModuleExit(kwargs, True)
+
+    monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
+    monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
+    with module_args(args):
+        with pytest.raises(ModuleExit) as info:
+            kernel_cmdline.main()
+    return info.value
+
+
+@pytest.fixture
+def image(tmp_path):
+    root = tmp_path / "image"
+    (root / "etc" / "default").mkdir(parents=True)
+    (root / "boot" / "grub").mkdir(parents=True)
+    (root / "boot" / "grub" / "grub.cfg").write_text(u"# generated\n")
+    shutil.copy(os.path.join(FIXTURES, "grub-debian12"), str(root / "etc" / "default" / "grub"))
+    proc = tmp_path / "proc"
+    proc.mkdir()
+    shutil.copy(os.path.join(FIXTURES, "proc-cmdline-base"), str(proc / "cmdline"))
+    return str(root), str(proc)
+
+
+def grub_text(root):
+    with open(os.path.join(root, "etc", "default", "grub")) as handle:
+        return handle.read()
+
+
+def test_offline_image_edited_then_idempotent(monkeypatch, image):
+    root, proc = image
+    args = {"args": ["intel_iommu=on", "iommu=pt"], "root": root, "proc_root": proc}
+    first = run_module(monkeypatch, args)
+    assert not first.failed
+    assert first.result["changed"] is True
+    assert first.result["backend"] == "grub"
+    assert first.result["reboot_required"] is True
+    assert first.result["args_after"] == "intel_iommu=on iommu=pt quiet"
+    assert 'GRUB_CMDLINE_LINUX="intel_iommu=on iommu=pt"\n' in grub_text(root)
+    assert "warnings" not in first.result or not first.result["warnings"]
+    assert not [f for f in os.listdir(os.path.join(root, "etc", "default")) if f.startswith(".")]
+    second = run_module(monkeypatch, args)
+    assert second.result["changed"] is False and second.result["actions"] == []
+
+
+def test_check_mode_leaves_file(monkeypatch, image):
+    root, proc = image
+    before = grub_text(root)
+    out = run_module(monkeypatch, {"args": ["amd_iommu=on"], "root": root, "proc_root": proc,
+                                   "_ansible_check_mode": True})
+    assert out.result["changed"] is True
+    assert grub_text(root) == before
+    assert 'amd_iommu=on' in out.result["diff"]["after"]
+
+
+def test_no_proc_root_for_offline_root_means_no_reboot_verdict(monkeypatch, image):
+    root, _proc = image
+    out = run_module(monkeypatch, {"args": ["intel_iommu=on"], "root": root})
+    assert out.result["reboot_required"] is False and out.result["running_args"] is None
+
+
+def test_conflict_fails_with_field(monkeypatch, image):
+    root, proc = image
+    out = run_module(monkeypatch, {"args": ["iommu=pt"], "remove": ["iommu"], "root": root, "proc_root": proc})
+    assert out.failed and out.result["field"] == "remove[0]"
+    assert "both wanted" in out.result["msg"]
+
+
+def test_grub_d_override_becomes_a_warning(monkeypatch, image):
+    root, proc = image
+    os.makedirs(os.path.join(root, "etc", "default", "grub.d"))
+    shutil.copy(os.path.join(FIXTURES, "grub-d-override.cfg"),
+                os.path.join(root, "etc", "default", "grub.d", "50-cloudimg-settings.cfg"))
+    warnings = []
+    monkeypatch.setattr(basic.AnsibleModule, "warn", lambda self, msg: warnings.append(msg))
+    out = run_module(monkeypatch, {"args": ["intel_iommu=on"], "root": root, "proc_root": proc})
+    assert not out.failed
+    assert len(warnings) == 1 and "50-cloudimg-settings.cfg" in warnings[0]
