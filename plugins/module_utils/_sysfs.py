@@ -59,7 +59,7 @@ def _read(path):
             return None
         raise
     try:
-        data = os.read(fd, 65536)
+        data = os.read(fd, 4096)
     except OSError as exc:
         if exc.errno in SOFT_ERRNOS:
             return None
@@ -140,21 +140,76 @@ def _virtfns(path, entries):
     return vfs
 
 
-def _read_function_at(path, address, entries, want_vf_index=True, sysfs_root=None):
-    attrs = {}
-    for name in ("vendor", "device", "subsystem_vendor", "subsystem_device", "class", "numa_node",
-                 "driver_override") + _SRIOV_ATTRS:
-        attrs[name] = _read(path + "/" + name) if name in entries else None
+def _read_at(dfd, name):
+    """Like _read, relative to an open directory (no path walk per attribute)."""
+    try:
+        fd = os.open(name, os.O_RDONLY, dir_fd=dfd)
+    except OSError as exc:
+        if exc.errno in SOFT_ERRNOS:
+            return None
+        raise
+    try:
+        data = os.read(fd, 4096)
+    except OSError as exc:
+        if exc.errno in SOFT_ERRNOS:
+            return None
+        raise
+    finally:
+        os.close(fd)
+    return data.decode("utf-8", "replace").strip()
+
+
+def _link_name_at(dfd, name):
+    try:
+        return os.readlink(name, dir_fd=dfd).rpartition("/")[2]
+    except OSError as exc:
+        if exc.errno in SOFT_ERRNOS:
+            return None
+        raise
+
+
+_FUNCTION_ATTRS = ("vendor", "device", "subsystem_vendor", "subsystem_device", "class", "numa_node",
+                   "driver_override") + _SRIOV_ATTRS
+_BRIEF_ATTRS = ("vendor", "device", "class")
+
+
+def _read_function_at(path, address, want_vf_index=True, brief=False):
+    """Read one function through a directory fd: one path walk, then one syscall per attribute.
+
+    brief: for functions that are not PFs read only vendor, device and class (subsystem ids,
+    numa_node and driver_override are None); PFs are always read in full.
+    """
+    try:
+        dfd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError as exc:
+        if exc.errno in SOFT_ERRNOS:
+            return None  # vanished (or never was)
+        raise
+    try:
+        entries = frozenset(os.listdir(dfd))
+        is_pf = "sriov_totalvfs" in entries
+        attrs = dict.fromkeys(_FUNCTION_ATTRS)
+        for name in _BRIEF_ATTRS if brief and not is_pf else _FUNCTION_ATTRS:
+            if name in entries:
+                attrs[name] = _read_at(dfd, name)
+        virtfns = {}
+        if is_pf:
+            for name in entries:
+                if name.startswith("virtfn"):
+                    index = _int_or_none(name[6:])
+                    target = _link_name_at(dfd, name)
+                    if index is not None and target:
+                        virtfns[index] = target
+        driver = _link_name_at(dfd, "driver") if "driver" in entries else None
+        group = _link_name_at(dfd, "iommu_group") if "iommu_group" in entries else None
+        physfn = _link_name_at(dfd, "physfn") if "physfn" in entries else None
+    finally:
+        os.close(dfd)
+    netdevs = sorted(_listdir(path + "/net") or []) if "net" in entries else []
     if attrs["vendor"] is None and not os.path.isdir(path):
         return None  # vanished while we looked
     cls = attrs["class"]
-    numa = _int_or_none(attrs["numa_node"])
     override = attrs["driver_override"]
-    netdevs = []
-    if "net" in entries:
-        netdevs = sorted(_listdir(path + "/net") or [])
-    physfn = _link_name(path + "/physfn") if "physfn" in entries else None
-    autoprobe = attrs["sriov_drivers_autoprobe"]
     function = {
         "address": address,
         "vendor": attrs["vendor"],
@@ -162,39 +217,49 @@ def _read_function_at(path, address, entries, want_vf_index=True, sysfs_root=Non
         "subsystem_vendor": attrs["subsystem_vendor"],
         "subsystem_device": attrs["subsystem_device"],
         "class": cls,
-        "driver": _link_name(path + "/driver") if "driver" in entries else None,
+        "driver": driver,
         "driver_override": None if override in (None, "", "(null)") else override,
         "netdevs": netdevs,
-        "iommu_group": _int_or_none(_link_name(path + "/iommu_group")) if "iommu_group" in entries else None,
-        "numa_node": None if numa is None or numa < 0 else numa,
-        "is_bridge": bool(cls) and cls[:6] in BRIDGE_CLASSES,
+        "iommu_group": int(group) if group and group.isdigit() else None,
+        "numa_node": None,
+        "is_bridge": cls is not None and cls[:6] in BRIDGE_CLASSES,
         "physfn": physfn,
         "vf_index": None,
-        "sriov_totalvfs": _int_or_none(attrs["sriov_totalvfs"]),
-        "sriov_numvfs": _int_or_none(attrs["sriov_numvfs"]),
-        "sriov_drivers_autoprobe": None if autoprobe is None else autoprobe == "1",
-        "virtfns": _virtfns(path, entries) if attrs["sriov_totalvfs"] is not None else {},
+        "sriov_totalvfs": None,
+        "sriov_numvfs": None,
+        "sriov_drivers_autoprobe": None,
+        "virtfns": virtfns,
     }
+    if attrs["numa_node"] is not None:
+        numa = _int_or_none(attrs["numa_node"])
+        function["numa_node"] = None if numa is None or numa < 0 else numa
+    if is_pf:
+        autoprobe = attrs["sriov_drivers_autoprobe"]
+        function["sriov_totalvfs"] = _int_or_none(attrs["sriov_totalvfs"])
+        function["sriov_numvfs"] = _int_or_none(attrs["sriov_numvfs"])
+        function["sriov_drivers_autoprobe"] = None if autoprobe is None else autoprobe == "1"
     if physfn and want_vf_index:
-        pf_path = path + "/physfn"
-        for index, vf_address in _virtfns(pf_path, _listdir(pf_path) or []).items():
-            if vf_address == address:
-                function["vf_index"] = index
-                break
+        function["vf_index"] = _vf_index_from_pf(path + "/physfn", address)
     return function
+
+
+def _vf_index_from_pf(pf_path, address):
+    for index, vf_address in _virtfns(pf_path, _listdir(pf_path) or []).items():
+        if vf_address == address:
+            return index
+    return None
 
 
 def read_function(sysfs_root, address):
     """One PCI function as a dict (see module docs of sriov_facts), or None if it is not there."""
-    path = pci_function_path(sysfs_root, address)
-    entries = _listdir(path)
-    if entries is None:
-        return None
-    return _read_function_at(path, address, set(entries))
+    return _read_function_at(pci_function_path(sysfs_root, address), address)
 
 
-def scan_functions(sysfs_root="/sys"):
+def scan_functions(sysfs_root="/sys", brief=False):
     """{address: function dict} for every PCI function; {} when the bus directory is missing.
+
+    brief=True skips subsystem ids, numa_node and driver_override of functions that are not PFs
+    (they read as None): what the fact modules need for thousands of VFs, at half the syscalls.
 
     VF indexes come from their PFs' virtfn links (read once per PF, not once per VF); a function
     that vanishes during the scan is left out.
@@ -207,11 +272,7 @@ def scan_functions(sysfs_root="/sys"):
     for address in names:
         if not PCI_ADDRESS_RE.match(address):
             continue
-        path = base + "/" + address
-        entries = _listdir(path)
-        if entries is None:
-            continue
-        function = _read_function_at(path, address, frozenset(entries), want_vf_index=False)
+        function = _read_function_at(base + "/" + address, address, want_vf_index=False, brief=brief)
         if function is not None:
             functions[address] = function
     for function in functions.values():
@@ -224,10 +285,7 @@ def scan_functions(sysfs_root="/sys"):
         if function["physfn"] and function["vf_index"] is None:
             pf = functions.get(function["physfn"])
             if pf is None:
-                pf_path = base + "/" + address + "/physfn"
-                for index, vf_address in _virtfns(pf_path, _listdir(pf_path) or []).items():
-                    if vf_address == address:
-                        function["vf_index"] = index
+                function["vf_index"] = _vf_index_from_pf(base + "/" + address + "/physfn", address)
     return functions
 
 
@@ -397,3 +455,68 @@ def resolve_pf(sysfs_root, pf):
         raise SriovError("PF %s: no network interface %s backed by a PCI function under %s/class/net"
                          % (pf, pf, sysfs_root.rstrip("/")), field="pf")
     return _require_sriov_pf(sysfs_root, address, pf)
+
+
+def group_index(functions):
+    """{group id: sorted addresses} from scanned functions (functions without a group left out)."""
+    groups = {}
+    for address, function in functions.items():
+        group = function["iommu_group"]
+        if group is not None:
+            groups.setdefault(group, []).append(address)
+    for members in groups.values():
+        members.sort()
+    return groups
+
+
+def _harmless_neighbour(function):
+    """What vfio accepts beside an assigned device: bridges, vfio/pci-stub bound or unbound functions."""
+    if function["is_bridge"]:
+        return "bridge"
+    driver = function["driver"]
+    if driver is None:
+        return "no driver"
+    if driver in VFIO_DRIVERS or driver.startswith("vfio"):
+        return driver
+    return None
+
+
+def assignment_verdict(functions, groups, address, no_iommu_reason=None):
+    """Can ``address`` be handed to a guest through vfio? -> {assignable, reason, blocked_by}.
+
+    ``no_iommu_reason``: set when the host has no active IOMMU (then nothing is assignable).
+    The rules are vfio's group viability rules: every other function in the group must be a
+    bridge, bound to vfio-pci/pci-stub, or bound to no driver.
+    """
+    function = functions[address]
+    if no_iommu_reason:
+        return {"assignable": False, "reason": "not assignable: " + no_iommu_reason, "blocked_by": []}
+    group = function["iommu_group"]
+    if group is None:
+        return {"assignable": False, "blocked_by": [],
+                "reason": "not assignable: the kernel put this function in no IOMMU group"}
+    if function["is_bridge"]:
+        return {"assignable": False, "blocked_by": [],
+                "reason": "not assignable: a PCI bridge (IOMMU group %d); bridges stay with the host" % group}
+    others = [a for a in groups.get(group, ()) if a != address and a in functions]
+    blockers = []
+    harmless = []
+    for other in others:
+        kind = _harmless_neighbour(functions[other])
+        if kind is None:
+            blockers.append(other)
+        else:
+            harmless.append("%s (%s)" % (other, kind))
+    binding = ""
+    driver = function["driver"]
+    if driver != "vfio-pci":
+        binding = "; bind it to vfio-pci before use (now %s)" % ("unbound" if driver is None else "on " + driver)
+    if blockers:
+        named = ", ".join("%s (%s)" % (b, functions[b]["driver"]) for b in blockers)
+        return {"assignable": False, "blocked_by": blockers,
+                "reason": "not assignable: IOMMU group %d is shared with %s still bound to host drivers; bind "
+                          "them to vfio-pci too (or unbind them) and assign the group together" % (group, named)}
+    if not harmless:
+        return {"assignable": True, "blocked_by": [], "reason": "assignable: alone in IOMMU group %d%s" % (group, binding)}
+    return {"assignable": True, "blocked_by": [],
+            "reason": "assignable: IOMMU group %d is shared only with %s%s" % (group, ", ".join(harmless), binding)}
