@@ -1,0 +1,337 @@
+# -*- coding: utf-8 -*-
+# Copyright: directiron.sriov contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""apply_pf on a fake host: counts through 0, per-VF settings, driver binding, check mode,
+idempotence, guards and kernel error mapping."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import errno
+import os
+import shutil
+
+import pytest
+
+from ansible_collections.directiron.sriov.plugins.module_utils import _guards
+from ansible_collections.directiron.sriov.plugins.module_utils import _vf
+from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
+from ansible_collections.directiron.sriov.tests.unit.plugins.module_utils.test_vf_tree import FakeHost, install
+
+PF = "0000:01:00.0"
+
+
+@pytest.fixture
+def host(tmp_path, monkeypatch):
+    return install(monkeypatch, FakeHost(tmp_path))
+
+
+def guards_for(host, **kwargs):
+    kwargs.setdefault("environ", {"SSH_CONNECTION": "10.0.2.2 50000 10.0.2.15 22", "PATH": "/nonexistent"})
+    return _guards.HostGuards(host.runner, host.root, host.proc, **kwargs)
+
+
+def apply(host, check_mode=False, guards=None, **params):
+    params.setdefault("pf", "enp1s0")
+    params.setdefault("sysfs_root", host.root)
+    return _vf.apply_pf(params, host.runner, sysfs_root=host.root, check_mode=check_mode,
+                        guards=guards if guards is not None else guards_for(host))
+
+
+def vf_state(result, index):
+    return [vf for vf in result["diff"]["after"]["vfs"] if vf["id"] == index][0]
+
+
+def test_creates_vfs_and_second_run_changes_nothing(host):
+    first = apply(host, num_vfs=4)
+    assert first["changed"] is True
+    assert first["pf"] == PF
+    assert first["actions"] == ["set sriov_numvfs of 0000:01:00.0 to 4"]
+    assert len(host.vf_addresses()) == 4
+    assert first["diff"]["before"]["num_vfs"] == 0 and first["diff"]["after"]["num_vfs"] == 4
+    second = apply(host, num_vfs=4)
+    assert second["changed"] is False and second["actions"] == []
+
+
+def test_count_change_goes_through_zero(host):
+    apply(host, num_vfs=4)
+    host.writes[:] = []
+    result = apply(host, num_vfs=6)
+    assert [w for w in host.writes if w[0].endswith("sriov_numvfs")] == [
+        ("bus/pci/devices/0000:01:00.0/sriov_numvfs", "0"), ("bus/pci/devices/0000:01:00.0/sriov_numvfs", "6")]
+    assert result["actions"] == ["set sriov_numvfs of 0000:01:00.0 from 4 to 0",
+                                 "set sriov_numvfs of 0000:01:00.0 to 6"]
+    assert len(host.vf_addresses()) == 6
+
+
+def test_per_vf_settings_applied_then_idempotent(host):
+    vfs = [{"id": 0, "mac": "02:AA:00:00:00:01", "vlan": 100, "qos": 3, "trust": True, "spoofchk": False},
+           {"id": 2, "max_tx_rate": 500, "link_state": "disable"}]
+    first = apply(host, num_vfs=4, vfs=vfs)
+    link = host.links["enp1s0"]
+    assert link[0]["mac"] == "02:aa:00:00:00:01" and link[0]["vlan"] == 100 and link[0]["qos"] == 3
+    assert link[0]["trust"] is True and link[0]["spoofchk"] is False
+    assert link[2]["max_tx"] == 500 and link[2]["link_state"] == "disable"
+    assert vf_state(first, 0)["vlan"] == 100
+    assert first["warnings"] == []
+    calls = len(host.calls)
+    second = apply(host, num_vfs=4, vfs=vfs)
+    assert second["changed"] is False, second["actions"]
+    assert not [c for c in host.calls[calls:] if c[:3] == ["ip", "link", "set"]]
+
+
+def test_vlan_change_keeps_current_qos(host):
+    apply(host, num_vfs=2, vfs=[{"id": 1, "vlan": 100, "qos": 5}])
+    apply(host, vfs=[{"id": 1, "vlan": 200}])
+    assert host.links["enp1s0"][1]["vlan"] == 200 and host.links["enp1s0"][1]["qos"] == 5
+
+
+def test_binds_to_vfio_and_back_to_default(host):
+    apply(host, num_vfs=4)
+    vfio = apply(host, vf_driver="vfio-pci", vfs=[{"id": 3, "driver": "default"}])
+    addresses = host.vf_addresses()
+    assert [host.driver_of(addresses[i]) for i in range(4)] == ["vfio-pci", "vfio-pci", "vfio-pci", "igbvf"]
+    assert host.read("bus/pci/devices/%s/driver_override" % addresses[0]) == "vfio-pci"
+    assert vfio["actions"][0] == "bind VF 0 (%s) to vfio-pci" % addresses[0]
+    assert len(vfio["actions"]) == 3
+    assert apply(host, vf_driver="vfio-pci", vfs=[{"id": 3, "driver": "default"}])["changed"] is False
+    back = apply(host, vf_driver="default")
+    assert back["changed"] is True
+    assert [host.driver_of(addresses[i]) for i in range(4)] == ["igbvf"] * 4
+    assert host.read("bus/pci/devices/%s/driver_override" % addresses[0]) == "(null)"
+    assert apply(host, vf_driver="default")["changed"] is False
+
+
+def test_binding_order_is_override_unbind_probe(host):
+    apply(host, num_vfs=1)
+    address = host.vf_addresses()[0]
+    host.writes[:] = []
+    apply(host, vf_driver="vfio-pci")
+    assert host.writes == [("bus/pci/devices/%s/driver_override" % address, "vfio-pci"),
+                           ("bus/pci/drivers/igbvf/unbind", address),
+                           ("bus/pci/drivers_probe", address)]
+
+
+def test_new_vfs_get_vfio_in_one_run(host):
+    result = apply(host, num_vfs=3, vf_driver="vfio-pci")
+    assert [host.driver_of(a) for a in host.vf_addresses().values()] == ["vfio-pci"] * 3
+    assert result["actions"][0] == "set sriov_numvfs of 0000:01:00.0 to 3"
+    assert apply(host, num_vfs=3, vf_driver="vfio-pci")["changed"] is False
+
+
+def test_autoprobe_off_leaves_new_vfs_unbound_and_default_does_not_probe(host):
+    result = apply(host, num_vfs=2, drivers_autoprobe=False, vf_driver="default")
+    assert result["actions"][0] == "set sriov_drivers_autoprobe of 0000:01:00.0 to 0"
+    assert [host.driver_of(a) for a in host.vf_addresses().values()] == [None, None]
+    assert apply(host, num_vfs=2, drivers_autoprobe=False, vf_driver="default")["changed"] is False
+
+
+def test_modprobes_a_driver_not_loaded_yet(host):
+    shutil.rmtree(host.root + "/bus/pci/drivers/vfio-pci")
+    apply(host, num_vfs=1, vf_driver="vfio-pci")
+    assert ["modprobe", "vfio-pci"] in host.calls
+
+
+def test_check_mode_changes_nothing_but_reports(host):
+    apply(host, num_vfs=2)
+    before = host.snapshot()
+    links = repr(host.links)
+    host.writes[:] = []
+    result = apply(host, check_mode=True, num_vfs=4, vf_driver="vfio-pci",
+                   vfs=[{"id": 1, "mac": "02:00:00:00:00:09", "vlan": 7}], drivers_autoprobe=False)
+    assert result["changed"] is True
+    assert host.snapshot() == before and repr(host.links) == links and host.writes == []
+    assert result["actions"][:3] == ["set sriov_drivers_autoprobe of 0000:01:00.0 to 0",
+                                     "set sriov_numvfs of 0000:01:00.0 from 2 to 0",
+                                     "set sriov_numvfs of 0000:01:00.0 to 4"]
+    after = result["diff"]["after"]
+    assert after["num_vfs"] == 4 and len(after["vfs"]) == 4
+    assert vf_state(result, 1)["mac"] == "02:00:00:00:00:09" and vf_state(result, 1)["driver"] == "vfio-pci"
+    assert not [c for c in host.calls if c[:3] == ["ip", "link", "set"] or c[0] == "modprobe"]
+
+
+def test_check_mode_on_converged_host_reports_no_change(host):
+    params = {"num_vfs": 2, "vfs": [{"id": 0, "vlan": 10}], "vf_driver": "vfio-pci"}
+    apply(host, **params)
+    assert apply(host, check_mode=True, **params)["changed"] is False
+
+
+def test_validation_failure_touches_nothing(host):
+    apply(host, num_vfs=2)
+    before = host.snapshot()
+    host.writes[:] = []
+    with pytest.raises(SriovError) as info:
+        apply(host, num_vfs=4, vfs=[{"id": 0, "vlan": 100}, {"id": 1, "mac": "01:00:5e:00:00:01"}])
+    assert info.value.field == "vfs[1].mac"
+    assert host.writes == [] and host.snapshot() == before
+
+
+def test_num_vfs_above_totalvfs_is_refused(host):
+    with pytest.raises(SriovError) as info:
+        apply(host, num_vfs=8)
+    assert info.value.field == "num_vfs" and host.writes == []
+
+
+def test_unknown_driver_is_refused_before_any_write(host):
+    with pytest.raises(SriovError) as info:
+        apply(host, num_vfs=2, vf_driver="nosuchdrv")
+    assert info.value.field == "vf_driver" and "nosuchdrv" in info.value.msg
+    assert host.writes == []
+
+
+def test_pf_by_address_and_by_selector(host):
+    assert apply(host, pf=PF, num_vfs=1)["pf"] == PF
+    assert apply(host, pf={"vendor": "0x8086", "device": "0x10c9", "index": 1}, num_vfs=1)["pf"] == "0000:02:00.0"
+
+
+def test_pf_name_walking_out_of_sysfs_is_refused(host):
+    with pytest.raises(SriovError) as info:
+        apply(host, pf="../../../etc", num_vfs=1)
+    assert info.value.field == "pf" and host.writes == []
+
+
+def test_not_sriov_capable_pf_is_refused(host):
+    with pytest.raises(SriovError) as info:
+        apply(host, pf="mgmt0", num_vfs=1)
+    assert info.value.field == "pf" and "SR-IOV" in info.value.msg
+
+
+def test_setting_the_driver_ignores_is_reported(host):
+    host.ignore_trust = True
+    result = apply(host, num_vfs=1, vfs=[{"id": 0, "trust": True}])
+    assert any("trust on" in w for w in result["warnings"])
+
+
+# -- guards --------------------------------------------------------------------------------------------
+def test_refuses_pf_carrying_default_route_unless_forced(tmp_path, monkeypatch):
+    host = install(monkeypatch, FakeHost(tmp_path, default_route_dev="enp1s0"))
+    with pytest.raises(SriovError) as info:
+        apply(host, num_vfs=2)
+    assert "enp1s0 carries the host's default route" in info.value.msg and "force" in info.value.msg
+    assert host.writes == []
+    forced = apply(host, num_vfs=2, force=True)
+    assert forced["changed"] is True and any("default route" in w for w in forced["warnings"])
+
+
+def test_refuses_pf_carrying_the_ansible_connection(tmp_path, monkeypatch):
+    host = install(monkeypatch, FakeHost(tmp_path, default_route_dev=None, ssh_server_ip="192.0.2.7",
+                                         ssh_dev="enp1s0"))
+    guards = guards_for(host, environ={"SSH_CONNECTION": "192.0.2.1 50000 192.0.2.7 22"})
+    with pytest.raises(SriovError) as info:
+        apply(host, guards=guards, num_vfs=2)
+    assert "enp1s0 carries 192.0.2.7, the address of the Ansible connection" in info.value.msg
+    # the other PF is free to change
+    assert apply(host, guards=guards, pf="enp2s0", num_vfs=2)["changed"] is True
+
+
+def test_boot_guards_skip_the_management_check(tmp_path, monkeypatch):
+    host = install(monkeypatch, FakeHost(tmp_path, default_route_dev="enp1s0"))
+    assert apply(host, guards=guards_for(host, management=False), num_vfs=2)["changed"] is True
+
+
+def test_refuses_removing_vfs_whose_vfio_group_is_open(host):
+    apply(host, num_vfs=2, vf_driver="vfio-pci")
+    group = os.path.basename(os.readlink(host.root + "/bus/pci/devices/%s/iommu_group" % host.vf_addresses()[1]))
+    host.hold_vfio_group(4242, group)
+    host.writes[:] = []
+    with pytest.raises(SriovError) as info:
+        apply(host, num_vfs=4, vf_driver="vfio-pci")
+    assert "/dev/vfio/%s is held open by process(es) 4242" % group in info.value.msg
+    assert host.writes == []
+    forced = apply(host, num_vfs=4, vf_driver="vfio-pci", force=True)
+    assert len(host.vf_addresses()) == 4 and forced["changed"]
+
+
+def test_refuses_rebinding_a_vf_in_use_but_not_other_vfs(host):
+    apply(host, num_vfs=2, vf_driver="vfio-pci")
+    group = os.path.basename(os.readlink(host.root + "/bus/pci/devices/%s/iommu_group" % host.vf_addresses()[0]))
+    host.hold_vfio_group(77, group)
+    with pytest.raises(SriovError):
+        apply(host, vf_driver="default")
+    # VF 1 is free: giving only it back is fine.
+    assert apply(host, vf_driver="vfio-pci", vfs=[{"id": 1, "driver": "default"}])["changed"] is True
+
+
+def test_refuses_vfio_when_group_shared_with_host_driver(tmp_path, monkeypatch):
+    host = install(monkeypatch, FakeHost(tmp_path, shared_group_vf=True))
+    apply(host, num_vfs=2)
+    with pytest.raises(SriovError) as info:
+        apply(host, vf_driver="vfio-pci")
+    assert "shares IOMMU group 90 with 0000:30:01.0, still bound to host driver e1000" in info.value.msg
+    assert host.driver_of(host.vf_addresses()[0]) == "igbvf"
+    assert apply(host, vf_driver="vfio-pci", vfs=[{"id": 0, "driver": "default"}])["changed"] is True
+
+
+def test_vfio_group_guard_on_new_vfs_after_creation(tmp_path, monkeypatch):
+    host = install(monkeypatch, FakeHost(tmp_path, shared_group_vf=True))
+    with pytest.raises(SriovError) as info:
+        apply(host, num_vfs=2, vf_driver="vfio-pci")
+    assert "IOMMU group 90" in info.value.msg
+    assert info.value.details["actions_done"] == ["set sriov_numvfs of 0000:01:00.0 to 2"]
+
+
+def test_libvirt_domain_using_a_vf_blocks_removal(host, tmp_path):
+    apply(host, num_vfs=2, vf_driver="vfio-pci")
+    vf1 = host.vf_addresses()[1]
+    xml = ("<domain><devices><hostdev mode='subsystem' type='pci' managed='yes'><source>"
+           "<address domain='0x0000' bus='0x%s' slot='0x%s' function='0x%s'/></source></hostdev>"
+           "</devices></domain>" % (vf1[5:7], vf1[8:10], vf1[11]))
+
+    def runner(argv):
+        if argv[0] == "/usr/bin/virsh":
+            if "list" in argv:
+                return 0, "guest1\n", ""
+            return 0, xml, ""
+        return host.runner(argv)
+
+    guards = _guards.HostGuards(runner, host.root, host.proc, environ={}, virsh="/usr/bin/virsh")
+    with pytest.raises(SriovError) as info:
+        _vf.apply_pf({"pf": "enp1s0", "num_vfs": 0, "sysfs_root": host.root}, runner, guards=guards)
+    assert "VF %s is attached to the running libvirt domain guest1" % vf1 in info.value.msg
+
+
+# -- kernel errors -------------------------------------------------------------------------------------
+@pytest.mark.parametrize("err_no, words", [
+    (errno.EBUSY, "in use"),
+    (errno.ENOMEM, "pci=realloc"),
+    (errno.ENOSPC, "MSI-X"),
+    (errno.EINVAL, "rejected the value"),
+    (errno.EPERM, "root"),
+    (errno.EIO, "firmware"),
+])
+def test_numvfs_write_errors_carry_advice(host, err_no, words):
+    host.errors["sriov_numvfs"] = err_no
+    with pytest.raises(SriovError) as info:
+        apply(host, num_vfs=4)
+    assert errno.errorcode[err_no] in info.value.msg and words in info.value.msg
+    assert info.value.details["errno"] == errno.errorcode[err_no]
+
+
+def test_ip_errors_are_mapped_from_their_text(host):
+    apply(host, num_vfs=1)
+    host.errors["ip"] = errno.EINVAL
+    with pytest.raises(SriovError) as info:
+        apply(host, vfs=[{"id": 0, "min_tx_rate": 10}])
+    assert "EINVAL" in info.value.msg and "setting max_tx_rate 0, min_tx_rate 10 on VF 0 of enp1s0" in info.value.msg
+
+
+def test_timeout_waiting_for_vfs(host, monkeypatch):
+    now = [0.0]
+    monkeypatch.setattr(host, "set_numvfs", lambda pf, count: None)  # the driver never creates them
+    manager = _vf.VfManager({"pf": "enp1s0", "num_vfs": 3, "timeout": 2, "sysfs_root": host.root}, host.runner,
+                            guards=_guards.NoGuards(), clock=lambda: now[0],
+                            sleep=lambda s: now.__setitem__(0, now[0] + s))
+    with pytest.raises(SriovError) as info:
+        manager.run()
+    assert "timed out after 2 s waiting for 3 VFs" in info.value.msg
+    assert info.value.details["actions_done"] == ["set sriov_numvfs of 0000:01:00.0 to 3"]
+
+
+def test_link_changes_resend_the_whole_vlan_triple():
+    current = {"vlan": 100, "qos": 4, "vlan_proto": "802.1ad", "spoofchk": True}
+    assert _vf.link_changes({"vlan": 200}, current) == {"vlan": 200, "qos": 4, "vlan_proto": "802.1ad"}
+    assert _vf.link_changes({"vlan": 0}, current) == {"vlan": 0}
+    assert _vf.link_changes({"vlan": 100, "vlan_proto": "802.1Q"}, current) == {
+        "vlan": 100, "qos": 4, "vlan_proto": "802.1Q"}
+    assert _vf.link_changes({"spoofchk": True, "vlan": 100, "qos": 4, "vlan_proto": "802.1ad"}, current) == {}
