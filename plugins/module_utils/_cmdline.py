@@ -181,8 +181,8 @@ def edit_pair(target, other, ensure, remove):
     """
     other_ensure_keys = [(k, None) for k, v in ensure if v is not None]
     new_other = edit_tokens(other, [], list(remove) + other_ensure_keys)
-    target_ensure = [(k, v) for k, v in ensure if not (v is None and (k, None) in
-                                                         [parse_token(t) for t in new_other])]
+    other_pairs = [parse_token(t) for t in new_other]
+    target_ensure = [(k, v) for k, v in ensure if not (v is None and (k, None) in other_pairs)]
     new_target = edit_tokens(target, target_ensure, remove)
     return new_target, new_other
 

@@ -27,7 +27,7 @@ description:
     RV(reboot_required). It never reboots; the C(directiron.sriov.iommu) role does that when
     allowed.
 author:
-  - directiron.sriov contributors
+  - directiron.sriov contributors (@directiron)
 extends_documentation_fragment:
   - directiron.sriov.attributes
   - directiron.sriov.attributes.platform_linux
@@ -235,7 +235,7 @@ def main():
         proc_root=proc_root,
         update_bootloader=params["update_bootloader"],
         check_mode=module.check_mode,
-        which=lambda name: module.get_bin_path(name),
+        which=module.get_bin_path,
         write_file=_atomic_writer(module),
     )
     try:
