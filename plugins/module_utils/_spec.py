@@ -207,7 +207,7 @@ def validate_params(params, totalvfs=None, numvfs=None):
     if out["num_vfs"] is not None:
         out["num_vfs"] = _as_int(out["num_vfs"], "num_vfs")
         if totalvfs is not None and out["num_vfs"] > totalvfs:
-            raise SriovError("num_vfs %d is above what the PF supports (sriov_totalvfs %d)"
+            raise SriovError("num_vfs %d is above what the PF supports (sriov_totalvfs %s)"
                              % (out["num_vfs"], totalvfs), field="num_vfs")
     if out["drivers_autoprobe"] is not None:
         out["drivers_autoprobe"] = _as_bool(out["drivers_autoprobe"], "drivers_autoprobe")
@@ -236,7 +236,7 @@ def validate_params(params, totalvfs=None, numvfs=None):
             raise SriovError("%s.id %d is not below the VF count %d (VF indexes run from 0 to num_vfs - 1)"
                              % (where, vf["id"], limit), field="%s.id" % where)
         if totalvfs is not None and vf["id"] >= totalvfs:
-            raise SriovError("%s.id %d is not below sriov_totalvfs %d" % (where, vf["id"], totalvfs),
+            raise SriovError("%s.id %d is not below sriov_totalvfs %s" % (where, vf["id"], totalvfs),
                              field="%s.id" % where)
         if vf["mac"] is not None:
             if vf["mac"] in seen_macs:

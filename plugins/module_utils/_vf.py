@@ -127,10 +127,9 @@ def link_changes(wanted, current):
     for key in ("mac", "spoofchk", "trust", "link_state"):
         if wanted.get(key) is not None and wanted[key] != current.get(key):
             changes[key] = wanted[key]
-    vlan_keys = ("vlan", "qos", "vlan_proto")
-    if any(wanted.get(key) is not None and wanted[key] != (current.get(key) if key != "vlan_proto"
-                                                         else current.get(key) or "802.1Q")
-           for key in vlan_keys):
+    current_vlan = {"vlan": current.get("vlan") or 0, "qos": current.get("qos") or 0,
+                    "vlan_proto": current.get("vlan_proto") or "802.1Q"}
+    if any(wanted.get(key) is not None and wanted[key] != value for key, value in current_vlan.items()):
         vlan = wanted["vlan"] if wanted.get("vlan") is not None else (current.get("vlan") or 0)
         changes["vlan"] = vlan
         if vlan:

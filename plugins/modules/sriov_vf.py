@@ -1,0 +1,278 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: directiron.sriov contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: sriov_vf
+short_description: Declare the VFs of one SR-IOV PF, their settings and drivers
+version_added: 0.1.0
+description:
+  - Brings one Physical Function (PF) to a wanted state. It sets the number of Virtual Functions (VFs)
+    and C(sriov_drivers_autoprobe), applies per-VF settings through C(ip link set DEV vf N), and binds VFs
+    to a driver such as C(vfio-pci) or gives them back to their default kernel driver.
+  - The module reads the current state once and validates the whole request before it writes anything.
+    It writes only the differences, and never in check mode. A second identical run reports C(changed=false).
+  - The kernel refuses to change a non-zero VF count. The module then goes through 0, which removes every
+    VF of the PF, so it first checks the guards. VFs appear asynchronously, so the module waits for them
+    (O(timeout)) before it applies per-VF settings.
+  - "Each guard refuses unless O(force=true), and the message names what would break:
+    the PF or a VF carries a default route or the address of the Ansible connection (also through a
+    bridge, bond or VLAN on top of it); a VF to remove or rebind is attached to a running libvirt domain
+    or its C(/dev/vfio/<group>) is held open; a VF to bind to vfio-pci shares its IOMMU group with a device
+    still bound to a host driver."
+  - Kernel errors come back with advice, for example EBUSY (in use), ENOMEM (BAR space, C(pci=realloc)),
+    ENOSPC (MSI-X vectors) and EINVAL.
+author:
+  - directiron.sriov contributors (@directiron)
+extends_documentation_fragment:
+  - directiron.sriov.sysfs
+  - directiron.sriov.attributes
+  - directiron.sriov.attributes.platform_linux
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+options:
+  pf:
+    description:
+      - The PF to manage. Give its netdev name (V(enp65s0f0)), its PCI address (V(0000:41:00.0)),
+        or a dict that selects an SR-IOV capable function by PCI ids.
+      - "The selector dict has the keys C(vendor) (PCI vendor id, for example V(0x8086)), C(device) (PCI device id
+        of the PF, for example V(0x10c9)) and C(index) (which of the matching PFs, from 0 in PCI address order;
+        default 0)."
+      - Names with C(/), C(..) or characters outside C([A-Za-z0-9_.:@-]) are refused before sysfs is read.
+    type: raw
+    required: true
+  num_vfs:
+    description:
+      - Wanted number of VFs, from 0 to the PF's C(sriov_totalvfs). Omit it to keep the current count.
+      - Changing a non-zero count removes all VFs first, then creates the new number.
+    type: int
+  drivers_autoprobe:
+    description:
+      - Wanted C(sriov_drivers_autoprobe) of the PF. When false, new VFs get no driver unless one is asked
+        for with O(vf_driver) or O(vfs[].driver), and V(default) leaves them unbound.
+      - It is set before VFs are created, so it applies to the VFs this run creates.
+    type: bool
+  vf_driver:
+    description:
+      - Driver for every VF of the PF unless an entry of O(vfs) names its own.
+      - V(vfio-pci) (or any other driver name) is bound through C(driver_override) and C(drivers_probe);
+        the module loads the driver with C(modprobe) when it is not loaded yet.
+      - V(default) clears C(driver_override) and hands the VF back to the kernel's choice (C(igbvf), C(iavf) ...).
+      - Omit it to leave VF drivers as they are.
+    type: str
+  vfs:
+    description:
+      - Per-VF settings. Keys left out are not changed. Unknown keys are an error.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      id:
+        description: VF index, from 0 to O(num_vfs) - 1.
+        type: int
+        required: true
+      mac:
+        description: Administrative MAC address. It must be unicast and not all zeros.
+        type: str
+      vlan:
+        description: VLAN id 0-4094 that the PF tags onto the VF's traffic. V(0) means untagged.
+        type: int
+      qos:
+        description: 802.1p priority 0-7 of the VLAN tag. It needs O(vfs[].vlan) in the same entry.
+        type: int
+      vlan_proto:
+        description: VLAN protocol. It needs O(vfs[].vlan) in the same entry.
+        type: str
+        choices: [802.1Q, 802.1ad]
+      spoofchk:
+        description: MAC/VLAN anti-spoofing check of the VF.
+        type: bool
+      trust:
+        description: Trusted VF (it may change its MAC, enter promiscuous or all-multicast mode).
+        type: bool
+      link_state:
+        description: Link state the VF sees. V(auto) follows the PF.
+        type: str
+        choices: [auto, enable, disable]
+      min_tx_rate:
+        description: Minimum guaranteed transmit rate in Mbit/s. V(0) disables it.
+        type: int
+      max_tx_rate:
+        description: Maximum transmit rate in Mbit/s. V(0) means no limit.
+        type: int
+      driver:
+        description: Driver for this VF, as in O(vf_driver).
+        type: str
+  force:
+    description:
+      - Do what the guards refuse (VFs in use, management interface, shared IOMMU group).
+        The refusals are returned as warnings instead.
+    type: bool
+    default: false
+  timeout:
+    description:
+      - Seconds to wait for new VFs to appear, and for a VF to bind to its driver.
+    type: int
+    default: 60
+notes:
+  - The address of the Ansible connection comes from C(SSH_CONNECTION) in the module's environment. With
+    C(become) through sudo this variable may be removed. The default route guard still protects the usual
+    management interface.
+  - Per-VF settings are applied through the PF's netdev, so the PF must be bound to its network driver.
+  - Settings a driver accepts but does not report back (for example trust on some drivers) produce a warning.
+seealso:
+  - module: directiron.sriov.sriov_facts
+  - module: directiron.sriov.iommu_facts
+"""
+
+EXAMPLES = r"""
+- name: Four VFs on enp1s0 for guests, VF 0 with a fixed MAC and VLAN
+  directiron.sriov.sriov_vf:
+    pf: enp1s0
+    num_vfs: 4
+    vf_driver: vfio-pci
+    vfs:
+      - {id: 0, mac: "02:1a:00:00:00:01", vlan: 100, qos: 3, trust: true, spoofchk: true}
+      - {id: 1, max_tx_rate: 1000, driver: default}
+
+- name: Select the first 82576 PF by PCI ids and give all its VFs back to igbvf
+  directiron.sriov.sriov_vf:
+    pf: {vendor: "0x8086", device: "0x10c9", index: 0}
+    vf_driver: default
+
+- name: Remove all VFs even though a guest still uses one
+  directiron.sriov.sriov_vf:
+    pf: "0000:41:00.0"
+    num_vfs: 0
+    force: true
+"""
+
+RETURN = r"""
+pf:
+  description: PCI address of the PF the module managed.
+  returned: success
+  type: str
+  sample: "0000:01:00.0"
+actions:
+  description: What the module did (in check mode, would do), in order. Empty when nothing changed.
+  returned: success
+  type: list
+  elements: str
+  sample:
+    - set sriov_numvfs of 0000:01:00.0 from 4 to 0
+    - set sriov_numvfs of 0000:01:00.0 to 6
+    - "set VF 0 of enp1s0: mac 02:1a:00:00:00:01, vlan 100"
+    - bind VF 1 (0000:01:10.2) to vfio-pci
+state:
+  description: State of the PF after the run (in check mode, the predicted state), the same as C(diff.after).
+  returned: success
+  type: dict
+  contains:
+    pf:
+      description: PCI address of the PF.
+      type: str
+      returned: success
+      sample: "0000:01:00.0"
+    netdev:
+      description: Network interface of the PF, null when it has none.
+      type: str
+      returned: success
+      sample: enp1s0
+    num_vfs:
+      description: Number of VFs.
+      type: int
+      returned: success
+      sample: 4
+    drivers_autoprobe:
+      description: C(sriov_drivers_autoprobe) of the PF.
+      type: bool
+      returned: success
+      sample: true
+    vfs:
+      description:
+        - One entry per VF, with the keys of O(vfs) plus C(address), C(driver) and C(driver_override).
+        - In check mode, VFs that do not exist yet have a null C(address).
+      type: list
+      elements: dict
+      returned: success
+      sample:
+        - {id: 0, address: "0000:01:10.0", driver: vfio-pci, driver_override: vfio-pci,
+           mac: "02:1a:00:00:00:01", vlan: 100, qos: 3, vlan_proto: 802.1Q, spoofchk: true,
+           trust: true, link_state: auto, min_tx_rate: 0, max_tx_rate: 0}
+diff:
+  description: State before and after, in the shape of RV(state).
+  returned: success
+  type: dict
+  sample:
+    before: {pf: "0000:01:00.0", netdev: enp1s0, num_vfs: 0, drivers_autoprobe: true, vfs: []}
+    after: {pf: "0000:01:00.0", netdev: enp1s0, num_vfs: 1, drivers_autoprobe: true,
+            vfs: [{id: 0, address: "0000:01:10.0", driver: igbvf}]}
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
+from ansible_collections.directiron.sriov.plugins.module_utils._guards import HostGuards
+from ansible_collections.directiron.sriov.plugins.module_utils._vf import apply_pf
+
+VF_OPTIONS = dict(
+    id=dict(type="int", required=True),
+    mac=dict(type="str"),
+    vlan=dict(type="int"),
+    qos=dict(type="int"),
+    vlan_proto=dict(type="str", choices=["802.1Q", "802.1ad"]),
+    spoofchk=dict(type="bool"),
+    trust=dict(type="bool"),
+    link_state=dict(type="str", choices=["auto", "enable", "disable"]),
+    min_tx_rate=dict(type="int"),
+    max_tx_rate=dict(type="int"),
+    driver=dict(type="str"),
+)
+
+ARGUMENT_SPEC = dict(
+    pf=dict(type="raw", required=True),
+    num_vfs=dict(type="int"),
+    drivers_autoprobe=dict(type="bool"),
+    vf_driver=dict(type="str"),
+    vfs=dict(type="list", elements="dict", default=[], options=VF_OPTIONS),
+    force=dict(type="bool", default=False),
+    timeout=dict(type="int", default=60),
+    sysfs_root=dict(type="path", default="/sys"),
+    proc_root=dict(type="path", default="/proc"),
+)
+
+
+def module_runner(module):
+    """runner(argv) -> (rc, out, err) over run_command; C locale so error texts can be mapped."""
+    def runner(argv):
+        return module.run_command(argv, check_rc=False, handle_exceptions=False,
+                                  environ_update={"LC_ALL": "C", "LANG": "C"})
+    return runner
+
+
+def main():
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    params = dict(module.params)
+    runner = module_runner(module)
+    guards = HostGuards(runner, params["sysfs_root"], params["proc_root"])
+    try:
+        result = apply_pf(params, runner, sysfs_root=params["sysfs_root"], check_mode=module.check_mode,
+                          guards=guards)
+    except SriovError as err:
+        module.fail_json(**err.to_result())
+    for warning in result["warnings"] + guards.notes:
+        module.warn(warning)
+    module.exit_json(changed=result["changed"], pf=result["pf"], actions=result["actions"],
+                     state=result["diff"]["after"], diff=result["diff"])
+
+
+if __name__ == "__main__":
+    main()
