@@ -20,8 +20,8 @@ from ansible_collections.directiron.sriov.plugins.module_utils._errors import Sr
 # iproute2 prints IFLA_VF_LINK_STATE as one of these words.
 LINK_STATES = ("auto", "enable", "disable")
 VLAN_PROTOS = ("802.1Q", "802.1ad")
-MAC_RE = re.compile(r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$")
-IFNAME_RE = re.compile(r"^[A-Za-z0-9_.:@-]{1,15}$")
+MAC_RE = re.compile(r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}\Z")
+IFNAME_RE = re.compile(r"^[A-Za-z0-9_.:@-]{1,15}\Z")
 
 
 def _to_int(value, default=0):

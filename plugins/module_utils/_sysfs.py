@@ -22,10 +22,10 @@ import re
 
 from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
 
-PCI_ADDRESS_RE = re.compile(r"^[0-9a-f]{4,8}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$")
+PCI_ADDRESS_RE = re.compile(r"^[0-9a-f]{4,8}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]\Z")
 # netdev names, driver names, PCI addresses: nothing that can walk out of a directory
-NAME_RE = re.compile(r"^[A-Za-z0-9_.:@-]+$")
-ID_RE = re.compile(r"^(0x)?[0-9a-fA-F]{4}$")
+NAME_RE = re.compile(r"^[A-Za-z0-9_.:@-]+\Z")
+ID_RE = re.compile(r"^(0x)?[0-9a-fA-F]{4}\Z")
 
 # errors that mean "this attribute is not there or not readable now" rather than a bug
 SOFT_ERRNOS = frozenset([errno.ENOENT, errno.ENODEV, errno.EACCES, errno.EIO, errno.EINVAL,
