@@ -1,0 +1,162 @@
+# -*- coding: utf-8 -*-
+# Copyright: directiron.sriov contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""iommu_facts on generated and recorded trees, and through AnsibleModule."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import glob
+import json
+import os
+import shutil
+
+import pytest
+
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.directiron.sriov.plugins.modules import iommu_facts
+from ansible_collections.directiron.sriov.tests.fixtures import sysfs_tree
+
+RECORDED = sorted(glob.glob(os.path.join(os.path.dirname(__file__), "..", "..", "..", "fixtures", "recorded",
+                                         "*.json")))
+
+
+def gather(host):
+    return iommu_facts.gather_iommu_facts(host["sysfs_root"], host["proc_root"])
+
+
+@pytest.fixture
+def host(tmp_path):
+    return sysfs_tree.generate(str(tmp_path / "host"), pfs=2, vfs_per_pf=4)
+
+
+def test_intel_host_with_passthrough(host):
+    facts = gather(host)
+    assert facts["enabled"] is True and facts["vendor"] == "intel" and facts["cpu_vendor"] == "intel"
+    assert facts["units"] == ["dmar0"]
+    assert facts["passthrough"] is True
+    assert facts["cmdline"] == {"intel_iommu": "on", "iommu": "pt"}
+    assert facts["interrupt_remapping"] is True and "dmar0" in facts["interrupt_remapping_source"]
+    assert facts["allow_unsafe_interrupts"] is False
+    assert facts["default_domain_type"] == "DMA-FQ"
+    assert facts["missing"] == []
+
+
+def test_groups_list_every_function_once_with_verdicts(host):
+    facts = gather(host)
+    addresses = [d["address"] for g in facts["groups"] for d in g["devices"]]
+    assert sorted(addresses) == sorted(facts["devices"]) and len(addresses) == host["functions"]
+    shared = [g for g in facts["groups"] if len(g["devices"]) == 3][0]
+    by_address = dict((d["address"], d) for d in shared["devices"])
+    assert by_address["0000:00:1f.0"]["is_bridge"] is True
+    assert by_address["0000:30:01.0"]["netdevs"] == ["ens1"] and by_address["0000:30:01.0"]["assignable"] is True
+    assert by_address["0000:30:02.0"]["assignable"] is False
+    assert facts["devices"]["0000:30:02.0"]["blocked_by"] == ["0000:30:01.0"]
+    vf = facts["devices"]["0000:02:00.2"]
+    assert vf["assignable"] is True and vf["iommu_group"] is not None
+    vf_entry = [d for g in facts["groups"] for d in g["devices"] if d["address"] == "0000:02:00.2"][0]
+    assert vf_entry["is_vf"] is True and vf_entry["physfn"] == "0000:02:00.0" and vf_entry["driver"] is None
+
+
+def test_kernel_without_iommu_says_why(tmp_path):
+    host = sysfs_tree.generate(str(tmp_path / "h"), pfs=1, vfs_per_pf=2, iommu=None,
+                               cmdline="BOOT_IMAGE=/vmlinuz root=/dev/vda1 ro quiet")
+    facts = gather(host)
+    assert facts["enabled"] is False and facts["vendor"] == "none" and facts["groups"] == []
+    assert facts["passthrough"] is False and facts["interrupt_remapping"] is None
+    assert all(not d["assignable"] for d in facts["devices"].values())
+    reason = facts["devices"]["0000:01:00.1"]["reason"]
+    assert "no IOMMU is active" in reason and "intel_iommu=on" in reason
+    assert any("no IOMMU" in m for m in facts["missing"])
+
+
+def test_iommu_requested_but_absent_blames_firmware(tmp_path):
+    host = sysfs_tree.generate(str(tmp_path / "h"), pfs=1, vfs_per_pf=1, iommu=None,
+                               cmdline="root=/dev/vda1 intel_iommu=on")
+    assert "firmware" in gather(host)["devices"]["0000:01:00.1"]["reason"]
+
+
+def test_iommu_turned_off_on_cmdline(tmp_path):
+    host = sysfs_tree.generate(str(tmp_path / "h"), pfs=1, vfs_per_pf=1, iommu=None,
+                               cmdline="root=/dev/vda1 intel_iommu=off")
+    assert "intel_iommu=off" in gather(host)["devices"]["0000:01:00.1"]["reason"]
+
+
+def test_amd_host_without_pt_and_identity_groups(tmp_path):
+    host = sysfs_tree.generate(str(tmp_path / "h"), pfs=1, vfs_per_pf=1, iommu="amd", group_type="identity",
+                               cmdline='root=/dev/vda1 amd_iommu=on "vfio-pci.ids=8086:10ca,8086:1520" iommu.strict=1')
+    facts = gather(host)
+    assert facts["vendor"] == "amd" and facts["cpu_vendor"] == "amd" and facts["units"] == ["ivhd0"]
+    assert facts["interrupt_remapping"] is None and "AMD" in facts["interrupt_remapping_source"]
+    assert facts["cmdline"] == {"amd_iommu": "on", "vfio-pci.ids": "8086:10ca,8086:1520", "iommu.strict": "1"}
+    assert facts["passthrough"] is True  # identity default domains
+    assert facts["default_domain_type"] == "identity"
+
+
+def test_intremap_off_wins_over_capability(tmp_path):
+    host = sysfs_tree.generate(str(tmp_path / "h"), pfs=1, vfs_per_pf=1, cmdline="intel_iommu=on intremap=off")
+    facts = gather(host)
+    assert facts["interrupt_remapping"] is False and facts["passthrough"] is False
+
+
+def test_ecap_without_ir_bit(tmp_path):
+    host = sysfs_tree.generate(str(tmp_path / "h"), pfs=1, vfs_per_pf=1)
+    with open(os.path.join(host["sysfs_root"], "class/iommu/dmar0/intel-iommu/ecap"), "w") as handle:
+        handle.write("f00f56\n")  # bit 3 clear
+    assert gather(host)["interrupt_remapping"] is False
+
+
+def test_split_cmdline_quotes_and_last_wins():
+    assert iommu_facts.relevant_cmdline('iommu=off a="b c" iommu=pt "pcie_acs_override=downstream,multifunction"'
+                                        ' intel_iommu') == {"iommu": "pt", "intel_iommu": "",
+                                                            "pcie_acs_override": "downstream,multifunction"}
+
+
+def test_missing_sysfs_root_no_traceback(tmp_path):
+    facts = iommu_facts.gather_iommu_facts(str(tmp_path / "absent"), str(tmp_path / "absent-proc"))
+    assert facts["enabled"] is False and facts["devices"] == {} and facts["cpu_vendor"] == "unknown"
+    assert any("sysfs_root" in m for m in facts["missing"])
+    assert any("command line" in m for m in facts["missing"])
+
+
+def test_unreadable_cpuinfo_is_unknown(tmp_path):
+    host = sysfs_tree.generate(str(tmp_path / "h"), pfs=1, vfs_per_pf=1)
+    os.remove(os.path.join(host["proc_root"], "cpuinfo"))
+    assert gather(host)["cpu_vendor"] == "unknown"
+
+
+def test_device_vanishing_during_the_scan(host):
+    # its bus link still lists it, its directory is gone
+    shutil.rmtree(os.path.realpath(os.path.join(host["sysfs_root"], "bus/pci/devices/0000:01:00.3")))
+    facts = gather(host)
+    assert "0000:01:00.3" not in facts["devices"]
+    assert "0000:01:00.4" in facts["devices"]
+
+
+@pytest.mark.parametrize("path", RECORDED, ids=[os.path.basename(p) for p in RECORDED])
+def test_recorded_lab_trees(tmp_path, path):
+    with open(path) as handle:
+        spec = json.load(handle)
+    root = sysfs_tree.materialize(spec, str(tmp_path / "rec"))
+    facts = iommu_facts.gather_iommu_facts(os.path.join(root, "sys"), os.path.join(root, "proc"))
+    expect = spec["meta"].get("expect", {})
+    assert facts["enabled"] is expect.get("enabled", True)
+    assert facts["vendor"] == expect.get("vendor", "intel")
+    # the kernel's own group listing and the per-device links agree
+    for group in facts["groups"]:
+        listed = sorted(a for a in spec["links"]
+                        if a.startswith("sys/kernel/iommu_groups/%d/devices/" % group["id"]))
+        assert [d["address"] for d in group["devices"]] == [a.rsplit("/", 1)[1] for a in listed]
+    for address, verdict in expect.get("assignable", {}).items():
+        assert facts["devices"][address]["assignable"] is verdict, facts["devices"][address]["reason"]
+
+
+def test_module_main_returns_facts(host, capsys):
+    with patch_module_args({"sysfs_root": host["sysfs_root"], "proc_root": host["proc_root"], "_ansible_check_mode": True}):
+        with pytest.raises(SystemExit):
+            iommu_facts.main()
+    result = json.loads(capsys.readouterr().out)
+    assert result["changed"] is False
+    assert result["ansible_facts"]["iommu"]["enabled"] is True
