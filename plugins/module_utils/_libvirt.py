@@ -434,8 +434,8 @@ class VfNetworkManager(object):
     def _diff_text(self, xml_text, active, autostart):
         if xml_text is None:
             return ""
-        return "%s<!-- active: %s, autostart: %s -->\n" % (xml_text, "yes" if active else "no",
-                                                        "yes" if autostart else "no")
+        state = ("yes" if active else "no", "yes" if autostart else "no")
+        return "%s<!-- active: %s, autostart: %s -->\n" % ((xml_text,) + state)
 
     def _guard_in_use(self, before, doing):
         in_use = before["connections"]

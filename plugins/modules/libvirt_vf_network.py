@@ -27,7 +27,7 @@ description:
     Restarting while guests hold VFs makes libvirt lose track of those allocations until the guests are restarted.
   - Stopping (O(active=false)) or removing (O(state=absent)) a network that guests use fails unless O(restart=true).
 author:
-  - directiron.sriov maintainers
+  - directiron.sriov contributors (@directiron)
 requirements:
   - The libvirt Python binding on the managed host (package C(python3-libvirt) on Debian, Ubuntu and EL).
 options:

@@ -183,9 +183,6 @@ class FakeLibvirt(object):
         self.networks[net.name()] = net
         return net
 
-    def writes(self):
-        return [call for call in self.calls]
-
 
 def make_sysfs(root, pfs):
     """A minimal sysfs tree: ``pfs`` = {netdev: (pf address, [vf addresses])}."""

@@ -35,8 +35,8 @@ PF2_VFS = ["0000:02:10.0", "0000:02:10.2"]
 
 @pytest.fixture
 def sysfs_root(tmp_path):
-    return fake_mod.make_sysfs(tmp_path / "sys", {"enp1s0": (PF1, PF1_VFS), "enp2s0": (PF2, PF2_VFS),
-                                                     "enp3s0": ("0000:03:00.0", [])})
+    pfs = {"enp1s0": (PF1, PF1_VFS), "enp2s0": (PF2, PF2_VFS), "enp3s0": ("0000:03:00.0", [])}
+    return fake_mod.make_sysfs(tmp_path / "sys", pfs)
 
 
 @pytest.fixture
