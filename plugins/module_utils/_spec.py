@@ -207,7 +207,7 @@ def validate_params(params, totalvfs=None, numvfs=None):
     if out["num_vfs"] is not None:
         out["num_vfs"] = _as_int(out["num_vfs"], "num_vfs")
         if totalvfs is not None and out["num_vfs"] > totalvfs:
-            raise SriovError("num_vfs %d is above what the PF supports (sriov_totalvfs %s)"
+            raise SriovError("num_vfs %s is above what the PF supports (sriov_totalvfs %s)"
                              % (out["num_vfs"], totalvfs), field="num_vfs")
     if out["drivers_autoprobe"] is not None:
         out["drivers_autoprobe"] = _as_bool(out["drivers_autoprobe"], "drivers_autoprobe")
