@@ -48,7 +48,7 @@ copy:
 	  | tar -cf - -T - | tar -xf - -C $(AC_COPY)
 
 unit: venv link
-	$(BIN)/python -m pytest -q -n 2 tests/unit
+	PYTHONPATH=$(AC_LINK_ROOT) $(BIN)/python -m pytest -q -n 2 -p no:cacheprovider tests/unit
 
 sanity: venv copy
 	$(BIN)/python tests/utils/write_get_pip_cache.py $(ANSIBLE_TEST_PIP)
