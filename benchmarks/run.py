@@ -1,0 +1,152 @@
+#!/usr/bin/env python3
+# -*- coding: utf-8 -*-
+# Copyright: directiron.sriov contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Print every benchmark figure of directiron.sriov in one run.
+
+    python benchmarks/run.py [--repeat 7] [--keep DIR]
+
+Fact gathering on synthetic sysfs trees (tests/fixtures/sysfs_tree.py) of 1,024, 2,048 and
+4,096 SR-IOV functions (8/16/32 PFs x 127 VFs, each PF behind a PCIe root port, plus a host
+bridge and a PCI bridge group): the modules' own work (gather_iommu_facts, gather_sriov_facts
+without host commands), best and median of --repeat runs, per function, and growth against
+the smallest tree. Then the classic shell loop over /sys/kernel/iommu_groups on the
+4,096-function tree, the check that it gives the same answer as iommu_facts, and the ratio.
+Budget: <= 0.25 s per module on the 4,096-function tree.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+BUDGET_S = 0.25
+
+# The classic loop: for every group, for every device in it, read ids and class and the driver.
+# One `cat` for the three attributes and one `readlink` per device (lspci cannot read a fake tree).
+SHELL_LOOP = r'''
+root=$1
+for g in "$root"/kernel/iommu_groups/*; do
+  for d in "$g"/devices/*; do
+    drv=$(readlink "$d/driver")
+    echo "${g##*/} ${d##*/} $(cat "$d/vendor" "$d/device" "$d/class" | tr '\n' ' ')${drv##*/}"
+  done
+done
+'''
+
+
+def _import_collection():
+    """Make ansible_collections.directiron.sriov importable from this checkout or an installed copy."""
+    try:
+        import ansible_collections.directiron.sriov  # noqa: F401 pylint: disable=unused-import
+        return
+    except ImportError:
+        pass
+    link_root = os.path.join(tempfile.mkdtemp(prefix="sriov-bench-ac-"), "ansible_collections", "directiron")
+    os.makedirs(link_root)
+    os.symlink(REPO, os.path.join(link_root, "sriov"))
+    sys.path.insert(0, os.path.dirname(os.path.dirname(link_root)))
+
+
+def timed(func, repeat):
+    times = []
+    result = None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = func()
+        times.append(time.perf_counter() - start)
+    return min(times), statistics.median(times), result
+
+
+def shell_answer(sysfs_root):
+    start = time.perf_counter()
+    out = subprocess.run(["bash", "-c", SHELL_LOOP, "loop", sysfs_root], check=True, stdout=subprocess.PIPE,
+                         universal_newlines=True).stdout
+    elapsed = time.perf_counter() - start
+    answer = {}
+    for line in out.splitlines():
+        parts = line.split()
+        group, address, vendor, device, cls = parts[:5]
+        driver = parts[5] if len(parts) > 5 else None
+        answer.setdefault(int(group), []).append((address, vendor, device, cls, driver))
+    return elapsed, answer
+
+
+def facts_answer(iommu):
+    return dict((g["id"], [(d["address"], d["vendor"], d["device"], d["class"], d["driver"]) for d in g["devices"]])
+                for g in iommu["groups"])
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--keep", help="generate trees here and keep them (default: a temporary directory)")
+    parser.add_argument("--no-shell", action="store_true", help="skip the (slow) shell loop")
+    args = parser.parse_args(argv)
+    _import_collection()
+    from ansible_collections.directiron.sriov.plugins.modules import iommu_facts, sriov_facts
+    from ansible_collections.directiron.sriov.tests.fixtures import sysfs_tree
+
+    work = args.keep or tempfile.mkdtemp(prefix="sriov-bench-")
+    rows = []
+    try:
+        print("directiron.sriov benchmarks (python %s, %d CPUs, load %.2f)" % (
+            sys.version.split()[0], os.cpu_count() or 0, os.getloadavg()[0]))
+        print("fact gathering, the modules' own work; best / median of %d runs" % args.repeat)
+        print("%-10s %-8s %-14s %10s %10s %12s %8s" % ("functions", "groups", "module", "best s", "median s",
+                                                       "us/function", "growth"))
+        largest = None
+        for pfs in (8, 16, 32):
+            dest = os.path.join(work, "tree-%d" % pfs)
+            if not os.path.isdir(dest):
+                tree = sysfs_tree.generate(dest, pfs=pfs, vfs_per_pf=127)
+            else:
+                tree = {"sysfs_root": os.path.join(dest, "sys"), "proc_root": os.path.join(dest, "proc")}
+                tree["functions"] = len(os.listdir(os.path.join(tree["sysfs_root"], "bus/pci/devices")))
+                tree["groups"] = len(os.listdir(os.path.join(tree["sysfs_root"], "kernel/iommu_groups")))
+            for name, func in (
+                    ("iommu_facts", lambda t=tree: iommu_facts.gather_iommu_facts(t["sysfs_root"], t["proc_root"])),
+                    ("sriov_facts", lambda t=tree: sriov_facts.gather_sriov_facts(t["sysfs_root"], t["proc_root"],
+                                                                                  netlink="never"))):
+                best, median, result = timed(func, args.repeat)
+                rows.append((pfs, name, tree["functions"], best))
+                base = [r for r in rows if r[0] == 8 and r[1] == name][0]
+                growth = (best / base[3]) / (float(tree["functions"]) / base[2])
+                print("%-10d %-8d %-14s %10.3f %10.3f %12.1f %8.2f" % (
+                    tree["functions"], tree["groups"], name, best, median, best / tree["functions"] * 1e6, growth))
+                if pfs == 32 and name == "iommu_facts":
+                    largest = (tree, best, result)
+        print("growth = (time / time at 1,024-function tree) / (functions ratio); 1.00 is exactly linear")
+        for pfs, name, functions, best in rows:
+            if pfs == 32:
+                print("budget %-12s %d functions: %.3f s of %.2f s -> %s" % (
+                    name, functions, best, BUDGET_S, "within" if best <= BUDGET_S else "OVER"))
+        if not args.no_shell:
+            tree, best, iommu = largest
+            elapsed, answer = shell_answer(tree["sysfs_root"])
+            same = answer == facts_answer(iommu)
+            print("classic shell loop over kernel/iommu_groups (%d functions): %.2f s" % (
+                sum(len(v) for v in answer.values()), elapsed))
+            print("same answer as iommu_facts (group, address, vendor, device, class, driver): %s"
+                  % ("yes" if same else "NO"))
+            print("ratio shell / iommu_facts: %.0fx faster" % (elapsed / best))
+            if not same:
+                return 1
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
