@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # -*- coding: utf-8 -*-
 # Copyright: directiron.sriov contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
@@ -61,7 +60,7 @@ def _import_collection():
 def timed(func, repeat):
     times = []
     result = None
-    for _ in range(repeat):
+    for _run in range(repeat):
         start = time.perf_counter()
         result = func()
         times.append(time.perf_counter() - start)

@@ -24,7 +24,7 @@ description:
   - Missing or unreadable sources (a C(sysfs_root) that does not exist, a vanished device) do not
     fail the module. The facts say what is missing in RV(ansible_facts.iommu.missing).
 author:
-  - directiron.sriov contributors
+  - directiron.sriov contributors (@directiron)
 extends_documentation_fragment:
   - directiron.sriov.sysfs
   - directiron.sriov.attributes

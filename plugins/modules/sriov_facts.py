@@ -26,13 +26,13 @@ description:
     vanishes during the scan do not fail the module. The affected values are null and
     RV(ansible_facts.sriov.missing) says why.
 author:
-  - directiron.sriov contributors
+  - directiron.sriov contributors (@directiron)
 options:
   netlink:
     description:
       - Whether to run C(ip -d -j link show) and C(ethtool -i) on the managed host for per-VF settings and firmware.
-      - V(auto) runs them only when O(sysfs_root) is V(/sys): the commands describe the running host, not a
-        captured tree.
+      - V(auto) runs them only when O(sysfs_root) is V(/sys), because the commands describe the running host,
+        not a captured tree.
       - V(always) runs them whatever O(sysfs_root) is; V(never) does not run them (per-VF settings and firmware
         are null unless O(ip_link_json) is given).
     type: str
