@@ -176,12 +176,14 @@ _BRIEF_ATTRS = ("vendor", "device", "class")
 def _read_function_at(path, address, want_vf_index=True, brief=False, vf_ids=None, netdev_map=None):
     """Read one function through a directory fd: one path walk, then one syscall per attribute.
 
+    No listdir for functions that are not PFs: an absent attribute or link is one ENOENT, cheaper
+    than listing a directory of some 40 entries.
     brief: for functions that are not PFs read only vendor, device and class (subsystem ids,
     numa_node and driver_override are None); PFs are always read in full.
     vf_ids: {pf address: (vendor, device, class)} shared across a scan. The kernel gives every VF
     of a PF the PF's vendor, the PF's VF device id and VF 0's class (pci_iov_add_virtfn,
     pci_read_vf_config_common), so a brief scan reads them once per PF.
-    netdev_map: {address: [netdevs]} from /sys/class/net, saving a listdir per function.
+    netdev_map: {address: [netdevs]} from /sys/class/net (None: list <function>/net instead).
     """
     try:
         dfd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
@@ -190,39 +192,39 @@ def _read_function_at(path, address, want_vf_index=True, brief=False, vf_ids=Non
             return None  # vanished (or never was)
         raise
     try:
-        entries = frozenset(os.listdir(dfd))
-        is_pf = "sriov_totalvfs" in entries
-        physfn = _link_name_at(dfd, "physfn") if "physfn" in entries else None
+        physfn = _link_name_at(dfd, "physfn")
+        # a VF has no SR-IOV capability of its own
+        totalvfs = None if physfn else _read_at(dfd, "sriov_totalvfs")
+        is_pf = totalvfs is not None
         attrs = dict.fromkeys(_FUNCTION_ATTRS)
-        shared = None
-        if brief and physfn and vf_ids is not None:
-            shared = vf_ids.get(physfn)
+        attrs["sriov_totalvfs"] = totalvfs
+        shared = vf_ids.get(physfn) if brief and physfn and vf_ids is not None else None
         if shared is not None:
             attrs["vendor"], attrs["device"], attrs["class"] = shared
         else:
-            for name in _BRIEF_ATTRS if brief and not is_pf else _FUNCTION_ATTRS:
-                if name in entries:
-                    attrs[name] = _read_at(dfd, name)
+            for name in _BRIEF_ATTRS if brief and not is_pf else _FUNCTION_ATTRS[:-3]:
+                attrs[name] = _read_at(dfd, name)
+            if is_pf:
+                attrs["sriov_numvfs"] = _read_at(dfd, "sriov_numvfs")
+                attrs["sriov_drivers_autoprobe"] = _read_at(dfd, "sriov_drivers_autoprobe")
             if brief and physfn and vf_ids is not None and attrs["vendor"] and attrs["class"]:
                 vf_ids[physfn] = (attrs["vendor"], attrs["device"], attrs["class"])
         virtfns = {}
         if is_pf:
-            for name in entries:
+            for name in os.listdir(dfd):
                 if name.startswith("virtfn"):
                     index = _int_or_none(name[6:])
                     target = _link_name_at(dfd, name)
                     if index is not None and target:
                         virtfns[index] = target
-        driver = _link_name_at(dfd, "driver") if "driver" in entries else None
-        group = _link_name_at(dfd, "iommu_group") if "iommu_group" in entries else None
+        driver = _link_name_at(dfd, "driver")
+        group = _link_name_at(dfd, "iommu_group")
     finally:
         os.close(dfd)
-    netdevs = []
-    if "net" in entries:
-        if netdev_map is not None and address in netdev_map:
-            netdevs = netdev_map[address]
-        else:
-            netdevs = sorted(_listdir(path + "/net") or [])
+    if netdev_map is not None:
+        netdevs = netdev_map.get(address, [])
+    else:
+        netdevs = sorted(_listdir(path + "/net") or [])
     if attrs["vendor"] is None and not os.path.isdir(path):
         return None  # vanished while we looked
     cls = attrs["class"]
