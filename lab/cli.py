@@ -1,0 +1,119 @@
+# -*- coding: utf-8 -*-
+# Copyright: directiron.sriov contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Command line: python -m lab build|up|down|ssh|status|inventory."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import argparse
+import json
+import os
+import sys
+
+from lab import image, inventory, vm
+from lab.common import LabError, log
+
+
+def _parser():
+    parser = argparse.ArgumentParser(prog="python -m lab", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    build = sub.add_parser("build", help="build or reuse the cached guest image; print its path")
+    build.add_argument("--variant", choices=sorted(image.VARIANTS), default="base")
+
+    up = sub.add_parser("up", help="start a VM and wait until SSH answers")
+    up.add_argument("name")
+    up.add_argument("--variant", choices=sorted(image.VARIANTS), default="base")
+    up.add_argument("--without-pf", type=int, choices=(1, 2), action="append", default=[],
+                    help="leave igb PF 1 or 2 out (repeatable); its root port stays")
+    up.add_argument("--memory", type=int, default=vm.DEFAULT_MEMORY_MIB, help="MiB")
+    up.add_argument("--timeout", type=int, default=vm.DEFAULT_TIMEOUT_S, help="seconds to SSH")
+    up.add_argument("--fresh", action="store_true", help="discard the VM's existing overlay")
+    up.add_argument("--iommu", choices=("intel", "amd"), default="intel",
+                    help="emulated IOMMU (amd: experimental, see lab/README.md)")
+
+    down = sub.add_parser("down", help="stop VMs by pid")
+    target = down.add_mutually_exclusive_group(required=True)
+    target.add_argument("name", nargs="?")
+    target.add_argument("--all", action="store_true")
+    down.add_argument("--no-sync", action="store_true",
+                      help="skip the guest `sync` before stopping (faster; for throwaway VMs)")
+    down.add_argument("--destroy", action="store_true",
+                      help="also remove lab/run/NAME (overlay, logs)")
+
+    ssh = sub.add_parser("ssh", help="ssh into a VM, optionally running a command")
+    ssh.add_argument("name")
+    ssh.add_argument("cmd", nargs=argparse.REMAINDER)
+
+    status = sub.add_parser("status", help="list VMs and their state")
+    status.add_argument("--json", action="store_true")
+
+    inv = sub.add_parser("inventory", help="write an Ansible YAML inventory of running VMs")
+    inv.add_argument("--output", help="file to write (default: stdout)")
+    inv.add_argument("--all", action="store_true", help="include stopped VMs")
+
+    accel = sub.add_parser("accel", help="print the accelerator the lab uses (probe if needed)")
+    accel.add_argument("--refresh", action="store_true", help="probe KVM again")
+    return parser
+
+
+def main(argv=None):
+    args = _parser().parse_args(argv)
+    try:
+        return _dispatch(args)
+    except LabError as exc:
+        log("error: %s", exc)
+        return 1
+    except KeyboardInterrupt:
+        log("interrupted")
+        return 130
+
+
+def _dispatch(args):
+    if args.command == "build":
+        print(image.build(args.variant, vm.accel_args()))
+        return 0
+    if args.command == "up":
+        port = vm.Vm(args.name).up(variant=args.variant, without_pf=tuple(args.without_pf),
+                                   memory=args.memory, timeout=args.timeout, fresh=args.fresh,
+                                   iommu=args.iommu)
+        print(port)
+        return 0
+    if args.command == "down":
+        targets = vm.all_vms() if args.all else [vm.Vm(args.name)]
+        for machine in targets:
+            if args.destroy:
+                machine.destroy()
+            else:
+                machine.down(sync=not args.no_sync)
+        return 0
+    if args.command == "ssh":
+        cmd = args.cmd[1:] if args.cmd[:1] == ["--"] else args.cmd
+        argv = vm.Vm(args.name).ssh_argv(cmd)
+        sys.stdout.flush()
+        os.execvp(argv[0], argv)
+    if args.command == "status":
+        rows = [machine.status() for machine in vm.all_vms()]
+        if args.json:
+            print(json.dumps(rows, indent=2))
+        else:
+            for row in rows:
+                print("%-16s %-8s pid=%-7s port=%-6s variant=%-6s accel=%-4s without_pf=%s" % (
+                    row["name"], "running" if row["running"] else "stopped", row["pid"] or "-",
+                    row["port"] or "-", row["variant"] or "-", row["accel"] or "-",
+                    ",".join(str(i) for i in row["without_pf"]) or "-"))
+        return 0
+    if args.command == "inventory":
+        text = inventory.render(vm.all_vms(), include_stopped=args.all)
+        inventory.write_ansible_cfg()
+        if args.output:
+            inventory.write_file(args.output, text)
+            log("inventory written to %s", args.output)
+        else:
+            sys.stdout.write(text)
+        return 0
+    if args.command == "accel":
+        print(vm.accel_args(refresh=args.refresh)[1].split(",")[0])
+        return 0
+    raise LabError("unknown command %s" % args.command)

@@ -1,0 +1,327 @@
+# -*- coding: utf-8 -*-
+# Copyright: directiron.sriov contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Start, stop and reach lab VMs: q35, Intel VT-d, two igb SR-IOV PFs, a shared IOMMU group.
+
+Guest PCI layout (fixed, so names and addresses are stable across boots):
+  00:02.0 virtio-net management NIC (enp0s2), SSH forwarded from 127.0.0.1:PORT
+  00:04.0 pcie-root-port rp1 -> 01:00.0 igb PF 1 (enp1s0)
+  00:05.0 pcie-root-port rp2 -> 02:00.0 igb PF 2 (enp2s0)
+  00:06.0 pcie-pci-bridge br1 -> 03:01.0, 03:02.0 e1000 (one shared, non-isolated group)
+  00:07.0 virtio-blk system disk (qcow2 overlay over the cached image)
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+
+from lab import image
+from lab.common import (LabError, cache_dir, free_loopback_port, log, pid_alive, read_pidfile,
+                        run, run_dir, stop_pid, tail)
+
+QEMU = "qemu-system-x86_64"
+DEFAULT_MEMORY_MIB = 1536
+DEFAULT_TIMEOUT_S = 240
+PROBE_TIMEOUT_S = 40
+
+
+def tcg_args():
+    return ["-accel", "tcg,thread=multi", "-cpu", "max"]
+
+
+def kvm_args():
+    return ["-accel", "kvm", "-cpu", "max"]
+
+
+def base_machine_args(memory_mib, iommu="intel"):
+    """Machine, CPU count, memory and IOMMU: what every lab boot shares."""
+    # No VGA and no NIC option ROMs: SeaBIOS initialising them under TCG costs many seconds.
+    args = ["-machine", "q35,kernel-irqchip=split", "-m", str(memory_mib), "-smp", "2",
+            "-vga", "none", "-boot", "strict=on"]
+    if iommu == "intel":
+        args += ["-device", "intel-iommu,intremap=on,caching-mode=on"]
+    return args
+
+
+def device_args(port, without_pf=(), iommu="intel"):
+    """The lab's PCI devices; an omitted PF leaves its root port (addresses stay stable)."""
+    args = [
+        "-netdev", "user,id=mgmt,hostfwd=tcp:127.0.0.1:%d-:22" % port,
+        "-device", "virtio-net-pci,netdev=mgmt,addr=2,romfile=",
+        "-device", "pcie-root-port,id=rp1,chassis=1,slot=1,bus=pcie.0,addr=4",
+        "-device", "pcie-root-port,id=rp2,chassis=2,slot=2,bus=pcie.0,addr=5",
+    ]
+    for index in (1, 2):
+        if index in without_pf:
+            continue
+        args += ["-netdev", "user,id=n%d" % index,
+                 "-device", "igb,netdev=n%d,bus=rp%d,romfile=" % (index, index)]
+    args += [
+        "-device", "pcie-pci-bridge,id=br1,bus=pcie.0,addr=6",
+        "-netdev", "user,id=n3", "-device", "e1000,netdev=n3,bus=br1,addr=1,romfile=",
+        "-netdev", "user,id=n4", "-device", "e1000,netdev=n4,bus=br1,addr=2,romfile=",
+    ]
+    if iommu == "amd":
+        # amd-iommu takes the first free slot: it must come after every fixed-address device.
+        args += ["-device", "amd-iommu,intremap=on"]
+    return args
+
+
+def _accel_verdict_path():
+    return os.path.join(cache_dir(), "accel.json")
+
+
+def _accel_key():
+    """The verdict holds for one host kernel, QEMU version and guest kernel."""
+    release = os.uname().release
+    _rc, version = run([QEMU, "--version"])
+    with open(os.path.join(image.image_dir("base"), "build.json")) as handle:
+        guest = json.load(handle).get("hash")
+    return "%s|%s|%s" % (release, version.splitlines()[0] if version else "", guest)
+
+
+def accel_args(refresh=False):
+    """KVM if a short boot under KVM proves it works here, else TCG. Verdict cached.
+
+    DIRECTIRON_LAB_ACCEL=tcg|kvm overrides the probe.
+    """
+    forced = os.environ.get("DIRECTIRON_LAB_ACCEL")
+    if forced in ("tcg", "kvm"):
+        return kvm_args() if forced == "kvm" else tcg_args()
+    if not os.access("/dev/kvm", os.R_OK | os.W_OK):
+        return tcg_args()
+    if not image.is_built("base"):
+        return tcg_args()  # nothing to probe with yet; an image build runs fine under TCG
+    key = _accel_key()
+    path = _accel_verdict_path()
+    if not refresh and os.path.exists(path):
+        with open(path) as handle:
+            cached = json.load(handle)
+        if cached.get("key") == key:
+            return kvm_args() if cached.get("kvm") else tcg_args()
+    works, seconds = probe_kvm()
+    log("KVM probe: %s (%.0f s); using %s", "works" if works else "no guest boot",
+        seconds, "kvm" if works else "tcg")
+    tmp = path + ".tmp"
+    with open(tmp, "w") as handle:
+        json.dump({"key": key, "kvm": works, "probe_s": round(seconds, 1)}, handle)
+    os.rename(tmp, path)
+    return kvm_args() if works else tcg_args()
+
+
+def probe_kvm():
+    """Boot the base image's kernel under KVM with init=lab-probe on a throwaway overlay."""
+    base = image.image_dir("base")
+    workdir = tempfile.mkdtemp(prefix=".probe-", dir=cache_dir())
+    started = time.monotonic()
+    try:
+        overlay = os.path.join(workdir, "probe.qcow2")
+        run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw",
+             "-b", os.path.join(base, "disk.raw"), overlay])
+        works = image.boot_once(
+            overlay, os.path.join(base, "vmlinuz"), os.path.join(base, "initrd.img"),
+            "root=/dev/vda1 ro console=ttyS0,115200 init=/usr/local/sbin/lab-probe",
+            os.path.join(workdir, "serial.log"), kvm_args(), PROBE_TIMEOUT_S, "LAB-PROBE-OK",
+            disk_format="qcow2")
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return works, time.monotonic() - started
+
+
+class Vm:
+    """One lab VM and its state directory lab/run/NAME/."""
+
+    def __init__(self, name):
+        if not name or "/" in name or name.startswith("."):
+            raise LabError("invalid VM name %r" % name)
+        self.name = name
+        self.dir = os.path.join(run_dir(), name)
+        self.overlay = os.path.join(self.dir, "disk.qcow2")
+        self.pidfile = os.path.join(self.dir, "qemu.pid")
+        self.serial = os.path.join(self.dir, "serial.log")
+        self.port_file = os.path.join(self.dir, "ssh_port")
+        self.meta_file = os.path.join(self.dir, "vm.json")
+
+    # state -------------------------------------------------------------------------------
+    def pid(self):
+        """The pid of this VM's qemu, or None. Checks the pid really is our qemu."""
+        pid = read_pidfile(self.pidfile)
+        if not pid_alive(pid):
+            return None
+        try:
+            with open("/proc/%d/cmdline" % pid, "rb") as handle:
+                cmdline = handle.read()
+        except OSError:
+            return None
+        if self.pidfile.encode() not in cmdline:
+            return None  # pid reused by something else: not ours to stop
+        return pid
+
+    def port(self):
+        try:
+            with open(self.port_file) as handle:
+                return int(handle.read().strip())
+        except (OSError, ValueError):
+            return None
+
+    def meta(self):
+        try:
+            with open(self.meta_file) as handle:
+                return json.load(handle)
+        except (OSError, ValueError):
+            return {}
+
+    def exists(self):
+        return os.path.isdir(self.dir)
+
+    # ssh ---------------------------------------------------------------------------------
+    def ssh_argv(self, command=(), connect_timeout=10):
+        port = self.port()
+        if port is None:
+            raise LabError("VM %s has no SSH port (not started?)" % self.name)
+        return ["ssh", "-i", image.ssh_key_path(), "-p", str(port),
+                "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+                "-o", "LogLevel=ERROR", "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes",
+                "-o", "ConnectTimeout=%d" % connect_timeout,
+                "root@127.0.0.1"] + list(command)
+
+    def ssh_ok(self):
+        proc = subprocess.run(self.ssh_argv(["true"], connect_timeout=5),
+                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL, timeout=30, check=False)
+        return proc.returncode == 0
+
+    # lifecycle ---------------------------------------------------------------------------
+    def up(self, variant="base", without_pf=(), memory=DEFAULT_MEMORY_MIB,
+           timeout=DEFAULT_TIMEOUT_S, fresh=False, iommu="intel"):
+        if self.pid():
+            if self.ssh_ok():
+                log("%s already running (pid %d, ssh port %d)", self.name, self.pid(),
+                    self.port())
+                return self.port()
+            raise LabError("%s is running but SSH does not answer; `down` it first" % self.name)
+        os.makedirs(self.dir, exist_ok=True)
+        previous = self.meta()
+        if fresh or not os.path.exists(self.overlay) or not previous.get("image"):
+            disk = image.build(variant, accel_args())
+            self._new_overlay(disk)
+        else:
+            # Reuse: the overlay stays on the image it was made from (a "reboot"), even if a
+            # newer image was built since; only the variant must agree.
+            disk = previous["image"]
+            if previous.get("variant") != variant:
+                raise LabError("%s has a %s overlay, not %s; use --fresh to discard it"
+                               % (self.name, previous.get("variant"), variant))
+            if not os.path.exists(disk):
+                raise LabError("%s: the overlay's image %s is gone; use --fresh" % (self.name, disk))
+            if disk != image.image_path(variant):
+                log("%s: reusing its overlay over an older %s image; --fresh uses the current one",
+                    self.name, variant)
+        port = free_loopback_port()
+        accel = accel_args()
+        argv = [QEMU] + accel + base_machine_args(memory, iommu) + [
+            "-name", "lab-" + self.name,
+            "-drive", "file=%s,if=none,id=d0,format=qcow2,discard=unmap" % self.overlay,
+            "-device", "virtio-blk-pci,drive=d0,addr=7",
+        ] + device_args(port, without_pf, iommu) + [
+            "-display", "none", "-monitor", "none", "-serial", "file:" + self.serial,
+            "-pidfile", self.pidfile, "-daemonize", "-nodefaults",
+        ]
+        _write_text(self.port_file, "%d\n" % port)
+        meta = {"name": self.name, "variant": variant, "image": disk, "port": port,
+                "without_pf": sorted(without_pf), "memory_mib": memory, "iommu": iommu,
+                "accel": accel[1].split(",")[0], "argv": argv,
+                "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+        _write_text(self.meta_file, json.dumps(meta, indent=2, sort_keys=True) + "\n")
+        if os.path.exists(self.serial):
+            os.rename(self.serial, self.serial + ".prev")
+        started = time.monotonic()
+        proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              check=False)
+        if proc.returncode != 0:
+            self.down(sync=False)
+            raise LabError("qemu failed to start %s: %s" % (
+                self.name, proc.stdout.decode("utf-8", "replace").strip()))
+        log("%s started (pid %s, %s, ssh 127.0.0.1:%d); waiting for SSH (timeout %d s)",
+            self.name, self.pid(), meta["accel"], port, timeout)
+        try:
+            self._wait_ssh(started, timeout)
+        except BaseException:
+            log("%s: serial log tail (%s):\n%s", self.name, self.serial, tail(self.serial, 40))
+            self.down(sync=False)
+            raise
+        seconds = time.monotonic() - started
+        meta["boot_to_ssh_s"] = round(seconds, 1)
+        _write_text(self.meta_file, json.dumps(meta, indent=2, sort_keys=True) + "\n")
+        log("%s: SSH up after %.0f s", self.name, seconds)
+        return port
+
+    def _new_overlay(self, disk):
+        if os.path.exists(self.overlay):
+            os.unlink(self.overlay)
+        run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b", disk, self.overlay])
+
+    def _wait_ssh(self, started, timeout):
+        while True:
+            if not self.pid():
+                raise LabError("%s: qemu exited during boot" % self.name)
+            if self.ssh_ok():
+                return
+            if time.monotonic() - started > timeout:
+                raise LabError("%s: no SSH after %d s" % (self.name, timeout))
+            time.sleep(2)
+
+    def down(self, sync=True):
+        """Stop by pid: guest `sync` first (so the overlay keeps what the guest wrote),
+        then SIGTERM, wait, SIGKILL. Never by process name."""
+        pid = self.pid()
+        if pid is None:
+            if os.path.exists(self.pidfile):
+                os.unlink(self.pidfile)
+            return False
+        if sync and self.port():
+            try:
+                subprocess.run(self.ssh_argv(["sync"], connect_timeout=5),
+                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, timeout=20, check=False)
+            except subprocess.TimeoutExpired:
+                pass
+        if not stop_pid(pid, grace=10, pidfile=self.pidfile):
+            raise LabError("%s: qemu pid %d did not stop" % (self.name, pid))
+        log("%s stopped (pid %d)", self.name, pid)
+        return True
+
+    def destroy(self):
+        """Stop and remove the VM's state directory (overlay included)."""
+        self.down(sync=False)
+        if os.path.isdir(self.dir):
+            shutil.rmtree(self.dir)
+
+    def status(self):
+        meta = self.meta()
+        pid = self.pid()
+        return {"name": self.name, "running": pid is not None, "pid": pid, "port": self.port(),
+                "variant": meta.get("variant"), "without_pf": meta.get("without_pf", []),
+                "accel": meta.get("accel"), "iommu": meta.get("iommu"),
+                "boot_to_ssh_s": meta.get("boot_to_ssh_s"), "dir": self.dir,
+                "ssh": {"address": "127.0.0.1", "port": self.port(), "user": "root",
+                        "identity_file": image.ssh_key_path()}}
+
+
+def all_vms():
+    root = run_dir()
+    return [Vm(name) for name in sorted(os.listdir(root))
+            if os.path.isdir(os.path.join(root, name)) and not name.startswith(".")]
+
+
+def _write_text(path, text):
+    tmp = path + ".tmp"
+    with open(tmp, "w") as handle:
+        handle.write(text)
+    os.rename(tmp, path)
