@@ -63,11 +63,16 @@ ansible_facts:
   description: Facts to add to ansible_facts.
   returned: always
   type: dict
+  sample: {"iommu": {"enabled": true, "vendor": "intel", "passthrough": true, "groups": [], "devices": {}}}
   contains:
     iommu:
       description: IOMMU state of the host.
       returned: always
       type: dict
+      sample: {"enabled": true, "vendor": "intel", "cpu_vendor": "intel", "units": ["dmar0"], "passthrough": true,
+               "default_domain_type": "identity", "interrupt_remapping": true,
+               "interrupt_remapping_source": "ecap bit 3 of dmar0", "allow_unsafe_interrupts": false,
+               "cmdline": {"intel_iommu": "on", "iommu": "pt"}, "groups": [], "devices": {}, "missing": []}
       contains:
         enabled:
           description: Whether an IOMMU is active, that is the kernel created IOMMU groups.
@@ -149,6 +154,9 @@ ansible_facts:
               type: list
               elements: dict
               returned: always
+              sample: [{"address": "0000:01:10.0", "vendor": "0x8086", "device": "0x10ca", "class": "0x020000",
+                        "driver": "vfio-pci", "netdevs": [], "is_bridge": false, "is_vf": true,
+                        "physfn": "0000:01:00.0", "assignable": true, "reason": "assignable: alone in IOMMU group 12"}]
               contains:
                 address:
                   description: PCI address.

@@ -77,11 +77,13 @@ ansible_facts:
   description: Facts to add to ansible_facts.
   returned: always
   type: dict
+  sample: {"sriov": {"kernel_release": "6.1.0-28-amd64", "netlink": "ip", "missing": [], "pfs": []}}
   contains:
     sriov:
       description: SR-IOV state of the host.
       returned: always
       type: dict
+      sample: {"kernel_release": "6.1.0-28-amd64", "netlink": "ip", "missing": [], "pfs": []}
       contains:
         kernel_release:
           description: Running kernel release from C(proc_root), null when unreadable.
@@ -107,6 +109,12 @@ ansible_facts:
           type: list
           elements: dict
           returned: always
+          sample: [{"address": "0000:01:00.0", "netdev": "enp1s0", "netdevs": ["enp1s0"], "driver": "igb",
+                    "driver_module": "igb", "driver_version": "6.1.0-28-amd64", "driver_version_source": "kernel",
+                    "firmware_version": "2.1.0", "vendor": "0x8086", "device": "0x10c9", "subsystem_vendor": "0x1af4",
+                    "subsystem_device": "0x1100", "vf_device": "0x10ca", "totalvfs": 7, "numvfs": 4,
+                    "drivers_autoprobe": true, "numa_node": null, "link_state": "up", "carrier": true, "speed": 1000,
+                    "mac": "52:54:00:12:34:57", "iommu_group": 8, "vfs": []}]
           contains:
             address:
               description: PCI address of the PF.
@@ -224,6 +232,9 @@ ansible_facts:
               type: list
               elements: dict
               returned: always
+              sample: [{"index": 1, "address": "0000:01:10.2", "netdev": "enp1s0v1", "driver": "igbvf", "iommu_group": 11,
+                         "mac": "02:aa:00:00:00:02", "vlan": 200, "qos": 3, "vlan_proto": "802.1Q", "spoofchk": false,
+                         "trust": true, "link_state": "auto", "min_tx_rate": 0, "max_tx_rate": 0}]
               contains:
                 index:
                   description: VF number on its PF.
