@@ -105,8 +105,8 @@ def main(argv=None):
         print("directiron.sriov benchmarks (python %s, %d CPUs, load %.2f)" % (
             sys.version.split()[0], os.cpu_count() or 0, os.getloadavg()[0]))
         print("fact gathering, the modules' own work; best / median of %d runs" % args.repeat)
-        print("%-10s %-8s %-14s %10s %10s %10s %12s %8s" % ("functions", "groups", "module", "best s", "median s",
-                                                             "cpu s", "us/function", "growth"))
+        header = ("functions", "groups", "module", "best s", "median s", "cpu s", "us/function", "growth")
+        print("%-10s %-8s %-14s %10s %10s %10s %12s %8s" % header)
         largest = None
         for pfs in (8, 16, 32):
             dest = os.path.join(work, "tree-%d" % pfs)
