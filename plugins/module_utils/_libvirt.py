@@ -154,16 +154,24 @@ def canonical_network(root):
     return result
 
 
-def canonical_live(root):
-    """canonical_network() of a running network's live XML.
+def live_pool_differs(live_root, new_root, pool_addresses):
+    """Whether a running network runs something other than the definition ``new_root``.
 
-    For a ``<pf>`` pool libvirt adds the PF's current VFs as ``<address>`` children to the live XML;
-    they are libvirt's expansion, not part of the definition, so they are dropped here.
+    libvirt's live XML of a ``<pf>`` pool has no ``<pf>``: it lists the VFs the PF had when the
+    network started, as ``<address>`` children. So the live pool is compared with
+    ``pool_addresses`` (the PF's current VFs, or the wanted addresses); a PF whose VF count changed
+    since then counts as a difference (the network must restart to hand out the new VFs).
     """
-    result = canonical_network(root)
-    if result is not None and result["pf"]:
-        result["addresses"] = []
-    return result
+    live = canonical_network(live_root)
+    new = canonical_network(new_root)
+    if live is None:
+        return False
+    for key in ("forward_mode", "managed", "vlan"):
+        if live[key] != new[key]:
+            return True
+    if live["addresses"] or not live["pf"]:
+        return live["addresses"] != sorted(pool_addresses)
+    return live["pf"] != new["pf"]  # a libvirt that keeps <pf> in the live XML
 
 
 def apply_wanted(root, wanted):
@@ -321,6 +329,7 @@ class VfNetworkManager(object):
             wanted["pf"] = self._pf_netdev(pf_address, pfs[0])
             wanted["vf_count"] = len(vfs)
             wanted["pf_addresses"] = [pf_address]
+            wanted["pool_addresses"] = [vfs[i] for i in sorted(vfs)]
             return wanted
         addresses = []
         if pfs:
@@ -349,6 +358,7 @@ class VfNetworkManager(object):
         seen = set()
         wanted["addresses"] = [a for a in addresses if not (a in seen or seen.add(a))]
         wanted["vf_count"] = len(wanted["addresses"])
+        wanted["pool_addresses"] = list(wanted["addresses"])
         return wanted
 
     # -- libvirt --------------------------------------------------------------------------------
@@ -482,7 +492,8 @@ class VfNetworkManager(object):
         restart_required = False
         connections = before["connections"]
         # The running network may still carry an older definition (saved earlier while guests used it).
-        live_differs = before["active"] and canonical_live(before["live_root"]) != canonical_network(new_root)
+        live_differs = before["active"] and live_pool_differs(before["live_root"], new_root,
+                                                              wanted.get("pool_addresses") or [])
         if want_active and wanted.get("pf") and not wanted.get("vf_count"):
             raise SriovError("PF %s has no VFs: libvirt cannot start a hostdev pool on it; create VFs first "
                              "(directiron.sriov.sriov_vf) or set active=false" % wanted["pf"], field="pfs")

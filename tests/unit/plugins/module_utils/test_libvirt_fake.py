@@ -38,6 +38,7 @@ class FakeNetwork(object):
         self._autostart = False
         self.connections = 0
         self.ports = None
+        self.live_pf_vfs = []
 
     def name(self):
         return ET.fromstring(self.persistent_xml or self.live_xml).findtext("name")
@@ -69,6 +70,7 @@ class FakeNetwork(object):
             if not vfs:
                 raise libvirtError("No usable Vf's present on SRIOV PF %s" % pf.get("dev"))
         self.live_xml = self.persistent_xml
+        self.live_pf_vfs = list(self.host.pf_vfs.get(pf.get("dev"), [])) if pf is not None else []
         return 0
 
     def destroy(self):
@@ -99,7 +101,9 @@ class FakeNetwork(object):
         forward = root.find("forward")
         pf = root.find("forward/pf")
         if pf is not None:
-            for address in self.host.pf_vfs.get(pf.get("dev"), []):
+            # libvirt 9 (seen in the lab): the live XML lists the PF's VFs instead of the <pf>
+            forward.remove(pf)
+            for address in self.live_pf_vfs:
                 dom, bus, rest = address.split(":")
                 slot, func = rest.split(".")
                 ET.SubElement(forward, "address", {"type": "pci", "domain": "0x" + dom, "bus": "0x" + bus,
@@ -179,7 +183,7 @@ class FakeLibvirt(object):
         net.connections = connections
         net.ports = ports
         if active:
-            net.live_xml = xml_text
+            net.create()
         self.networks[net.name()] = net
         return net
 
@@ -220,3 +224,4 @@ def test_fake_keeps_live_definition_until_restart():
     assert ET.fromstring(net.XMLDesc(0)).find("vlan") is None
     assert ET.fromstring(net.XMLDesc(1)).find("vlan") is not None
     assert ET.fromstring(net.XMLDesc(0)).find("forward/address").get("slot") == "0x10"
+    assert ET.fromstring(net.XMLDesc(0)).find("forward/pf") is None

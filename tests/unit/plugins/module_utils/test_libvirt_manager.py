@@ -338,3 +338,28 @@ def test_live_pf_expansion_is_not_a_difference(fake, sysfs_root):
     fake.calls[:] = []
     assert run(fake, sysfs_root=sysfs_root, pfs=["enp1s0"])["changed"] is False
     assert writes(fake) == []
+
+
+def test_running_pf_pool_restarts_when_the_pf_vf_count_changed(fake, tmp_path):
+    # the network started with 7 VFs; the PF has 3 now: libvirt hands out stale VFs until restarted
+    first = fake_mod.make_sysfs(tmp_path / "seven", {"enp1s0": (PF1, PF1_VFS)})
+    run(fake, sysfs_root=first, pfs=["enp1s0"])
+    fewer = fake_mod.make_sysfs(tmp_path / "three", {"enp1s0": (PF1, PF1_VFS[:3])})
+    fake.pf_vfs["enp1s0"] = PF1_VFS[:3]
+    fake.calls[:] = []
+    result = run(fake, sysfs_root=fewer, pfs=["enp1s0"])
+    assert result["actions"] == ["restarted network fast-net"]
+    assert len(ET.fromstring(fake.networks["fast-net"].XMLDesc(0)).findall("forward/address")) == 3
+    assert run(fake, sysfs_root=fewer, pfs=["enp1s0"])["changed"] is False
+
+
+def test_running_network_with_other_vlan_than_defined_restarts_when_idle(fake, sysfs_root):
+    fake.add_network("<network><name>fast-net</name><uuid>1b4e28ba-2fa1-11d2-883f-0016d3cca427</uuid>"
+                     "<forward mode='hostdev' managed='yes'><pf dev='enp1s0'/></forward>"
+                     "<vlan><tag id='5'/></vlan></network>", active=True, autostart=True)
+    # saved definition already without VLAN (edited while the network ran)
+    fake.networks["fast-net"].persistent_xml = (
+        "<network><name>fast-net</name><uuid>1b4e28ba-2fa1-11d2-883f-0016d3cca427</uuid>"
+        "<forward mode='hostdev' managed='yes'><pf dev='enp1s0'/></forward></network>")
+    result = run(fake, sysfs_root=sysfs_root, pfs=["enp1s0"])
+    assert result["actions"] == ["restarted network fast-net"]
