@@ -19,7 +19,7 @@ export PATH := $(BIN):$(PATH)
 
 -include lab/lab.mk
 
-.PHONY: help venv host-deps link copy unit sanity units lint docs-lint changelog-lint build test demo clean
+.PHONY: help venv host-deps link copy pybin unit sanity units lint docs-lint changelog-lint build test demo clean
 
 help:
 	@echo "make demo   converge playbooks/site.yml on a lab VM (or on inventory INVENTORY=...)"
@@ -50,9 +50,22 @@ copy:
 unit: venv link
 	PYTHONPATH=$(AC_LINK_ROOT) $(BIN)/python -m pytest -q -n 2 -p no:cacheprovider tests/unit
 
-sanity: venv copy
+# pyenv's shims answer for python3.X only when that version is selected, and ansible-test does
+# not pass PYENV_VERSION on: link every installed interpreter into one directory on PATH so
+# sanity checks each target Python this machine has (versions it lacks are skipped).
+PYBIN := $(TMP)/pybin
+
+pybin:
+	@rm -rf $(PYBIN) && mkdir -p $(PYBIN)
+	@if command -v pyenv >/dev/null; then \
+	  for exe in $$(pyenv root)/versions/*/bin/python3.*; do \
+	    case "$$(basename $$exe)" in python3.[0-9]|python3.[0-9][0-9]) \
+	      test -e $(PYBIN)/$$(basename $$exe) || ln -s $$exe $(PYBIN)/$$(basename $$exe);; esac; \
+	  done; fi
+
+sanity: venv copy pybin
 	$(BIN)/python tests/utils/write_get_pip_cache.py $(ANSIBLE_TEST_PIP)
-	cd $(AC_COPY) && $(BIN)/ansible-test sanity --venv --color no $(SANITY_ARGS)
+	cd $(AC_COPY) && PATH=$(PYBIN):$$PATH $(BIN)/ansible-test sanity --venv --color no $(SANITY_ARGS)
 
 units: venv copy
 	$(BIN)/python tests/utils/write_get_pip_cache.py $(ANSIBLE_TEST_PIP)

@@ -2,7 +2,7 @@
 # Run every test tier in order, keep going past a failed tier so one run shows every failure,
 # print how long each took, and end with one summary line. Called by `make test`.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 
 tiers=(unit sanity units lint docs-lint changelog-lint build lab-test)
 if [ -n "${TIERS:-}" ]; then read -r -a tiers <<<"$TIERS"; fi
