@@ -3,7 +3,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Verify of scenario iommu, from the guest's own files and tools.
 
-State expected: converge rebooted the base image through GRUB with intel_iommu=on iommu=pt;
+State expected: prepare booted the base image with intel_iommu=off (no groups); converge
+rebooted it through GRUB with intel_iommu=on iommu=pt;
 side_effect then added vfio_pci.disable_vga=1 without a reboot, and a check-mode AMD run
 changed nothing.
 """
@@ -26,6 +27,7 @@ def test_running_kernel_booted_through_grub_with_iommu_args(host):
     cmdline = host.file("/proc/cmdline").content_string.split()
     assert any(arg.startswith("BOOT_IMAGE=") for arg in cmdline)  # GRUB, not -kernel
     assert "intel_iommu=on" in cmdline
+    assert "intel_iommu=off" not in cmdline  # prepare's value, replaced by the role
     assert "iommu=pt" in cmdline
 
 
@@ -33,7 +35,9 @@ def test_iommu_groups_exist_and_igb_pf_is_in_one(host):
     groups = host.check_output("ls /sys/kernel/iommu_groups").split()
     assert len(groups) > 0
     assert host.file("/sys/bus/pci/devices/0000:01:00.0/iommu_group").is_symlink
-    assert "DMAR: IOMMU enabled" in host.check_output("dmesg")
+    dmesg = host.check_output("dmesg")
+    assert "DMAR: IOMMU enabled" in dmesg
+    assert "iommu: Default domain type: Passthrough" in dmesg  # iommu=pt took effect
 
 
 def test_side_effect_argument_stored_but_not_booted(host):
