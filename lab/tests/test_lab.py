@@ -1,0 +1,114 @@
+# -*- coding: utf-8 -*-
+# Copyright: directiron.sriov contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Unit tests of the lab tooling that need no VM: mirror detection, QEMU argv, inventory."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from lab import image, inventory, vm
+from lab.common import pid_alive, stop_pid
+
+
+def _apt_tree(tmp_path, files):
+    root = tmp_path / "apt"
+    (root / "sources.list.d").mkdir(parents=True)
+    for name, text in files.items():
+        (root / name).write_text(text)
+    return str(root)
+
+
+def test_mirror_from_deb822_skips_comments_and_security(tmp_path, monkeypatch):
+    monkeypatch.delenv("DIRECTIRON_LAB_MIRROR", raising=False)
+    root = _apt_tree(tmp_path, {"sources.list.d/debian.sources": (
+        "Types: deb\n# URIs: http://commented.invalid/debian\n"
+        "URIs: http://security.invalid/debian-security\nSuites: bookworm-security\n\n"
+        "Types: deb\nURIs: http://mirror.invalid/debian/\nSuites: bookworm bookworm-updates\n")})
+    assert image.detect_mirror(root) == "http://mirror.invalid/debian"
+
+
+def test_mirror_from_one_line_entries_with_options(tmp_path, monkeypatch):
+    monkeypatch.delenv("DIRECTIRON_LAB_MIRROR", raising=False)
+    root = _apt_tree(tmp_path, {"sources.list": (
+        "# deb http://old.invalid/debian bookworm main\n"
+        "deb-src http://src.invalid/debian bookworm main\n"
+        "deb http://sec.invalid/debian bookworm-security main\n"
+        "deb [arch=amd64 signed-by=/k.gpg] http://one.invalid/debian bookworm main\n")})
+    assert image.detect_mirror(root) == "http://one.invalid/debian"
+
+
+def test_mirror_falls_back_to_deb_debian_org(tmp_path, monkeypatch):
+    monkeypatch.delenv("DIRECTIRON_LAB_MIRROR", raising=False)
+    assert image.detect_mirror(_apt_tree(tmp_path, {})) == "http://deb.debian.org/debian"
+
+
+def test_input_hash_differs_per_variant_and_is_stable(tmp_path, monkeypatch):
+    monkeypatch.setenv("DIRECTIRON_LAB_CACHE", str(tmp_path))
+    assert image.input_hash("base") == image.input_hash("base")
+    assert image.input_hash("base") != image.input_hash("iommu")
+
+
+def _device_values(args):
+    return [args[i + 1] for i, arg in enumerate(args) if arg == "-device"]
+
+
+def test_devices_keep_fixed_addresses_and_forward_ssh_on_loopback():
+    devices = _device_values(vm.device_args(2222))
+    assert "virtio-net-pci,netdev=mgmt,addr=2,romfile=" in devices
+    assert [d for d in devices if d.startswith("igb,")] == [
+        "igb,netdev=n1,bus=rp1,romfile=", "igb,netdev=n2,bus=rp2,romfile="]
+    assert sum(1 for d in devices if d.startswith("e1000,") and "bus=br1" in d) == 2
+    assert "hostfwd=tcp:127.0.0.1:2222-:22" in ",".join(vm.device_args(2222))
+
+
+def test_without_pf_2_keeps_its_root_port_so_pf_1_address_is_unchanged():
+    devices = _device_values(vm.device_args(2222, without_pf=(2,)))
+    assert [d for d in devices if d.startswith("igb,")] == ["igb,netdev=n1,bus=rp1,romfile="]
+    assert any(d.startswith("pcie-root-port,id=rp2") for d in devices)
+
+
+def test_amd_iommu_comes_after_every_fixed_slot_device():
+    args = vm.device_args(2222, iommu="amd")
+    assert _device_values(args)[-1].startswith("amd-iommu")
+    assert "intel-iommu" not in " ".join(vm.base_machine_args(1536, iommu="amd"))
+
+
+def test_inventory_has_connection_vars_of_running_vms_only(tmp_path, monkeypatch):
+    monkeypatch.setenv("DIRECTIRON_LAB_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("DIRECTIRON_LAB_RUN", str(tmp_path / "run"))
+    running, stopped = vm.Vm("a"), vm.Vm("b")
+    for machine, port in ((running, 40001), (stopped, 40002)):
+        os.makedirs(machine.dir)
+        with open(machine.port_file, "w") as handle:
+            handle.write("%d\n" % port)
+    monkeypatch.setattr(vm.Vm, "pid", lambda self: 123 if self.name == "a" else None)
+    text = inventory.render([running, stopped])
+    yaml = pytest.importorskip("yaml")
+    data = yaml.safe_load(text)
+    assert list(data["lab"]["hosts"]) == ["a"]
+    host = data["lab"]["hosts"]["a"]
+    assert host["ansible_host"] == "127.0.0.1" and host["ansible_port"] == 40001
+    assert host["ansible_user"] == "root" and host["ansible_pipelining"] is True
+    assert host["ansible_python_interpreter"] == "/usr/bin/python3"
+    assert "UserKnownHostsFile=/dev/null" in host["ansible_ssh_common_args"]
+    assert os.path.exists(host["ansible_ssh_private_key_file"])
+
+
+def test_stop_pid_terminates_a_process_by_its_pid(tmp_path):
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    pidfile = tmp_path / "p.pid"
+    pidfile.write_text("%d\n" % proc.pid)
+    try:
+        assert stop_pid(proc.pid, grace=5, pidfile=str(pidfile))
+        proc.wait(timeout=5)
+        assert not pid_alive(proc.pid)
+        assert not pidfile.exists()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
