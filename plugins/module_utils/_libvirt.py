@@ -33,6 +33,7 @@ PF_NAME_RE = re.compile(r"^[A-Za-z0-9_.:@-]{1,64}$")
 PCI_ADDRESS_RE = re.compile(
     r"^(?P<domain>[0-9a-fA-F]{4}):(?P<bus>[0-9a-fA-F]{2}):(?P<slot>[0-1][0-9a-fA-F])\.(?P<function>[0-7])$")
 SELECTOR_IDS_RE = re.compile(r"^\d+(-\d+)?(,\d+(-\d+)?)*$")
+BARE_IDS_RE = re.compile(r"^\d+(-\d+)?$")
 MAX_VF_ID = 4095
 
 
@@ -74,6 +75,22 @@ def parse_vf_selector(text, field="vfs"):
 
 def is_vf_selector(text):
     return isinstance(text, str) and "#" in text
+
+
+def rejoin_vf_items(items):
+    """Undo Ansible's comma split of a ``list`` option given as one string.
+
+    ``vfs: "enp1s0#4-7,9"`` reaches the module as ``["enp1s0#4-7", "9"]``: a bare id or range
+    right after a selector belongs to it.
+    """
+    result = []
+    for item in items or []:
+        text = item.strip() if isinstance(item, str) else item
+        if result and isinstance(text, str) and BARE_IDS_RE.match(text) and is_vf_selector(result[-1]):
+            result[-1] = result[-1] + "," + text
+        else:
+            result.append(text)
+    return result
 
 
 # ---------------------------------------------------------------------------------------------
@@ -261,7 +278,8 @@ class VfNetworkManager(object):
 
     def __init__(self, libvirt_mod, params, check_mode=False, sysfs=None):
         self.libvirt = libvirt_mod
-        self.params = params
+        self.params = dict(params)
+        self.params["vfs"] = rejoin_vf_items(self.params.get("vfs"))
         self.check_mode = check_mode
         self.sysfs = sysfs or _sysfs
         self.actions = []

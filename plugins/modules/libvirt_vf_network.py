@@ -54,6 +54,8 @@ options:
     description:
       - Explicit pool of VFs. Each item is a VF PCI address (V(0000:01:10.0)) or a selector V(PF#a-b,c)
         (for example V(enp1s0#4-7)) resolved to PCI addresses through sysfs.
+      - A single string such as V(enp1s0#4-7,9) works too (Ansible splits it at commas; the module joins
+        the pieces back onto their selector).
     type: list
     elements: str
   vlan:

@@ -363,3 +363,12 @@ def test_running_network_with_other_vlan_than_defined_restarts_when_idle(fake, s
         "<forward mode='hostdev' managed='yes'><pf dev='enp1s0'/></forward></network>")
     result = run(fake, sysfs_root=sysfs_root, pfs=["enp1s0"])
     assert result["actions"] == ["restarted network fast-net"]
+
+
+def test_selector_split_on_commas_by_ansible_is_rejoined(fake, sysfs_root):
+    # vfs: "enp1s0#0,2-3" arrives as ["enp1s0#0", "2-3"] (list option given as a string)
+    assert _libvirt.rejoin_vf_items(["enp1s0#0", "2-3", "0000:02:10.0", "enp2s0#1"]) == [
+        "enp1s0#0,2-3", "0000:02:10.0", "enp2s0#1"]
+    run(fake, sysfs_root=sysfs_root, vfs=["enp1s0#0", "2-3"])
+    assert _libvirt.canonical_network(persistent_root(fake))["addresses"] == [
+        "0000:01:10.0", "0000:01:10.4", "0000:01:10.6"]
