@@ -14,8 +14,9 @@ VIRSH = "virsh -c qemu:///system "
 def _net_info(host, name):
     info = {}
     for line in host.check_output(VIRSH + "net-info " + name).splitlines():
-        key, _, value = line.partition(":")
-        info[key.strip()] = value.strip()
+        if ":" in line:
+            key, value = line.split(":", 1)
+            info[key.strip()] = value.strip()
     return info
 
 
