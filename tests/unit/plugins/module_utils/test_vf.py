@@ -335,3 +335,21 @@ def test_link_changes_resend_the_whole_vlan_triple():
     assert _vf.link_changes({"vlan": 100, "vlan_proto": "802.1Q"}, current) == {
         "vlan": 100, "qos": 4, "vlan_proto": "802.1Q"}
     assert _vf.link_changes({"spoofchk": True, "vlan": 100, "qos": 4, "vlan_proto": "802.1ad"}, current) == {}
+
+
+def test_refuses_settings_on_a_vf_that_carries_the_default_route_only(tmp_path, monkeypatch):
+    host = install(monkeypatch, FakeHost(tmp_path, numvfs=2, default_route_dev="enp1s0v1"))
+    vf1 = host.vf_addresses()[1]
+    path = host.dev_path(vf1)
+    host._file(path + "/net/enp1s0v1/address", "02:00:00:00:00:11")
+    os.symlink("../../../" + vf1, os.path.join(host.root, path, "net/enp1s0v1/device"))
+    host._link("class/net/enp1s0v1", path + "/net/enp1s0v1")
+    with pytest.raises(SriovError) as info:
+        apply(host, vfs=[{"id": 1, "mac": "02:00:00:00:00:21"}])
+    assert "enp1s0v1 carries the host's default route" in info.value.msg
+    assert not [c for c in host.calls if c[:3] == ["ip", "link", "set"]]
+    # VF 0 carries nothing: its settings go through; the PF itself is not touched by them
+    assert apply(host, vfs=[{"id": 0, "mac": "02:00:00:00:00:20"}])["changed"] is True
+    # removing all VFs would take enp1s0v1 down with them
+    with pytest.raises(SriovError):
+        apply(host, num_vfs=0)
