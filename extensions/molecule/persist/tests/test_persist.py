@@ -134,7 +134,7 @@ def test_the_journal_shows_what_the_unit_did_this_boot(host):
 
 def lab(*argv):
     return subprocess.run([sys.executable, "-m", "lab"] + list(argv), cwd=REPO, stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, universal_newlines=True, timeout=900, check=False)
+                          stderr=subprocess.PIPE, universal_newlines=True, timeout=1200, check=False)
 
 
 def lab_ssh(name, command):
@@ -149,7 +149,7 @@ def test_zz_a_pf_missing_at_boot_is_reported_and_the_others_applied(host):
                                                        host.backend.get_hostname())
     down = lab("down", name)
     assert down.returncode == 0, down.stderr
-    up = lab("up", name, "--variant", "iommu", "--without-pf", "2")
+    up = lab("up", name, "--variant", "iommu", "--without-pf", "2", "--timeout", "900")
     assert up.returncode == 0, up.stderr
     # The host booted normally: SSH answers and multi-user.target was reached.
     assert lab_ssh(name, ["systemctl", "is-active", "multi-user.target"]) == (0, "active")
