@@ -6,7 +6,7 @@ LAB_BIN ?= $(LAB_VENV)/bin
 LAB_SCENARIOS ?= default
 LAB_COLLECTIONS ?= $(CURDIR)/.cache/collections
 
-.PHONY: lab-test lab-image lab-status lab-down
+.PHONY: lab-test lab-unit lab-image lab-status lab-down
 
 # Boot lab VMs and run the molecule scenarios (create, converge, idempotence, verify, destroy).
 # Needs root once to build the cached image (debootstrap); later runs reuse it.
@@ -20,6 +20,10 @@ lab-test: lab-image
 	    $(LAB_BIN)/molecule test -s $$s || exit 1; \
 	  echo "lab-test: scenario $$s passed in $$(( $$(date +%s) - start )) s"; \
 	done
+
+# Unit tests of the lab tooling itself (no VM, no root).
+lab-unit:
+	cd $(CURDIR) && $(LAB_BIN)/python -m pytest -q lab/tests
 
 lab-image:
 	cd $(CURDIR) && $(LAB_BIN)/python -m lab build --variant base
