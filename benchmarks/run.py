@@ -123,17 +123,24 @@ def main(argv=None):
                 best, median, cpu, result = timed(func, args.repeat)
                 rows.append((pfs, name, tree["functions"], best, cpu))
                 base = [r for r in rows if r[0] == 8 and r[1] == name][0]
-                growth = (best / base[3]) / (float(tree["functions"]) / base[2])
+                # growth on CPU time: wall time on a shared machine measures the neighbours too
+                growth = (cpu / base[4]) / (float(tree["functions"]) / base[2])
                 print("%-10d %-8d %-14s %10.3f %10.3f %10.3f %12.1f %8.2f" % (
                     tree["functions"], tree["groups"], name, best, median, cpu, best / tree["functions"] * 1e6,
                     growth))
                 if pfs == 32 and name == "iommu_facts":
                     largest = (tree, best, result)
-        print("growth = (time / time at 1,024-function tree) / (functions ratio); 1.00 is exactly linear")
+        print("growth = (CPU time / CPU time at the 1,036-function tree) / (functions ratio); 1.00 is linear")
         for pfs, name, functions, best, cpu in rows:
             if pfs == 32:
-                print("budget %-12s %d functions: best %.3f s wall (%.3f s CPU) of %.2f s -> %s" % (
-                    name, functions, best, cpu, BUDGET_S, "within" if best <= BUDGET_S else "OVER"))
+                if best <= BUDGET_S:
+                    verdict = "within"
+                elif cpu <= BUDGET_S:
+                    verdict = "CPU within, wall OVER (machine load %.1f)" % os.getloadavg()[0]
+                else:
+                    verdict = "OVER"
+                print("budget %-12s %d functions: best %.3f s wall, %.3f s CPU, budget %.2f s -> %s" % (
+                    name, functions, best, cpu, BUDGET_S, verdict))
         print("load average after the runs: %.2f (wall times grow with other work on this machine;"
               " the CPU column is this process alone)" % os.getloadavg()[0])
         if not args.no_shell:
