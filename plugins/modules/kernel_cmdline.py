@@ -96,6 +96,11 @@ notes:
   - With grubby every boot entry is edited (C(--update-kernel=ALL)); RV(args_before) and
     RV(args_after) show the first entry.
   - With rpm-ostree a changed argument moves to the end of the line.
+  - With kernel-install only the running kernel's boot entry is regenerated
+    (C(kernel-install add RELEASE IMAGE)); other installed kernels get the new line when they are
+    next installed.
+  - grubby takes C(--args) as a space-separated list, so a value holding spaces cannot be passed
+    through the grubby back-end.
 seealso:
   - name: Kernel parameters
     description: The kernel's documentation of command line parsing.
