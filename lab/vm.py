@@ -258,8 +258,12 @@ class Vm:
             raise
         seconds = time.monotonic() - started
         meta["boot_to_ssh_s"] = round(seconds, 1)
+        # Emulated CPU the boot cost: comparable across hosts and loads (wall time is not).
+        meta["boot_cpu_s"] = _cpu_seconds(self.pid())
+        meta["host_load_at_ssh"] = os.getloadavg()[0]
         _write_text(self.meta_file, json.dumps(meta, indent=2, sort_keys=True) + "\n")
-        log("%s: SSH up after %.0f s", self.name, seconds)
+        log("%s: SSH up after %.0f s (qemu CPU %s s, host load %.1f)", self.name, seconds,
+            meta["boot_cpu_s"], meta["host_load_at_ssh"])
         return port
 
     def _new_overlay(self, disk):
@@ -309,9 +313,20 @@ class Vm:
         return {"name": self.name, "running": pid is not None, "pid": pid, "port": self.port(),
                 "variant": meta.get("variant"), "without_pf": meta.get("without_pf", []),
                 "accel": meta.get("accel"), "iommu": meta.get("iommu"),
-                "boot_to_ssh_s": meta.get("boot_to_ssh_s"), "dir": self.dir,
+                "boot_to_ssh_s": meta.get("boot_to_ssh_s"), "boot_cpu_s": meta.get("boot_cpu_s"),
+                "dir": self.dir,
                 "ssh": {"address": "127.0.0.1", "port": self.port(), "user": "root",
                         "identity_file": image.ssh_key_path()}}
+
+
+def _cpu_seconds(pid):
+    """User + system CPU seconds a process has used so far (None if unknown)."""
+    try:
+        with open("/proc/%d/stat" % pid) as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+        return round((int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"), 1)
+    except (OSError, ValueError, IndexError, TypeError):
+        return None
 
 
 def all_vms():

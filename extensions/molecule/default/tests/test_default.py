@@ -42,22 +42,39 @@ def test_igb_pfs_are_sriov_capable_with_7_vfs(host):
         assert "Single Root I/O Virtualization" in host.check_output("lspci -vv -s %s" % addr)
 
 
+def _kernel_enables_vtd_by_default(host):
+    """Debian's 6.1 kernels since 6.1.1xx build with INTEL_IOMMU_DEFAULT_ON_INTGPU_OFF=y: VT-d
+    comes up without any argument (older ones had it off). Read it from the guest's config."""
+    config = host.check_output("cat /boot/config-$(uname -r)").splitlines()
+    return any(line in ("CONFIG_INTEL_IOMMU_DEFAULT_ON=y", "CONFIG_INTEL_IOMMU_DEFAULT_ON_INTGPU_OFF=y")
+               for line in config)
+
+
+def _group_types(host):
+    out = host.check_output("cat /sys/kernel/iommu_groups/*/type 2>/dev/null || true")
+    return set(out.split())
+
+
 def test_iommu_state_matches_image_variant(host):
     variant = _platform(host).get("lab_variant", "base")
     cmdline = host.check_output("cat /proc/cmdline").split()
     groups = host.check_output("ls /sys/kernel/iommu_groups").split()
     if variant == "iommu":
         assert "intel_iommu=on" in cmdline and "iommu=pt" in cmdline
-        assert groups, "IOMMU variant but no IOMMU groups"
+        assert groups, "iommu variant but no IOMMU groups"
         assert host.check_output("cat /sys/class/iommu/*/intel-iommu/version")
+        assert _group_types(host) == {"identity"}, "iommu=pt: every default domain is identity"
     else:
         assert not [arg for arg in cmdline if arg.startswith(("intel_iommu", "amd_iommu", "iommu"))]
-        assert groups == [], "base variant must boot without IOMMU groups"
+        if _kernel_enables_vtd_by_default(host):
+            assert groups and _group_types(host) <= {"DMA", "DMA-FQ"}, "default: translated"
+        else:
+            assert groups == [], "no IOMMU arguments and a default-off kernel: no groups"
 
 
 def test_bridged_e1000_share_one_iommu_group(host):
-    if _platform(host).get("lab_variant", "base") != "iommu":
-        pytest.skip("base variant: no IOMMU groups (test_iommu_state_matches_image_variant)")
+    if not host.check_output("ls /sys/kernel/iommu_groups"):
+        pytest.skip("IOMMU off: no groups (test_iommu_state_matches_image_variant)")
     group_of = {}
     for addr in BRIDGED_E1000:
         link = host.check_output("readlink /sys/bus/pci/devices/%s/iommu_group" % addr)
