@@ -44,6 +44,19 @@ done
 '''
 
 
+def _ensure_ansible():
+    """The modules import ansible-core: rerun under the project's .venv when this Python lacks it."""
+    try:
+        import ansible  # noqa: F401 pylint: disable=unused-import
+        return
+    except ImportError:
+        venv = os.path.join(REPO, ".venv")
+        venv_python = os.path.join(venv, "bin", "python")
+        if os.path.exists(venv_python) and os.path.realpath(sys.prefix) != os.path.realpath(venv):
+            os.execv(venv_python, [venv_python] + sys.argv)
+        raise
+
+
 def _import_collection():
     """Make ansible_collections.directiron.sriov importable from this checkout or an installed copy."""
     try:
@@ -95,6 +108,7 @@ def main(argv=None):
     parser.add_argument("--keep", help="generate trees here and keep them (default: a temporary directory)")
     parser.add_argument("--no-shell", action="store_true", help="skip the (slow) shell loop")
     args = parser.parse_args(argv)
+    _ensure_ansible()
     _import_collection()
     from ansible_collections.directiron.sriov.plugins.modules import iommu_facts, sriov_facts
     from ansible_collections.directiron.sriov.tests.fixtures import sysfs_tree
