@@ -409,6 +409,7 @@ def gather_sriov_facts(sysfs_root="/sys", proc_root="/proc", netlink="auto", ip_
             vf_device = "0x" + vf_device
         pf_link = links.get(netdev) if netdev else None
         vfs = []
+        no_netlink = []
         for index in sorted(pf["virtfns"]):
             vf_address = pf["virtfns"][index]
             vf = functions.get(vf_address)
@@ -423,9 +424,15 @@ def gather_sriov_facts(sysfs_root="/sys", proc_root="/proc", netlink="auto", ip_
                 "iommu_group": vf["iommu_group"],
             }
             settings = pf_link["vfs"].get(index) if pf_link else None
+            if pf_link and settings is None:
+                no_netlink.append(index)
             for key in VF_NETLINK_KEYS:
                 entry[key] = settings.get(key) if settings else None
             vfs.append(entry)
+        if no_netlink:
+            missing.append("PF %s (%s): the ip output has no per-VF data for VF %s (a VF list truncated by the "
+                           "netlink message size, or VFs created after ip ran): their settings are null"
+                           % (address, netdev, ", ".join(str(i) for i in no_netlink)))
         if pf["virtfns"] and source in ("ip", "file") and not pf_link:
             missing.append("PF %s has %s: per-VF settings of its VFs are null"
                            % (address, "no netdev" if not netdev else "no entry %s in the ip output" % netdev))

@@ -85,6 +85,7 @@ def test_netlink_settings_and_firmware_from_commands(host):
     assert (vf1["mac"], vf1["vlan"], vf1["qos"], vf1["spoofchk"], vf1["trust"], vf1["max_tx_rate"]) == (
         "02:aa:00:00:00:02", 200, 3, False, True, 1000)
     assert pf["vfs"][2]["mac"] is None  # the ip output listed only two VFs
+    assert any("no per-VF data for VF 2, 3" in m for m in facts["missing"])
     # enp2s0 is absent from the ip output, and its ethtool call failed: both said, no traceback
     assert any("enp2s0" in m and "ip output" in m for m in facts["missing"])
     assert any("ethtool -i enp2s0" in m for m in facts["missing"])
