@@ -442,7 +442,9 @@ def netdev_function(sysfs_root, ifname):
 
 
 def netdev_state(sysfs_root, address, ifname):
-    """{operstate, carrier, speed, address} of a netdev below a PCI function (values None when absent)."""
+    """{operstate, carrier, speed, mac} of a netdev below a PCI function (values None when absent)."""
+    if not is_safe_name(ifname):
+        return {"operstate": None, "carrier": None, "speed": None, "mac": None}
     path = pci_function_path(sysfs_root, address) + "/net/" + ifname
     carrier = _read(path + "/carrier")
     speed = _int_or_none(_read(path + "/speed"))
