@@ -53,6 +53,10 @@ def _parser():
     inv.add_argument("--output", help="file to write (default: stdout)")
     inv.add_argument("--all", action="store_true", help="include stopped VMs")
 
+    prune = sub.add_parser("prune", help="remove cached images no VM overlay uses and that "
+                                         "are not current")
+    prune.add_argument("--dry-run", action="store_true")
+
     accel = sub.add_parser("accel", help="print the accelerator the lab uses (probe if needed)")
     accel.add_argument("--refresh", action="store_true", help="probe KVM again")
     return parser
@@ -112,6 +116,11 @@ def _dispatch(args):
             log("inventory written to %s", args.output)
         else:
             sys.stdout.write(text)
+        return 0
+    if args.command == "prune":
+        referenced = {machine.meta().get("image") for machine in vm.all_vms()}
+        for path in image.prune(referenced, dry_run=args.dry_run):
+            print(path)
         return 0
     if args.command == "accel":
         print(vm.accel_args(refresh=args.refresh)[1].split(",")[0])

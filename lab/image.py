@@ -506,3 +506,23 @@ def _build_variant(variant, accel_args):
     except BaseException:
         _remove_workdir(workdir)
         raise
+
+
+def prune(referenced, dry_run=False):
+    """Remove cached images that are neither current (this code's hash) nor under an overlay.
+
+    `referenced` is the set of disk paths existing VM overlays sit on. Returns removed dirs.
+    """
+    keep = {image_dir(variant) for variant in VARIANTS}
+    keep |= {os.path.dirname(path) for path in referenced if path}
+    removed = []
+    for name in sorted(os.listdir(cache_dir())):
+        path = os.path.join(cache_dir(), name)
+        if not os.path.isdir(path) or name.split("-", 1)[0] not in VARIANTS:
+            continue
+        if path in keep or not os.path.exists(os.path.join(path, "build.json")):
+            continue
+        removed.append(path)
+        if not dry_run:
+            shutil.rmtree(path)
+    return removed

@@ -112,3 +112,17 @@ def test_stop_pid_terminates_a_process_by_its_pid(tmp_path):
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_prune_keeps_current_and_referenced_images_only(tmp_path, monkeypatch):
+    monkeypatch.setenv("DIRECTIRON_LAB_CACHE", str(tmp_path))
+    dirs = {name: tmp_path / name for name in (
+        os.path.basename(image.image_dir("base")), "base-0ld", "iommu-0ld", "iommu-used")}
+    for path in dirs.values():
+        path.mkdir()
+        (path / "build.json").write_text("{}")
+    (tmp_path / "base-building").mkdir()  # no build.json: a build in progress, left alone
+    removed = image.prune({str(dirs["iommu-used"] / "disk.raw")})
+    assert sorted(os.path.basename(p) for p in removed) == ["base-0ld", "iommu-0ld"]
+    assert dirs["iommu-used"].exists() and (tmp_path / "base-building").exists()
+    assert (tmp_path / os.path.basename(image.image_dir("base"))).exists()
