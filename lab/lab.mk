@@ -2,8 +2,9 @@
 # which defines VENV and BIN. Every target also works on its own: make -f lab/lab.mk lab-test
 LAB_VENV ?= $(or $(VENV),$(CURDIR)/.venv)
 LAB_BIN ?= $(LAB_VENV)/bin
-# Scenarios under extensions/molecule/ that lab-test runs, in order (later issues append).
-LAB_SCENARIOS ?= default
+# Scenarios under extensions/molecule/ that lab-test runs, in order: the smoke test first, the
+# reboot-heavy ones last. LAB_SCENARIOS="vf" make lab-test runs one.
+LAB_SCENARIOS ?= default facts vf pools iommu persist
 LAB_COLLECTIONS ?= $(CURDIR)/.cache/collections
 
 .PHONY: lab-test lab-unit lab-image lab-status lab-down
@@ -14,12 +15,13 @@ lab-test: lab-image
 	@mkdir -p $(LAB_COLLECTIONS)/ansible_collections/directiron
 	@test -e $(LAB_COLLECTIONS)/ansible_collections/directiron/sriov || \
 	  ln -sfn $(CURDIR) $(LAB_COLLECTIONS)/ansible_collections/directiron/sriov
-	cd $(CURDIR) && for s in $(LAB_SCENARIOS); do \
+	@cd $(CURDIR) && failed=""; summary=""; for s in $(LAB_SCENARIOS); do \
 	  echo "lab-test: scenario $$s"; start=$$(date +%s); \
-	  PATH=$(LAB_BIN):$$PATH ANSIBLE_COLLECTIONS_PATH=$(LAB_COLLECTIONS) \
-	    $(LAB_BIN)/molecule test -s $$s || exit 1; \
-	  echo "lab-test: scenario $$s passed in $$(( $$(date +%s) - start )) s"; \
-	done
+	  if PATH=$(LAB_BIN):$$PATH ANSIBLE_COLLECTIONS_PATH=$(LAB_COLLECTIONS) \
+	      $(LAB_BIN)/molecule test -s $$s; then result=passed; else result=FAILED; failed="$$failed $$s"; fi; \
+	  line="lab-test: scenario $$s $$result in $$(( $$(date +%s) - start )) s"; echo "$$line"; \
+	  summary="$$summary$$line\n"; \
+	done; printf "$$summary"; test -z "$$failed" || { echo "lab-test: failed:$$failed"; exit 1; }
 
 # Unit tests of the lab tooling itself (no VM, no root).
 lab-unit:
