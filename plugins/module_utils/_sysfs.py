@@ -50,10 +50,11 @@ def is_safe_name(value):
             and ".." not in value)
 
 
-def _read(path):
-    """Raw fast read; None when missing or unreadable."""
+def _read(path, dir_fd=None):
+    """Raw fast read; None when missing or unreadable. With dir_fd, path is relative to that
+    open directory (no path walk per attribute on the hot scan path)."""
     try:
-        fd = os.open(path, os.O_RDONLY)
+        fd = os.open(path, os.O_RDONLY, dir_fd=dir_fd)
     except OSError as exc:
         if exc.errno in SOFT_ERRNOS:
             return None
@@ -140,25 +141,6 @@ def _virtfns(path, entries):
     return vfs
 
 
-def _read_at(dfd, name):
-    """Like _read, relative to an open directory (no path walk per attribute)."""
-    try:
-        fd = os.open(name, os.O_RDONLY, dir_fd=dfd)
-    except OSError as exc:
-        if exc.errno in SOFT_ERRNOS:
-            return None
-        raise
-    try:
-        data = os.read(fd, 4096)
-    except OSError as exc:
-        if exc.errno in SOFT_ERRNOS:
-            return None
-        raise
-    finally:
-        os.close(fd)
-    return data.decode("utf-8", "replace").strip()
-
-
 def _link_name_at(dfd, name):
     try:
         return os.readlink(name, dir_fd=dfd).rpartition("/")[2]
@@ -194,7 +176,7 @@ def _read_function_at(path, address, want_vf_index=True, brief=False, vf_ids=Non
     try:
         physfn = _link_name_at(dfd, "physfn")
         # a VF has no SR-IOV capability of its own
-        totalvfs = None if physfn else _read_at(dfd, "sriov_totalvfs")
+        totalvfs = None if physfn else _read("sriov_totalvfs", dfd)
         is_pf = totalvfs is not None
         attrs = dict.fromkeys(_FUNCTION_ATTRS)
         attrs["sriov_totalvfs"] = totalvfs
@@ -203,10 +185,10 @@ def _read_function_at(path, address, want_vf_index=True, brief=False, vf_ids=Non
             attrs["vendor"], attrs["device"], attrs["class"] = shared
         else:
             for name in _BRIEF_ATTRS if brief and not is_pf else _FUNCTION_ATTRS[:-3]:
-                attrs[name] = _read_at(dfd, name)
+                attrs[name] = _read(name, dfd)
             if is_pf:
-                attrs["sriov_numvfs"] = _read_at(dfd, "sriov_numvfs")
-                attrs["sriov_drivers_autoprobe"] = _read_at(dfd, "sriov_drivers_autoprobe")
+                attrs["sriov_numvfs"] = _read("sriov_numvfs", dfd)
+                attrs["sriov_drivers_autoprobe"] = _read("sriov_drivers_autoprobe", dfd)
             if brief and physfn and vf_ids is not None and attrs["vendor"] and attrs["class"]:
                 vf_ids[physfn] = (attrs["vendor"], attrs["device"], attrs["class"])
         virtfns = {}
@@ -370,7 +352,7 @@ def iommu_group_types(sysfs_root="/sys", groups=None):
             return dict.fromkeys(groups)
         raise
     try:
-        return dict((group, _read_at(dfd, "%d/type" % group)) for group in groups)
+        return dict((group, _read("%d/type" % group, dfd)) for group in groups)
     finally:
         os.close(dfd)
 

@@ -258,7 +258,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.directiron.sriov.plugins.module_utils import _sysfs
+from ansible_collections.directiron.sriov.plugins.module_utils import _cmdline, _sysfs
 
 # kernel arguments an operator of SR-IOV/vfio hosts wants to see side by side
 CMDLINE_KEYS = (
@@ -270,35 +270,13 @@ CMDLINE_KEYS = (
 TRUE_WORDS = ("1", "y", "yes", "on", "true")
 
 
-def split_cmdline(text):
-    """Kernel command line -> ordered (key, value) pairs; double quotes group as the kernel does."""
-    tokens = []
-    current = []
-    quoted = False
-    for char in text or "":
-        if char == '"':
-            quoted = not quoted
-        elif char.isspace() and not quoted:
-            if current:
-                tokens.append("".join(current))
-                current = []
-        else:
-            current.append(char)
-    if current:
-        tokens.append("".join(current))
-    pairs = []
-    for token in tokens:
-        key, _sep, value = token.partition("=")
-        pairs.append((key, value))
-    return pairs
-
-
 def relevant_cmdline(text):
     """The IOMMU/vfio arguments; the last occurrence wins, as for the kernel's early params."""
     result = {}
-    for key, value in split_cmdline(text):
+    for token in _cmdline.split_cmdline(text):
+        key, value = _cmdline.parse_token(token)
         if key in CMDLINE_KEYS:
-            result[key] = value
+            result[key] = "" if value is None else value
     return result
 
 
