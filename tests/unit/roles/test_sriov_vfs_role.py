@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: directiron.sriov contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The role sriov_vfs: what its templates render, and that the installed replay runs from its own tree."""
+"""The role sriov_vfs: what its templates render, and that the installed replay runs on its own."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -10,7 +10,6 @@ __metaclass__ = type
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 
@@ -132,24 +131,25 @@ def test_the_role_ships_every_module_util_the_replay_imports():
     assert seen <= shipped, "the replay imports %s, not shipped by the role" % sorted(seen - shipped)
 
 
-def test_the_installed_launcher_imports_the_copied_tree_and_reports_a_missing_pf(tmp_path):
-    lib = tmp_path / "lib"
-    target = lib / "ansible_collections" / "directiron" / "sriov" / "plugins" / "module_utils"
-    target.mkdir(parents=True)
-    for name in resolve("__sriov_vfs_replay_files"):
-        shutil.copy(os.path.join(MODULE_UTILS, name), str(target / name))
+def test_the_installed_launcher_runs_its_embedded_code_alone_and_reports_a_missing_pf(tmp_path):
     config = tmp_path / "vfs.json"
     config.write_text(render("vfs.json.j2", sriov_vfs_pfs=[{"pf": "enp9s0", "num_vfs": 1}],
                              __sriov_vfs_checked={"results": [{"pf": "0000:09:00.0"}]}))
     launcher = tmp_path / "directiron-sriov-replay"
-    launcher.write_text(render("directiron-sriov-replay.j2", __sriov_vfs_lib_dir=str(lib),
-                               __sriov_vfs_config_path=str(config)))
+    sources = {}
+    for name in resolve("__sriov_vfs_replay_files"):
+        with open(os.path.join(MODULE_UTILS, name)) as handle:
+            sources[name] = handle.read()
+    launcher.write_text(render("directiron-sriov-replay.j2", __sriov_vfs_config_path=str(config),
+                               __sriov_vfs_replay_sources=sources))
+    assert launcher.read_text().startswith("#!/usr/bin/python3 -I\n")
     (tmp_path / "sys" / "bus" / "pci" / "devices").mkdir(parents=True)
     (tmp_path / "sys" / "class" / "net").mkdir(parents=True)
-    # -I: no PYTHONPATH, so the collection can only come from the copied tree (no __init__.py in it).
+    # -I and a bare environment: no PYTHONPATH, no collection on disk; only the embedded code.
     proc = subprocess.run([sys.executable, "-I", str(launcher), "--sysfs-root", str(tmp_path / "sys"),
                            "--no-settle", "--wait", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          universal_newlines=True, env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")}, check=False)
+                          universal_newlines=True, env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")},
+                          cwd=str(tmp_path), check=False)
     assert proc.returncode == 1, proc.stderr
     assert "PF enp9s0 is missing, not applied" in proc.stdout
     assert "1 missing" in proc.stdout
