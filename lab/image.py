@@ -481,7 +481,7 @@ def _setup_boot(disk, kernel, initrd, workdir, grub_cmdline_linux, accel_args):
         from lab.vm import tcg_args
         accel_args = tcg_args()
     serial = os.path.join(workdir, "setup-serial.log")
-    append = "root=/dev/vda1 rw console=ttyS0,115200 init=/usr/local/sbin/lab-setup"
+    append = "root=/dev/vda1 rw console=ttyS0,115200 no_timer_check init=/usr/local/sbin/lab-setup"
     if grub_cmdline_linux:
         append += " lab.grub_cmdline_linux=" + grub_cmdline_linux.replace(" ", ",")
     if not boot_once(disk, kernel, initrd, append, serial, accel_args, 300, "LAB-SETUP-OK"):
