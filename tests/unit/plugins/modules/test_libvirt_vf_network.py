@@ -7,17 +7,15 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import contextlib
 import importlib.util
-import json
 import os
 
 import pytest
 
 from ansible.module_utils import basic
-from ansible.module_utils.common.text.converters import to_bytes
 
 from ansible_collections.directiron.sriov.plugins.modules import libvirt_vf_network
+from ansible_collections.directiron.sriov.tests.unit.plugins.modules.module_harness import module_args
 
 
 def load_fake():
@@ -38,24 +36,6 @@ class ExitJson(Exception):
 
 class FailJson(Exception):
     pass
-
-
-@contextlib.contextmanager
-def module_args(args):
-    try:
-        from ansible.module_utils.testing import patch_module_args
-    except ImportError:  # ansible-core < 2.19
-        patch_module_args = None
-    if patch_module_args is not None:
-        with patch_module_args(args):
-            yield
-        return
-    old = basic._ANSIBLE_ARGS
-    basic._ANSIBLE_ARGS = to_bytes(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
-    try:
-        yield
-    finally:
-        basic._ANSIBLE_ARGS = old
 
 
 @pytest.fixture(autouse=True)
