@@ -16,6 +16,7 @@ import pytest
 
 from ansible.module_utils.testing import patch_module_args
 
+from ansible_collections.directiron.sriov.plugins.module_utils import _iommu_facts
 from ansible_collections.directiron.sriov.plugins.modules import iommu_facts
 from ansible_collections.directiron.sriov.tests.fixtures import sysfs_tree
 
@@ -109,9 +110,9 @@ def test_ecap_without_ir_bit(tmp_path):
 
 
 def test_split_cmdline_quotes_and_last_wins():
-    assert iommu_facts.relevant_cmdline('iommu=off a="b c" iommu=pt "pcie_acs_override=downstream,multifunction"'
-                                        ' intel_iommu') == {"iommu": "pt", "intel_iommu": "",
-                                                            "pcie_acs_override": "downstream,multifunction"}
+    line = 'iommu=off a="b c" iommu=pt "pcie_acs_override=downstream,multifunction" intel_iommu'
+    assert _iommu_facts.relevant_cmdline(line) == {"iommu": "pt", "intel_iommu": "",
+                                                   "pcie_acs_override": "downstream,multifunction"}
 
 
 def test_missing_sysfs_root_no_traceback(tmp_path):

@@ -1,0 +1,168 @@
+# -*- coding: utf-8 -*-
+# Copyright: directiron.sriov contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What iommu_facts reports: IOMMU state, groups and an assignable verdict per device.
+
+Pure standard library, like every module_utils file: the module is a thin AnsibleModule wrapper.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+
+import os
+
+from ansible_collections.directiron.sriov.plugins.module_utils import _cmdline, _sysfs
+
+# kernel arguments an operator of SR-IOV/vfio hosts wants to see side by side
+CMDLINE_KEYS = (
+    "intel_iommu", "amd_iommu", "iommu", "iommu.passthrough", "iommu.strict", "intremap", "amd_iommu_intr",
+    "pcie_acs_override", "vfio-pci.ids", "vfio_pci.ids", "vfio-pci.disable_vga", "vfio_pci.disable_vga",
+    "vfio_iommu_type1.allow_unsafe_interrupts", "modprobe.blacklist", "rd.driver.blacklist", "rd.driver.pre",
+    "pci",
+)
+TRUE_WORDS = ("1", "y", "yes", "on", "true")
+
+
+def relevant_cmdline(text):
+    """The IOMMU/vfio arguments; the last occurrence wins, as for the kernel's early params."""
+    result = {}
+    for token in _cmdline.split_cmdline(text):
+        key, value = _cmdline.parse_token(token)
+        if key in CMDLINE_KEYS:
+            result[key] = "" if value is None else value
+    return result
+
+
+def read_cpu_vendor(proc_root):
+    try:
+        with open(os.path.join(proc_root, "cpuinfo")) as handle:
+            for line in handle:
+                if line.startswith("vendor_id"):
+                    value = line.partition(":")[2].strip()
+                    if value == "GenuineIntel":
+                        return "intel"
+                    if value in ("AuthenticAMD", "HygonGenuine"):
+                        return "amd"
+                    return "other"
+    except (IOError, OSError):
+        return "unknown"
+    return "unknown"
+
+
+def _interrupt_remapping(units, cmdline):
+    intremap = cmdline.get("intremap", "")
+    if intremap == "off":
+        return False, "intremap=off on the kernel command line"
+    intel = [u for u in units if u["kind"] == "intel"]
+    if intel:
+        flags = []
+        for unit in intel:
+            try:
+                flags.append(bool((int(unit["ecap"], 16) >> 3) & 1))
+            except (TypeError, ValueError):
+                return None, "ecap of %s unreadable" % unit["name"]
+        return all(flags), "ecap bit 3 of %s" % ", ".join(u["name"] for u in intel)
+    if any(u["kind"] == "amd" for u in units):
+        return None, "AMD-Vi: sysfs does not show interrupt remapping (see the kernel log)"
+    return None, "no IOMMU unit in sysfs"
+
+
+def _no_iommu_reason(vendor_hint, cmdline, sysfs_root):
+    where = os.path.join(sysfs_root, "kernel", "iommu_groups")
+    if vendor_hint == "amd":
+        arg, fw = "amd_iommu", "AMD-Vi (IOMMU)"
+    else:
+        arg, fw = "intel_iommu", "VT-d"
+    if cmdline.get(arg) == "off" or cmdline.get("iommu") == "off":
+        return "no IOMMU is active: the kernel command line turns it off (%s=%s); remove that and reboot" % (
+            arg if cmdline.get(arg) == "off" else "iommu", "off")
+    if cmdline.get(arg) == "on" or cmdline.get("amd_iommu") == "on":
+        return ("no IOMMU is active although %s=on is set: %s is off in the firmware setup or missing on this "
+                "machine (no groups under %s)" % (arg, fw, where))
+    return ("no IOMMU is active (no groups under %s): enable %s in the firmware setup, add %s=on to the kernel "
+            "command line and reboot" % (where, fw, arg))
+
+
+def gather_iommu_facts(sysfs_root="/sys", proc_root="/proc"):
+    """Everything iommu_facts returns, as a dict (pure: reads files only)."""
+    missing = []
+    cmdline_text = _sysfs.read_attr(os.path.join(proc_root, "cmdline"))
+    if cmdline_text is None:
+        missing.append("kernel command line %s unreadable: cmdline facts are empty"
+                       % os.path.join(proc_root, "cmdline"))
+    cmdline = relevant_cmdline(cmdline_text or "")
+    cpu_vendor = read_cpu_vendor(proc_root)
+    if not os.path.isdir(sysfs_root):
+        missing.append("sysfs_root %s is not a readable directory: no device facts" % sysfs_root)
+    functions = _sysfs.scan_functions(sysfs_root, brief=True)
+    if not functions and os.path.isdir(sysfs_root):
+        missing.append("no PCI functions under %s" % _sysfs.pci_devices_dir(sysfs_root))
+    units = _sysfs.iommu_units(sysfs_root)
+    group_ids = _sysfs.iommu_group_ids(sysfs_root)
+    enabled = bool(group_ids)
+    kinds = set(u["kind"] for u in units)
+    if not enabled:
+        vendor = "none"
+    elif "intel" in kinds:
+        vendor = "intel"
+    elif "amd" in kinds:
+        vendor = "amd"
+    else:
+        vendor = "other"
+    groups_by_id = _sysfs.group_index(functions)
+    types = _sysfs.iommu_group_types(sysfs_root, group_ids)
+    type_counts = {}
+    for value in types.values():
+        if value:
+            type_counts[value] = type_counts.get(value, 0) + 1
+    default_type = max(sorted(type_counts), key=type_counts.get) if type_counts else None
+    no_iommu = None
+    if not enabled:
+        no_iommu = _no_iommu_reason(vendor if vendor != "none" else cpu_vendor, cmdline, sysfs_root)
+        missing.append(no_iommu)
+    passthrough = (cmdline.get("iommu") == "pt" or cmdline.get("iommu.passthrough", "").lower() in TRUE_WORDS
+                   or (enabled and default_type == "identity"))
+    remap, remap_source = _interrupt_remapping(units, cmdline)
+    unsafe = _sysfs.read_attr(os.path.join(sysfs_root, "module", "vfio_iommu_type1", "parameters",
+                                           "allow_unsafe_interrupts"))
+    devices = {}
+    for address in sorted(functions):
+        verdict = _sysfs.assignment_verdict(functions, groups_by_id, address, no_iommu)
+        verdict["iommu_group"] = functions[address]["iommu_group"]
+        devices[address] = verdict
+    groups = []
+    for group in sorted(set(group_ids) | set(groups_by_id)):
+        members = []
+        for address in groups_by_id.get(group, []):
+            function = functions[address]
+            members.append({
+                "address": address,
+                "vendor": function["vendor"],
+                "device": function["device"],
+                "class": function["class"],
+                "driver": function["driver"],
+                "netdevs": function["netdevs"],
+                "is_bridge": function["is_bridge"],
+                "is_vf": function["physfn"] is not None,
+                "physfn": function["physfn"],
+                "assignable": devices[address]["assignable"],
+                "reason": devices[address]["reason"],
+            })
+        groups.append({"id": group, "type": types.get(group), "devices": members})
+    return {
+        "enabled": enabled,
+        "vendor": vendor,
+        "cpu_vendor": cpu_vendor,
+        "units": [u["name"] for u in units],
+        "passthrough": bool(passthrough),
+        "default_domain_type": default_type,
+        "interrupt_remapping": remap,
+        "interrupt_remapping_source": remap_source,
+        "allow_unsafe_interrupts": None if unsafe is None else unsafe.upper() in ("Y", "1"),
+        "cmdline": cmdline,
+        "groups": groups,
+        "devices": devices,
+        "missing": missing,
+    }
