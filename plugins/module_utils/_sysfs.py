@@ -320,6 +320,11 @@ def scan_functions(sysfs_root="/sys", brief=False):
     return functions
 
 
+def driver_of(sysfs_root, address):
+    """Name of the driver bound to a function, or None: one readlink, for polling loops."""
+    return _link_name(pci_function_path(sysfs_root, address) + "/driver")
+
+
 def list_vfs(sysfs_root, pf_address):
     """{index: VF address} from the PF's virtfn links ({} when it has none or is gone)."""
     path = pci_function_path(sysfs_root, pf_address)

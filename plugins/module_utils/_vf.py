@@ -451,7 +451,7 @@ class VfManager(object):
             return
         deadline = self._deadline()
         while True:
-            driver = (_sysfs.read_function(self.root, address) or {}).get("driver")
+            driver = _sysfs.driver_of(self.root, address)
             if driver == want:
                 return
             if self.clock() >= deadline:
