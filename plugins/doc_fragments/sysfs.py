@@ -10,7 +10,8 @@ __metaclass__ = type
 
 class ModuleDocFragment(object):
 
-    DOCUMENTATION = r"""
+    # directiron.sriov.sysfs.sysfs_root: modules that read sysfs only.
+    SYSFS_ROOT = r"""
 options:
   sysfs_root:
     description:
@@ -18,6 +19,10 @@ options:
       - Every sysfs path the module reads or writes is taken below this directory.
     type: path
     default: /sys
+"""
+
+    # directiron.sriov.sysfs: modules that read sysfs and procfs.
+    DOCUMENTATION = SYSFS_ROOT + r"""
   proc_root:
     description:
       - Where procfs is mounted, or a directory holding a captured copy of it (for example C(cmdline)).

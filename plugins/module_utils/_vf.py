@@ -33,10 +33,9 @@ import time
 from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
 from ansible_collections.directiron.sriov.plugins.module_utils import _guards
 from ansible_collections.directiron.sriov.plugins.module_utils import _iplink
+from ansible_collections.directiron.sriov.plugins.module_utils import _rules
 from ansible_collections.directiron.sriov.plugins.module_utils import _spec
 from ansible_collections.directiron.sriov.plugins.module_utils import _sysfs
-
-VFIO_DRIVER = "vfio-pci"
 
 ERRNO_ADVICE = {
     errno.EBUSY: "the device is busy: a VF is still in use (a guest, a vfio user, a bound driver), or the "
@@ -88,12 +87,6 @@ def errno_from_text(text):
     return None
 
 
-def _bool_of(value):
-    if isinstance(value, bool) or value is None:
-        return value
-    return str(value).lower() in ("on", "true", "1", "yes")
-
-
 def normalise_link(settings):
     """Per-VF settings as parsed from ip, in the types the request uses."""
     settings = dict(settings or {})
@@ -103,7 +96,7 @@ def normalise_link(settings):
         if key == "mac" and value is not None:
             value = str(value).lower()
         elif key in ("spoofchk", "trust"):
-            value = _bool_of(value)
+            value = None if value is None else _rules.parse_bool(value, key)
         elif key in ("vlan", "qos", "min_tx_rate", "max_tx_rate") and value is not None:
             try:
                 value = int(value)
@@ -264,7 +257,7 @@ class VfManager(object):
         driver = function.get("driver")
         override = function.get("driver_override")
         if want == _spec.DEFAULT_DRIVER:
-            unbind = driver if driver and (driver == override or driver == VFIO_DRIVER) else None
+            unbind = driver if driver and (driver == override or driver == _rules.VFIO_DRIVER) else None
             probe = bool(autoprobe) and (unbind is not None or driver is None)
             if override is None and unbind is None and not probe:
                 return None
@@ -276,7 +269,7 @@ class VfManager(object):
 
     # -- the run -----------------------------------------------------------------------------------
     def run(self):
-        pf_selector = _spec.validate_pf(self.raw_params.get("pf"))
+        pf_selector = _rules.validate_pf(self.raw_params.get("pf"))
         self.pf = _sysfs.resolve_pf(self.root, pf_selector)
         self.pf_function = _sysfs.read_function(self.root, self.pf)
         if not self.pf_function or self.pf_function.get("sriov_totalvfs") is None:
@@ -377,12 +370,12 @@ class VfManager(object):
     def vfio_group_problems(self, vfs, autoprobe):
         to_vfio = set()
         for index, function in vfs.items():
-            if _spec.wanted_driver(self.params, index) == VFIO_DRIVER and function.get("address"):
+            if _spec.wanted_driver(self.params, index) == _rules.VFIO_DRIVER and function.get("address"):
                 to_vfio.add(function["address"])
         problems = []
         for index, function in sorted(vfs.items()):
             address = function.get("address")
-            if address in to_vfio and function.get("driver") != VFIO_DRIVER:
+            if address in to_vfio and function.get("driver") != _rules.VFIO_DRIVER:
                 problems.extend(self.guards.iommu_group_problems(address, function.get("iommu_group"), to_vfio))
         return problems
 
@@ -478,7 +471,7 @@ class VfManager(object):
             want = _spec.wanted_driver(self.params, index)
             if want == _spec.DEFAULT_DRIVER:
                 entry["driver_override"] = None
-                if entry["driver"] == VFIO_DRIVER or (entry["driver"] is None and autoprobe):
+                if entry["driver"] == _rules.VFIO_DRIVER or (entry["driver"] is None and autoprobe):
                     entry["driver"] = "(default)" if autoprobe else None
             elif want is not None:
                 entry["driver_override"] = want
@@ -505,7 +498,3 @@ def apply_pf(params, runner, sysfs_root="/sys", check_mode=False, guards=None):
     """Bring one PF to the wanted VF state; see the module docstring for the result."""
     return VfManager(params, runner, sysfs_root=sysfs_root, check_mode=check_mode, guards=guards).run()
 
-
-def validate_params(params, totalvfs=None):
-    """Re-exported from _spec for callers that only import _vf."""
-    return _spec.validate_params(params, totalvfs=totalvfs)

@@ -257,18 +257,17 @@ ansible_facts:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.directiron.sriov.plugins.module_utils._iommu_facts import gather_iommu_facts
+from ansible_collections.directiron.sriov.plugins.module_utils._module import host_options, run_module
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            sysfs_root=dict(type="path", default="/sys"),
-            proc_root=dict(type="path", default="/proc"),
-        ),
-        supports_check_mode=True,
-    )
-    facts = gather_iommu_facts(module.params["sysfs_root"], module.params["proc_root"])
-    module.exit_json(changed=False, ansible_facts={"iommu": facts})
+    module = AnsibleModule(argument_spec=host_options("sysfs_root", "proc_root"), supports_check_mode=True)
+
+    def call():
+        facts = gather_iommu_facts(module.params["sysfs_root"], module.params["proc_root"])
+        return {"changed": False, "ansible_facts": {"iommu": facts}}
+
+    run_module(module, call)
 
 
 if __name__ == "__main__":

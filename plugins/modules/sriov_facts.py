@@ -310,33 +310,33 @@ ansible_facts:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.directiron.sriov.plugins.module_utils._module import command_runner, host_options, run_module
 from ansible_collections.directiron.sriov.plugins.module_utils._sriov_facts import gather_sriov_facts
 
 
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            sysfs_root=dict(type="path", default="/sys"),
-            proc_root=dict(type="path", default="/proc"),
+            host_options("sysfs_root", "proc_root"),
             netlink=dict(type="str", default="auto", choices=["auto", "always", "never"]),
             ip_link_json=dict(type="path"),
         ),
         supports_check_mode=True,
     )
 
-    def runner(argv):
-        return module.run_command(argv, environ_update={"LC_ALL": "C"})
+    def call():
+        facts = gather_sriov_facts(
+            sysfs_root=module.params["sysfs_root"],
+            proc_root=module.params["proc_root"],
+            netlink=module.params["netlink"],
+            ip_link_json=module.params["ip_link_json"],
+            runner=command_runner(module),
+            ip_bin=module.get_bin_path("ip"),
+            ethtool_bin=module.get_bin_path("ethtool"),
+        )
+        return {"changed": False, "ansible_facts": {"sriov": facts}}
 
-    facts = gather_sriov_facts(
-        sysfs_root=module.params["sysfs_root"],
-        proc_root=module.params["proc_root"],
-        netlink=module.params["netlink"],
-        ip_link_json=module.params["ip_link_json"],
-        runner=runner,
-        ip_bin=module.get_bin_path("ip"),
-        ethtool_bin=module.get_bin_path("ethtool"),
-    )
-    module.exit_json(changed=False, ansible_facts={"sriov": facts})
+    run_module(module, call)
 
 
 if __name__ == "__main__":

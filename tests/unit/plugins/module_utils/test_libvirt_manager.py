@@ -6,25 +6,15 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import importlib.util
-import os
 import xml.etree.ElementTree as ET
 
 import pytest
 
 from ansible_collections.directiron.sriov.plugins.module_utils import _libvirt
 from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
+from ansible_collections.directiron.sriov.tests.fixtures import fake_libvirt as fake_mod
 
 
-def load_fake():
-    path = os.path.join(os.path.dirname(__file__), "test_libvirt_fake.py")
-    spec = importlib.util.spec_from_file_location("directiron_sriov_test_libvirt_fake", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-fake_mod = load_fake()
 
 PF1 = "0000:01:00.0"
 PF2 = "0000:02:00.0"
@@ -372,3 +362,18 @@ def test_selector_split_on_commas_by_ansible_is_rejoined(fake, sysfs_root):
     run(fake, sysfs_root=sysfs_root, vfs=["enp1s0#0", "2-3"])
     assert _libvirt.canonical_network(persistent_root(fake))["addresses"] == [
         "0000:01:10.0", "0000:01:10.4", "0000:01:10.6"]
+
+
+def test_fake_keeps_live_definition_until_restart():
+    fake = fake_mod.FakeLibvirt(pf_vfs={"enp1s0": ["0000:01:10.0"]})
+    conn = fake.open("qemu:///system")
+    net = conn.networkDefineXML("<network><name>n</name><forward mode='hostdev' managed='yes'>"
+                                "<pf dev='enp1s0'/></forward></network>")
+    net.create()
+    uuid = ET.fromstring(net.XMLDesc(1)).findtext("uuid")
+    conn.networkDefineXML("<network><name>n</name><uuid>%s</uuid><forward mode='hostdev' managed='yes'>"
+                          "<pf dev='enp1s0'/></forward><vlan><tag id='5'/></vlan></network>" % uuid)
+    assert ET.fromstring(net.XMLDesc(0)).find("vlan") is None
+    assert ET.fromstring(net.XMLDesc(1)).find("vlan") is not None
+    assert ET.fromstring(net.XMLDesc(0)).find("forward/address").get("slot") == "0x10"
+    assert ET.fromstring(net.XMLDesc(0)).find("forward/pf") is None

@@ -17,7 +17,7 @@ import pytest
 from ansible_collections.directiron.sriov.plugins.module_utils import _guards
 from ansible_collections.directiron.sriov.plugins.module_utils import _vf
 from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
-from ansible_collections.directiron.sriov.tests.unit.plugins.module_utils.test_vf_tree import FakeHost, install
+from ansible_collections.directiron.sriov.tests.fixtures.fake_vf_host import FakeHost, install
 
 PF = "0000:01:00.0"
 
