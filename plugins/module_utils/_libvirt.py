@@ -141,8 +141,8 @@ def canonical_network(root):
         for addr in forward.findall("address"):
             if addr.get("type", "pci") != "pci":
                 continue
-            addresses.append(_rules.format_pci_address((_int_attr(addr.get("domain")), _int_attr(addr.get("bus")),
-                                               _int_attr(addr.get("slot")), _int_attr(addr.get("function")))))
+            parts = [_int_attr(addr.get(name)) for name in ("domain", "bus", "slot", "function")]
+            addresses.append(_rules.format_pci_address(parts))
         result["addresses"] = sorted(addresses)
     vlan = root.find("vlan")
     if vlan is not None:

@@ -85,7 +85,7 @@ options:
     type: str
     default: qemu:///system
 extends_documentation_fragment:
-  - directiron.sriov.sysfs.sysfs_root
+  - directiron.sriov.sysfs
   - directiron.sriov.attributes
   - directiron.sriov.attributes.platform_linux
 attributes:

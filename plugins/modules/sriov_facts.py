@@ -45,6 +45,7 @@ options:
     type: path
 extends_documentation_fragment:
   - directiron.sriov.sysfs
+  - directiron.sriov.sysfs.proc_root
   - directiron.sriov.attributes
   - directiron.sriov.attributes.facts
   - directiron.sriov.attributes.platform_linux

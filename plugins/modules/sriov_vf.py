@@ -31,6 +31,7 @@ author:
   - directiron.sriov contributors (@directiron)
 extends_documentation_fragment:
   - directiron.sriov.sysfs
+  - directiron.sriov.sysfs.proc_root
   - directiron.sriov.attributes
   - directiron.sriov.attributes.platform_linux
 attributes:

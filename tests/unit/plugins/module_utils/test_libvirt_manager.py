@@ -15,7 +15,6 @@ from ansible_collections.directiron.sriov.plugins.module_utils._errors import Sr
 from ansible_collections.directiron.sriov.tests.fixtures import fake_libvirt as fake_mod
 
 
-
 PF1 = "0000:01:00.0"
 PF2 = "0000:02:00.0"
 PF1_VFS = ["0000:01:10.0", "0000:01:10.2", "0000:01:10.4", "0000:01:10.6", "0000:01:11.0", "0000:01:11.2",
