@@ -32,9 +32,10 @@ PCI_ADDRESS_RE = re.compile(
 _PCI_ADDRESS_ANY_CASE_RE = re.compile(PCI_ADDRESS_RE.pattern, re.IGNORECASE)
 
 
-def is_pci_address(value):
-    """True for a full PCI address in the form sysfs uses (lower case)."""
-    return isinstance(value, str) and PCI_ADDRESS_RE.match(value) is not None
+def is_pci_address(value, any_case=False):
+    """True for a full PCI address in the form sysfs uses (lower case; any case with ``any_case``)."""
+    pattern = _PCI_ADDRESS_ANY_CASE_RE if any_case else PCI_ADDRESS_RE
+    return isinstance(value, str) and pattern.match(value) is not None
 
 
 def parse_pci_address(value, field="address"):
@@ -108,8 +109,8 @@ def validate_pf(pf, field="pf"):
     if _PCI_ADDRESS_ANY_CASE_RE.match(pf):
         return pf.lower()
     if not is_safe_name(pf):
-        raise SriovError("%s %r is not a netdev name or a PCI address: it has characters outside "
-                         "[A-Za-z0-9_.:@-] or '..'" % (field, pf), field=field)
+        raise SriovError("%s %r is not a netdev name or a PCI address: only letters, digits and the characters "
+                         "_.:@- are allowed, and no '..'" % (field, pf), field=field)
     if len(pf) > MAX_NETDEV_NAME:
         raise SriovError("%s %r is longer than a netdev name can be (%d characters) and is not a PCI address"
                          % (field, pf, MAX_NETDEV_NAME), field=field)
