@@ -24,6 +24,7 @@ import xml.etree.ElementTree as ET
 
 from ansible_collections.directiron.sriov.plugins.module_utils import _rules, _sysfs
 from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
+from ansible_collections.directiron.sriov.plugins.module_utils._lock import host_lock
 
 VIR_NETWORK_XML_INACTIVE = 1
 VIR_ERR_NO_NETWORK = 43
@@ -444,16 +445,18 @@ class VfNetworkManager(object):
 
     def run(self):
         self.validate()
-        wanted = self.wanted_pool() if self.params.get("state", "present") == "present" else None
-        self.connect()
-        try:
-            net = self.lookup()
-            before = self.read_state(net)
-            if self.params.get("state", "present") == "absent":
-                return self._absent(net, before)
-            return self._present(net, before, wanted)
-        finally:
-            close_connection(self.libvirt, self.conn)
+        # Outside check mode under the host lock: the VFs read from sysfs stay as read until defined.
+        with host_lock("libvirt_vf_network %s" % self.params["name"], enabled=not self.check_mode):
+            wanted = self.wanted_pool() if self.params.get("state", "present") == "present" else None
+            self.connect()
+            try:
+                net = self.lookup()
+                before = self.read_state(net)
+                if self.params.get("state", "present") == "absent":
+                    return self._absent(net, before)
+                return self._present(net, before, wanted)
+            finally:
+                close_connection(self.libvirt, self.conn)
 
     def _diff_text(self, xml_text, active, autostart):
         if xml_text is None:

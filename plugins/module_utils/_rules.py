@@ -5,8 +5,8 @@
 
 - PCI addresses: ``PCI_ADDRESS_RE``, ``is_pci_address``, ``parse_pci_address``, ``format_pci_address``;
 - netdev names (``IFNAMSIZ``) and safe single path components: ``is_netdev_name``, ``is_safe_name``;
-- PF references: ``validate_pf`` (a netdev name, a PCI address or ``{vendor, device, index}``)
-  and ``normalise_pci_id`` (PCI vendor/device ids);
+- PF references: ``validate_pf`` (a netdev name, a PCI address or ``{vendor, device, index}``),
+  ``normalise_pci_id`` (PCI vendor/device ids) and ``pf_label`` (how messages name one);
 - VLAN ids and VF indexes: ``MAX_VLAN``, ``MAX_VF_ID``;
 - MAC addresses: ``MAC_RE``, ``validate_mac``;
 - booleans and integers as Ansible accepts them: ``parse_bool``, ``parse_int``;
@@ -115,6 +115,13 @@ def validate_pf(pf, field="pf"):
         raise SriovError("%s %r is longer than a netdev name can be (%d characters) and is not a PCI address"
                          % (field, pf, MAX_NETDEV_NAME), field=field)
     return pf
+
+
+def pf_label(pf):
+    """A short name for a PF reference in messages: the name or address, or ``vendor:device#index``."""
+    if isinstance(pf, dict):
+        return "%s:%s#%s" % (pf.get("vendor"), pf.get("device"), pf.get("index", 0))
+    return str(pf)
 
 
 # -- VLANs and VF indexes -------------------------------------------------------------------------

@@ -45,6 +45,7 @@ import time
 from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
 from ansible_collections.directiron.sriov.plugins.module_utils import _guards
 from ansible_collections.directiron.sriov.plugins.module_utils import _iplink
+from ansible_collections.directiron.sriov.plugins.module_utils import _lock
 from ansible_collections.directiron.sriov.plugins.module_utils import _rules
 from ansible_collections.directiron.sriov.plugins.module_utils import _spec
 from ansible_collections.directiron.sriov.plugins.module_utils import _sysfs
@@ -598,6 +599,11 @@ class VfManager(object):
 
     # -- the run ---------------------------------------------------------------------------------
     def run(self):
+        """Outside check mode under the host lock: read, validate, plan and apply as one step."""
+        with _lock.host_lock("sriov_vf %s" % _rules.pf_label(self.raw_params.get("pf")), enabled=not self.check_mode):
+            return self.converge()
+
+    def converge(self):
         self.read_current()
         self.validate()
         before = self.state(self.numvfs, self.autoprobe_now, self.vfs, self.links)

@@ -70,7 +70,8 @@ ansible_facts:
       description: IOMMU state of the host.
       returned: always
       type: dict
-      sample: {"enabled": true, "vendor": "intel", "cpu_vendor": "intel", "units": ["dmar0"], "passthrough": true,
+      sample: {"enabled": true, "vendor": "intel", "cpu_vendor": "intel", "firmware_vendor": "intel",
+               "platform_vendor": "intel", "units": ["dmar0"], "passthrough": true,
                "default_domain_type": "identity", "interrupt_remapping": true,
                "interrupt_remapping_source": "ecap bit 3 of dmar0", "allow_unsafe_interrupts": false,
                "cmdline": {"intel_iommu": "on", "iommu": "pt"}, "groups": [], "devices": {}, "missing": []}
@@ -91,6 +92,23 @@ ansible_facts:
           type: str
           returned: always
           choices: [intel, amd, other, unknown]
+          sample: intel
+        firmware_vendor:
+          description:
+            - The IOMMU the firmware describes in an ACPI table (C(/sys/firmware/acpi/tables/DMAR) for Intel VT-d,
+              C(IVRS) for AMD-Vi); null when it publishes neither (IOMMU off in the firmware setup) or both.
+          type: str
+          returned: always
+          choices: [intel, amd]
+          sample: intel
+        platform_vendor:
+          description:
+            - Whose IOMMU kernel argument turns the IOMMU on (C(intel_iommu=on) or C(amd_iommu=on)).
+            - RV(ansible_facts.iommu.firmware_vendor) when set (in a VM the CPU vendor can differ from the
+              emulated IOMMU), else RV(ansible_facts.iommu.cpu_vendor) when it is intel or amd, else null.
+          type: str
+          returned: always
+          choices: [intel, amd]
           sample: intel
         units:
           description: IOMMU hardware units the kernel registered (C(/sys/class/iommu)).
