@@ -359,7 +359,7 @@ class VfManager(object):
         for vf in self.params["vfs"]:
             for key in ("min_tx_rate", "max_tx_rate"):
                 if vf[key] and vf[key] > speed:
-                    raise SriovError("%s %d Mbit/s is above the link speed of %s (%d Mbit/s)"
+                    raise SriovError("%s %d Mbit/s is above the link speed of %s (%s Mbit/s)"
                                      % (self.field_of(vf["id"], key), vf[key], self.netdev, speed),
                                      field=self.field_of(vf["id"], key))
         total = 0
@@ -370,7 +370,7 @@ class VfManager(object):
         if total > speed:
             first = [vf["id"] for vf in self.params["vfs"] if vf["min_tx_rate"]]
             field = self.field_of(first[0], "min_tx_rate") if first else "vfs"
-            raise SriovError("the minimum rates of the VFs of %s add up to %d Mbit/s, above its link speed of %d "
+            raise SriovError("the minimum rates of the VFs of %s add up to %d Mbit/s, above its link speed of %s "
                              "Mbit/s" % (self.netdev, total, speed), field=field)
 
     # -- 3. planning -----------------------------------------------------------------------------
