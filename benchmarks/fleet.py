@@ -40,6 +40,8 @@ import sys
 import tempfile
 import time
 
+from run import _ensure_ansible  # the benchmarks directory is sys.path[0]
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 FACTS_BUDGET_S = 0.25
@@ -91,19 +93,6 @@ PLAYBOOK = r'''---
 '''
 
 RECAP_RE = re.compile(r"^(\S+)\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
-
-
-def _ensure_ansible():
-    """The modules import ansible-core: rerun under the project's .venv when this Python lacks it."""
-    try:
-        import ansible  # noqa: F401 pylint: disable=unused-import
-        return
-    except ImportError:
-        venv = os.path.join(REPO, ".venv")
-        venv_python = os.path.join(venv, "bin", "python")
-        if os.path.exists(venv_python) and os.path.realpath(sys.prefix) != os.path.realpath(venv):
-            os.execv(venv_python, [venv_python] + sys.argv)
-        raise
 
 
 def _collections_root(work):
