@@ -20,11 +20,10 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
+from ansible_collections.directiron.sriov.plugins.module_utils._rules import HOST_ROOTS
 
-HOST_OPTIONS = {
-    "sysfs_root": {"type": "path", "default": "/sys"},
-    "proc_root": {"type": "path", "default": "/proc"},
-}
+# The argument-spec entries of the host roots (the sysfs doc fragment documents them).
+HOST_OPTIONS = dict((name, {"type": "path", "default": default}) for name, default in HOST_ROOTS.items())
 C_LOCALE = {"LC_ALL": "C", "LANG": "C", "LC_MESSAGES": "C"}
 
 

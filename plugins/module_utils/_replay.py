@@ -34,7 +34,7 @@ import traceback
 
 from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
 from ansible_collections.directiron.sriov.plugins.module_utils._lock import host_lock
-from ansible_collections.directiron.sriov.plugins.module_utils._rules import pf_label
+from ansible_collections.directiron.sriov.plugins.module_utils._rules import HOST_ROOTS, pf_label
 
 CONFIG_VERSION = 1
 DEFAULT_CONFIG = "/etc/directiron-sriov/vfs.json"
@@ -42,8 +42,6 @@ DEFAULT_WAIT = 60
 # After udev has settled, a PF still absent gets only this much longer: it is most likely gone.
 SETTLED_GRACE = 5
 POLL_INTERVAL = 0.5
-# Options of sriov_vf the replay sets itself rather than taking them from the file.
-HOST_OPTIONS = ("sysfs_root", "proc_root")
 
 EXIT_OK = 0
 EXIT_PF_FAILED = 1
@@ -96,7 +94,7 @@ def load_config(path):
 
 def replay_params(entry, sysfs_root="/sys", proc_root="/proc"):
     """The option dict handed to apply_pf: the persisted options plus this host's roots."""
-    params = dict((key, value) for key, value in entry.items() if key not in HOST_OPTIONS)
+    params = dict((key, value) for key, value in entry.items() if key not in HOST_ROOTS)
     params["sysfs_root"] = sysfs_root
     params["proc_root"] = proc_root
     return params

@@ -115,15 +115,12 @@ VF_OPTIONS = (
     ]},
 )
 
-# Options every module that reads the host takes; documented by the directiron.sriov.sysfs fragment.
-HOST_OPTIONS = {"sysfs_root": "/sys", "proc_root": "/proc"}
-
 VF_KEYS = tuple(option["name"] for option in VF_OPTIONS)
 # Per-VF settings applied through `ip link set DEV vf N ...` (everything but id and driver), in
 # the order sriov_facts reports them.
 VF_LINK_KEYS = tuple(key for key in VF_KEYS if key not in ("id", "driver"))
 DEFAULTS = dict((option["name"], option.get("default")) for option in PF_OPTIONS)
-DEFAULTS.update(HOST_OPTIONS)
+DEFAULTS.update(_rules.HOST_ROOTS)
 DEFAULT_DRIVER = _rules.DEFAULT_DRIVER
 _VF_BY_NAME = dict((option["name"], option) for option in VF_OPTIONS)
 _PF_BY_NAME = dict((option["name"], option) for option in PF_OPTIONS)
@@ -216,7 +213,7 @@ def validate_params(params, totalvfs=None, numvfs=None):
     if totalvfs is not None and out["num_vfs"] is not None and out["num_vfs"] > totalvfs:
         raise SriovError("num_vfs %s is above what the PF supports (sriov_totalvfs %s)"
                          % (out["num_vfs"], totalvfs), field="num_vfs")
-    for key in HOST_OPTIONS:
+    for key in _rules.HOST_ROOTS:
         if not isinstance(out[key], str) or not out[key].startswith("/"):
             raise SriovError("%s must be an absolute path, got %r" % (key, out[key]), field=key)
 

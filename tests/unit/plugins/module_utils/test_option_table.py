@@ -170,3 +170,12 @@ def test_ansible_and_the_rules_accept_the_same_booleans():
     from ansible.module_utils.parsing import convert_bool
     assert _rules.BOOLEANS_TRUE == convert_bool.BOOLEANS_TRUE
     assert _rules.BOOLEANS_FALSE == convert_bool.BOOLEANS_FALSE
+
+
+def test_host_roots_are_documented_by_the_sysfs_fragment_as_declared():
+    from ansible_collections.directiron.sriov.plugins.doc_fragments.sysfs import ModuleDocFragment
+    documented = dict(yaml.safe_load(ModuleDocFragment.DOCUMENTATION)["options"])
+    documented.update(yaml.safe_load(ModuleDocFragment.PROC_ROOT)["options"])
+    assert dict((name, (doc["type"], doc["default"])) for name, doc in documented.items()) == \
+        dict((name, (spec["type"], spec["default"])) for name, spec in HOST_OPTIONS.items())
+    assert set(HOST_OPTIONS) == set(_rules.HOST_ROOTS)
