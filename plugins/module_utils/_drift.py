@@ -193,6 +193,11 @@ def summary(rows):
     return counts
 
 
+def _counts_line(rows):
+    counts = summary(rows)
+    return "%d VF(s): %d ok, %d drift, %d unknown" % (counts["rows"], counts["ok"], counts["drift"], counts["unknown"])
+
+
 def _cell(row, key):
     value = row.get(key)
     if key == "reasons":
@@ -202,7 +207,7 @@ def _cell(row, key):
 
 def render_text(rows):
     """A fixed-width table for the terminal (reasons on their own indented lines, so rows stay readable)."""
-    keys = [k for k, _ in COLUMNS if k != "reasons"]
+    keys = [key for key, _title in COLUMNS if key != "reasons"]
     titles = dict(COLUMNS)
     cells = [[titles[k] for k in keys]] + [[_cell(row, k) for k in keys] for row in rows]
     widths = [max(len(line[i]) for line in cells) for i in range(len(keys))]
@@ -211,9 +216,7 @@ def render_text(rows):
         lines.append("  ".join(text.ljust(widths[i]) for i, text in enumerate(line)).rstrip())
         if number and rows[number - 1]["reasons"]:
             lines.extend("    - " + reason for reason in rows[number - 1]["reasons"])
-    counts = summary(rows)
-    lines.append("%d VF(s): %d ok, %d drift, %d unknown" % (counts["rows"], counts["ok"], counts["drift"],
-                                                           counts["unknown"]))
+    lines.append(_counts_line(rows))
     return "\n".join(lines) + "\n"
 
 
@@ -223,11 +226,9 @@ def render_markdown(rows):
         return text.replace("|", "\\|")
 
     lines = ["# SR-IOV driver drift", "",
-             "| " + " | ".join(title for _, title in COLUMNS) + " |",
-             "|" + "|".join("---" for _ in COLUMNS) + "|"]
+             "| " + " | ".join(title for _key, title in COLUMNS) + " |",
+             "|" + "|".join("---" for _column in COLUMNS) + "|"]
     for row in rows:
-        lines.append("| " + " | ".join(escape(_cell(row, key)) for key, _ in COLUMNS) + " |")
-    counts = summary(rows)
-    lines += ["", "%d VF(s): %d ok, %d drift, %d unknown." % (counts["rows"], counts["ok"], counts["drift"],
-                                                              counts["unknown"])]
+        lines.append("| " + " | ".join(escape(_cell(row, key)) for key, _title in COLUMNS) + " |")
+    lines += ["", _counts_line(rows) + "."]
     return "\n".join(lines) + "\n"
