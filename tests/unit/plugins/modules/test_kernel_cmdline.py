@@ -12,8 +12,6 @@ import shutil
 
 import pytest
 
-from ansible.module_utils import basic
-
 from ansible_collections.directiron.sriov.plugins.module_utils import _lock
 from ansible_collections.directiron.sriov.plugins.modules import kernel_cmdline
 from ansible_collections.directiron.sriov.tests.unit.plugins.module_utils.lock_holder import (
