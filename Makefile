@@ -80,14 +80,11 @@ docs-lint: venv link
 changelog-lint: venv
 	$(BIN)/antsibull-changelog lint
 
-# Build the tarball, install it into a scratch path and render every module's docs from there.
+# Build the tarball, install it from the README's requirements.yml, render every module's docs,
+# check the execution-environment files (ansible-builder, offline) and run Galaxy's importer with
+# Automation Hub's settings (tests/release/build.sh).
 build: venv
-	rm -rf $(TMP)/build && mkdir -p $(TMP)/build/install
-	$(BIN)/ansible-galaxy collection build --force --output-path $(TMP)/build .
-	$(BIN)/ansible-galaxy collection install --force -p $(TMP)/build/install $(TMP)/build/directiron-sriov-*.tar.gz
-	for m in $$(ls plugins/modules/*.py | xargs -n1 basename | sed 's/\.py$$//'); do \
-	  ANSIBLE_COLLECTIONS_PATH=$(TMP)/build/install $(BIN)/ansible-doc directiron.sriov.$$m >/dev/null \
-	    || { echo "ansible-doc failed for $$m"; exit 1; }; echo "ansible-doc ok: directiron.sriov.$$m"; done
+	BIN=$(BIN) bash tests/release/build.sh
 
 test: venv host-deps link
 	bash tests/run-tiers.sh
