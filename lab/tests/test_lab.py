@@ -126,3 +126,56 @@ def test_prune_keeps_current_and_referenced_images_only(tmp_path, monkeypatch):
     assert sorted(os.path.basename(p) for p in removed) == ["base-0ld", "iommu-0ld"]
     assert dirs["iommu-used"].exists() and (tmp_path / "base-building").exists()
     assert (tmp_path / os.path.basename(image.image_dir("base"))).exists()
+
+
+def _slow_then_answering_ssh(monkeypatch, slow_probes):
+    """subprocess.run as lab.vm sees it: the first probes outlive their timeout, then ssh answers."""
+    calls = []
+
+    def fake_run(argv, **kwargs):
+        calls.append(kwargs.get("timeout"))
+        if len(calls) <= slow_probes:
+            raise subprocess.TimeoutExpired(argv, kwargs.get("timeout"))
+        return subprocess.CompletedProcess(argv, 0)
+
+    monkeypatch.setattr(vm.subprocess, "run", fake_run)
+    return calls
+
+
+def _booting_vm(tmp_path, monkeypatch):
+    monkeypatch.setenv("DIRECTIRON_LAB_RUN", str(tmp_path))
+    monkeypatch.setenv("DIRECTIRON_LAB_CACHE", str(tmp_path / "cache"))
+    machine = vm.Vm("slow")
+    os.makedirs(machine.dir)
+    (tmp_path / "slow" / "ssh_port").write_text("40002\n")
+    monkeypatch.setattr(vm.Vm, "pid", lambda self: 4242)
+    monkeypatch.setattr(vm.image, "ssh_key_path", lambda: str(tmp_path / "key"))
+    return machine
+
+
+def test_a_probe_that_times_out_does_not_end_a_longer_boot_wait(tmp_path, monkeypatch):
+    machine = _booting_vm(tmp_path, monkeypatch)
+    calls = _slow_then_answering_ssh(monkeypatch, slow_probes=2)
+    now = [0.0]
+
+    def sleep(seconds):
+        now[0] += seconds
+
+    machine._wait_ssh(0.0, 900, clock=lambda: now[0], sleep=sleep)
+    assert len(calls) == 3  # two timed-out probes, then the answer
+
+
+def test_the_boot_wait_still_ends_at_its_own_deadline(tmp_path, monkeypatch):
+    machine = _booting_vm(tmp_path, monkeypatch)
+    calls = []
+    now = [0.0]
+
+    def fake_run_advancing(argv, **kwargs):
+        now[0] += kwargs["timeout"]  # each probe uses up its whole timeout
+        calls.append(kwargs["timeout"])
+        raise subprocess.TimeoutExpired(argv, kwargs["timeout"])
+
+    monkeypatch.setattr(vm.subprocess, "run", fake_run_advancing)
+    with pytest.raises(vm.LabError, match="no SSH after 100 s"):
+        machine._wait_ssh(0.0, 100, clock=lambda: now[0], sleep=lambda s: None)
+    assert max(calls) <= vm.SSH_PROBE_TIMEOUT_S and sum(calls) <= 100 + 5
