@@ -5,9 +5,10 @@
 # (offline), and run Galaxy's importer on it with Automation Hub's settings: any warning fails.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-BIN=${BIN:-.venv/bin}
-OUT=.tmp/build
-IMPORTER=.tmp/importer
+BIN=$(cd "${BIN:-.venv/bin}" && pwd)
+OUT=$PWD/.tmp/build
+IMPORTER=$PWD/.tmp/importer
+CFG=$PWD/galaxy-importer.cfg
 version=$(sed -n 's/^version: *//p' galaxy.yml)
 tarball=directiron-sriov-$version.tar.gz
 
@@ -20,18 +21,19 @@ awk '/<!-- requirements-tarball -->/{f=1; next} /<!-- \/requirements-tarball -->
   | sed '/^```/d' >"$OUT/requirements.yml"
 grep -q "$tarball" "$OUT/requirements.yml" \
   || { echo "build: the README's tarball snippet does not name $tarball"; exit 1; }
-(cd "$OUT" && "$OLDPWD/$BIN/ansible-galaxy" collection install -r requirements.yml -p install >/dev/null)
+(cd "$OUT" && ANSIBLE_COLLECTIONS_PATH="$OUT/install" "$BIN/ansible-galaxy" collection install --force -r requirements.yml -p install >/dev/null)
 echo "build: installed from the README's requirements.yml"
 
 for module in plugins/modules/*.py; do
     name=$(basename "$module" .py)
-    ANSIBLE_COLLECTIONS_PATH="$OUT/install" "$BIN/ansible-doc" "directiron.sriov.$name" >/dev/null \
-        || { echo "ansible-doc failed for $name"; exit 1; }
+    # ansible-doc exits 0 for a module it cannot find: look for the module's own name in its output.
+    ANSIBLE_NOCOLOR=1 ANSIBLE_COLLECTIONS_PATH="$OUT/install" "$BIN/ansible-doc" "directiron.sriov.$name" 2>&1 \
+        | grep -q "^> MODULE directiron.sriov.$name" || { echo "ansible-doc failed for $name"; exit 1; }
 done
 echo "build: ansible-doc ok for $(ls plugins/modules/*.py | wc -l) modules"
 
 # What an execution environment build would add for this collection: the controller side only.
-"$BIN/ansible-builder" create -f execution-environment/execution-environment.yml -c "$OUT/ee" >/dev/null
+"$BIN/ansible-builder" create -f execution-environment/execution-environment.yml -c "$OUT/ee" --output-filename Containerfile >/dev/null
 "$BIN/python" "$OUT/ee/_build/scripts/introspect.py" introspect "$OUT/install" >"$OUT/ee-deps.txt"
 grep -q netaddr "$OUT/ee-deps.txt" && grep -q openssh-client "$OUT/ee-deps.txt" \
   && ! grep -Eq 'iproute|ethtool|libvirt' "$OUT/ee-deps.txt" \
@@ -42,7 +44,8 @@ echo "build: ansible-builder create ok; EE dependencies: $(grep -E '^ *- ' "$OUT
 # Galaxy's importer, in its own venv (its pins clash with the development venv's).
 if [ ! -e "$IMPORTER/.stamp" ] || [ requirements-importer.txt -nt "$IMPORTER/.stamp" ]; then
     rm -rf "$IMPORTER" && "${PYTHON:-python3}" -m venv "$IMPORTER"
-    "$IMPORTER/bin/pip" install -q --disable-pip-version-check -r requirements-importer.txt
+    "$IMPORTER/bin/pip" install -q --disable-pip-version-check -r requirements-importer.txt >"$OUT/importer-pip.log" 2>&1 \
+        || { cat "$OUT/importer-pip.log"; exit 1; }
     touch "$IMPORTER/.stamp"
 fi
 import_tarball=$OUT/$tarball
@@ -58,9 +61,9 @@ if ! grep -q '^repository:' galaxy.yml; then
     "$BIN/ansible-galaxy" collection build --force --output-path "$OUT/importer" "$OUT/importer-src" >/dev/null
     import_tarball=$OUT/importer/$tarball
 fi
-(cd "$(dirname "$import_tarball")" && PATH="$OLDPWD/$IMPORTER/bin:$PATH" \
-    GALAXY_IMPORTER_CONFIG="$OLDPWD/galaxy-importer.cfg" \
-    "$OLDPWD/$IMPORTER/bin/python" -m galaxy_importer.main "$(basename "$import_tarball")") >"$OUT/importer.log" 2>&1 \
+(cd "$(dirname "$import_tarball")" && PATH="$IMPORTER/bin:$PATH" \
+    GALAXY_IMPORTER_CONFIG="$CFG" \
+    "$IMPORTER/bin/python" -m galaxy_importer.main "$(basename "$import_tarball")") >"$OUT/importer.log" 2>&1 \
   || { cat "$OUT/importer.log"; echo "build: the importer failed"; exit 1; }
 if grep -E '^(WARNING|ERROR)' "$OUT/importer.log"; then
     echo "build: the importer (Automation Hub settings) reported the lines above"; exit 1
