@@ -18,6 +18,13 @@ run_timed() {  # run_timed LABEL LOG COMMAND...: run, record "passed/FAILED in N
     results+=("$(printf '%-26s %-7s %5ss  %s' "$label" "$status" "$((SECONDS - start))" "$(grep -v '^$' "$log" | tail -1 | cut -c1-70)")")
 }
 
+# shellcheck disable=SC2317  # called through run_timed
+run_sanity() (  # run_sanity AC_COPY PYBIN VENV PYTHON [ARGS...]: ansible-test sanity in the copy
+    ac_copy=$1 pybin=$2 venv=$3 python=$4; shift 4
+    cd "$ac_copy" && rm -rf tests/output \
+      && PATH="$pybin:$PATH" "$venv/bin/ansible-test" sanity --venv --color no --python "$python" "$@"
+)
+
 for entry in $matrix; do
     core=${entry%%:*} python=${entry##*:}
     venv=$root/.tmp/matrix/$core
@@ -27,11 +34,13 @@ for entry in $matrix; do
         results+=("$(printf '%-26s skipped: no python%s' "ansible-core $core" "$python")"); failed=1; continue
     fi
     if [ ! -e "$venv/.stamp" ] || [ requirements-dev.txt -nt "$venv/.stamp" ]; then
-        rm -rf "$venv" && "$interpreter" -m venv "$venv" \
-          && "$venv/bin/pip" install -q --disable-pip-version-check "ansible-core==$core" \
-               $(grep -E '^(pytest|pytest-xdist|netaddr)==' requirements-dev.txt) \
-          && touch "$venv/.stamp" \
-          || { echo "matrix: ansible-core $core: venv install failed"; failed=1; continue; }
+        mapfile -t test_deps < <(grep -E '^(pytest|pytest-xdist|netaddr)==' requirements-dev.txt)
+        rm -rf "$venv"
+        if ! { "$interpreter" -m venv "$venv" && "$venv/bin/pip" install -q --disable-pip-version-check \
+                 "ansible-core==$core" "${test_deps[@]}" >"$venv.pip.log" 2>&1; }; then
+            cat "$venv.pip.log"; echo "matrix: ansible-core $core: venv install failed"; failed=1; continue
+        fi
+        touch "$venv/.stamp"
     fi
     # ansible-test bootstraps pip in its sanity venvs with the pip version it pins.
     pip_pin=$("$venv/bin/python" - <<'PY'
@@ -43,10 +52,9 @@ PY
 
     run_timed "$core py$python unit" "$root/.tmp/matrix/$core-unit.log" \
         env PYTHONPATH="$root/.cache/collections" "$venv/bin/python" -m pytest -q -n 2 -p no:cacheprovider tests/unit
-    # shellcheck disable=SC2086
+    read -r -a sanity_argv <<<"$sanity_args"
     run_timed "$core py$python sanity" "$root/.tmp/matrix/$core-sanity.log" \
-        bash -c 'cd "$0" && rm -rf tests/output && PATH="$1:$PATH" "$2/bin/ansible-test" sanity --venv --color no --python "$3" $4' \
-        "$ac_copy" "$pybin" "$venv" "$python" "$sanity_args"
+        run_sanity "$ac_copy" "$pybin" "$venv" "$python" "${sanity_argv[@]}"
 done
 
 echo "=== matrix (ansible-core 2.19 runs in the unit, sanity and units tiers) ==="
