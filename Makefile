@@ -19,11 +19,11 @@ export PATH := $(BIN):$(PATH)
 
 -include lab/lab.mk
 
-.PHONY: help venv host-deps link copy pybin unit sanity units matrix lint docs-lint changelog-lint build test demo clean
+.PHONY: help venv host-deps link copy pybin unit sanity units matrix lint docs-lint changelog-lint release build test demo clean
 
 help:
 	@echo "make demo   converge playbooks/site.yml on a lab VM (or on inventory INVENTORY=...)"
-	@echo "make test   run every test tier (unit, sanity, units, lint, docs, changelog, build, lab)"
+	@echo "make test   run every test tier (unit, sanity, units, matrix, lint, docs, changelog, build, lab)"
 	@echo "make unit   fast tier: pytest on fixture trees"
 
 $(BIN)/.deps-stamp: requirements-dev.txt
@@ -89,6 +89,11 @@ docs-lint: venv link
 
 changelog-lint: venv
 	$(BIN)/antsibull-changelog lint
+
+# Release the version in galaxy.yml: changelogs/changelog.yaml and CHANGELOG.rst from the
+# fragments (antsibull-changelog runs ansible-doc on the linked collection). See CONTRIBUTING.md.
+release: venv link
+	$(BIN)/antsibull-changelog release
 
 # Build the tarball, install it from the README's requirements.yml, render every module's docs,
 # check the execution-environment files (ansible-builder, offline) and run Galaxy's importer with
