@@ -20,9 +20,9 @@ run_timed() {  # run_timed LABEL LOG COMMAND...: run, record "passed/FAILED in N
 
 # shellcheck disable=SC2317  # called through run_timed
 run_sanity() (  # run_sanity AC_COPY PYBIN VENV PYTHON [ARGS...]: ansible-test sanity in the copy
-    ac_copy=$1 pybin=$2 venv=$3 python=$4; shift 4
-    cd "$ac_copy" && rm -rf tests/output \
-      && PATH="$pybin:$PATH" "$venv/bin/ansible-test" sanity --venv --color no --python "$python" "$@"
+    copy_dir=$1 python_bin=$2 venv_dir=$3 version=$4; shift 4
+    cd "$copy_dir" && rm -rf tests/output \
+      && PATH="$python_bin:$PATH" "$venv_dir/bin/ansible-test" sanity --venv --color no --python "$version" "$@"
 )
 
 for entry in $matrix; do
