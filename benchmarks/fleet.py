@@ -92,6 +92,25 @@ PLAYBOOK = r'''---
         label: "{{ item.pf }}"
 '''
 
+# the same number of module runs per host, each a ping: what the runs cost whatever the module
+FLOOR_PLAYBOOK = r'''---
+- name: Same shape, ping in every task
+  hosts: all
+  gather_facts: false
+  tasks:
+    - name: Ping instead of iommu_facts
+      ansible.builtin.ping:
+
+    - name: Ping instead of sriov_facts
+      ansible.builtin.ping:
+
+    - name: Ping instead of sriov_vf, once per PF
+      ansible.builtin.ping:
+      loop: "{{ sriov_pfs }}"
+      loop_control:
+        label: "{{ item.pf }}"
+'''
+
 RECAP_RE = re.compile(r"^(\S+)\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
 
 
@@ -111,11 +130,10 @@ def _generate(dest, **kwargs):
         from tests.fixtures import sysfs_tree  # pylint: disable=import-outside-toplevel
     finally:
         sys.path.pop(0)
-    marker = os.path.join(dest, ".done")
-    if not os.path.exists(marker):
+    # generate() writes proc/ last: a tree with proc/cpuinfo is complete (also one run.py left in --keep)
+    if not os.path.exists(os.path.join(dest, "proc", "cpuinfo")):
         shutil.rmtree(dest, ignore_errors=True)
         sysfs_tree.generate(dest, **kwargs)
-        open(marker, "w").close()
     return {"sysfs_root": os.path.join(dest, "sys"), "proc_root": os.path.join(dest, "proc"),
             "functions": len(os.listdir(os.path.join(dest, "sys", "bus", "pci", "devices")))}
 
@@ -207,7 +225,7 @@ def timed_run(argv, env):
     return time.perf_counter() - start, usage.ru_utime + usage.ru_stime, proc.returncode, out
 
 
-def fleet(work, collections, host_counts, forks_list, missed):
+def fleet(work, collections, host_counts, forks_list, floor_hosts, missed):
     bindir = os.path.join(work, "bin")
     os.makedirs(bindir, exist_ok=True)
     with open(os.path.join(bindir, "ip"), "w") as handle:
@@ -216,6 +234,9 @@ def fleet(work, collections, host_counts, forks_list, missed):
     playbook = os.path.join(work, "fleet.yml")
     with open(playbook, "w") as handle:
         handle.write(PLAYBOOK)
+    floor_playbook = os.path.join(work, "fleet-floor.yml")
+    with open(floor_playbook, "w") as handle:
+        handle.write(FLOOR_PLAYBOOK)
     venv_bin = os.path.dirname(sys.executable)
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections, ANSIBLE_PIPELINING="1",
                ANSIBLE_HOST_KEY_CHECKING="0", ANSIBLE_RETRY_FILES_ENABLED="0", ANSIBLE_NOCOLOR="1",
@@ -252,6 +273,15 @@ def fleet(work, collections, host_counts, forks_list, missed):
                               % (hosts, forks, ping_rc, play_rc, changed, bad))
             elif ratio > FLEET_GOAL:
                 missed.append("fleet %d hosts forks %d: %.2fx ping > %.1fx" % (hosts, forks, ratio, FLEET_GOAL))
+            if hosts <= floor_hosts:
+                floor_s, floor_cpu, floor_rc, _out = timed_run(
+                    [os.path.join(venv_bin, "ansible-playbook"), "-i", inventory, floor_playbook, "-f", str(forks)],
+                    env)
+                print("%-6d %-6d same playbook with ping in every task (%d runs per host): %.1f s, %.1f s CPU = %.2fx "
+                      "ping; the modules' own share: playbook / this = %.2fx wall, %.2fx CPU%s" % (
+                          hosts, forks, 2 + FLEET_PFS, floor_s, floor_cpu, floor_s / ping_s, play_s / floor_s,
+                          play_cpu / floor_cpu, "" if floor_rc == 0 else " (exit %d)" % floor_rc))
+            sys.stdout.flush()
         print("(%d host trees ready in %.1f s; load average %.2f)" % (hosts, setup, os.getloadavg()[0]))
     print("goal: the playbook <= %.1fx ping at every size and forks" % FLEET_GOAL)
 
@@ -262,6 +292,8 @@ def main(argv=None):
     parser.add_argument("--forks", default="10,50", help="comma-separated forks (default 10,50)")
     parser.add_argument("--repeat", type=int, default=5, help="runs per facts module process (best is kept)")
     parser.add_argument("--keep", help="generate trees here and keep them (default: a temporary directory)")
+    parser.add_argument("--floor-hosts", type=int, default=100,
+                        help="also time the same playbook with ping in every task at fleet sizes up to this")
     parser.add_argument("--skip-process", action="store_true", help="skip the facts-as-a-process part")
     parser.add_argument("--skip-fleet", action="store_true", help="skip the fleet part")
     parser.add_argument("--report-only", action="store_true",
@@ -279,7 +311,7 @@ def main(argv=None):
             process_costs(work, collections, args.repeat, missed)
         if not args.skip_fleet:
             fleet(work, collections, [int(h) for h in args.hosts.split(",") if h],
-                  [int(f) for f in args.forks.split(",") if f], missed)
+                  [int(f) for f in args.forks.split(",") if f], args.floor_hosts, missed)
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
