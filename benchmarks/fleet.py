@@ -160,6 +160,16 @@ def run_process(env, module, args, argfile, repeat):
     return min(walls), min(cpus), rss, len(out), json.loads(out)
 
 
+def marginal_growth(points):
+    """(growth, s per function) from (functions, CPU s) at three sizes: the cost per added function
+    from the middle to the largest size over that from the smallest to the middle (1.00 is linear;
+    the fixed cost of a process, imports and the floor, cancels out)."""
+    (f1, c1), (f2, c2), (f3, c3) = points
+    low = (c2 - c1) / float(f2 - f1)
+    high = (c3 - c2) / float(f3 - f2)
+    return (high / low if low > 0 else float("inf")), high
+
+
 def process_costs(work, collections, repeat, missed):
     env = dict(os.environ, PYTHONPATH=collections)
     prefix = "ansible_collections.directiron.sriov.plugins.modules."
@@ -182,17 +192,17 @@ def process_costs(work, collections, repeat, missed):
                 print("%-10d %-12s %-8s %9.3f %9.3f %10.3f %10.3f %9d %9d" % (
                     tree["functions"], name, subset[0], wall, cpu, above_wall, above_cpu, rss, size // 1024))
                 if subset == ["all"]:
-                    base.setdefault(name, (tree["functions"], above_cpu))
+                    points = base.setdefault(name, [])
+                    points.append((tree["functions"], cpu))
                     if pfs == 32:
-                        first_functions, first_cpu = base[name]
-                        growth = (above_cpu / first_cpu) / (float(tree["functions"]) / first_functions)
+                        growth = marginal_growth(points)
                         busy = os.getloadavg()[0] >= (os.cpu_count() or 1)
                         within = above_cpu <= FACTS_BUDGET_S and (above_wall <= FACTS_BUDGET_S or busy)
                         print("goal %s: %.3f s CPU / %.3f s wall above the floor at %d functions, budget %.2f s%s; "
-                              "growth %.2f (1.00 is linear) -> %s" % (
+                              "%.1f us CPU per added function, growth %.2f (1.00 is linear) -> %s" % (
                                   name, above_cpu, above_wall, tree["functions"], FACTS_BUDGET_S,
-                                  " (machine busier than its CPUs: judged on CPU)" if busy else "", growth,
-                                  "met" if within else "MISSED"))
+                                  " (machine busier than its CPUs: judged on CPU)" if busy else "", growth[1] * 1e6,
+                                  growth[0], "met" if within else "MISSED"))
                         if not within:
                             missed.append("%s %.3f s CPU / %.3f s wall above the floor at %d functions > %.2f s"
                                           % (name, above_cpu, above_wall, tree["functions"], FACTS_BUDGET_S))

@@ -50,3 +50,10 @@ def test_stand_in_ip_answers_what_the_inventory_wants(tmp_path):
 def test_machine_line_names_cpu_python_and_ansible():
     line = bench.machine()
     assert "Python" in line and "ansible-core" in line and "Linux" in line
+
+
+def test_growth_is_the_ratio_of_marginal_costs():
+    # fixed 0.1 s plus 40 us per function: linear, whatever the fixed cost
+    growth, per_function = fleet.marginal_growth([(1000, 0.14), (2000, 0.18), (4000, 0.26)])
+    assert round(growth, 6) == 1.0 and round(per_function * 1e6, 6) == 40.0
+    assert fleet.marginal_growth([(1000, 0.14), (2000, 0.18), (4000, 0.34)])[0] > 1.9  # quadratic creep
