@@ -67,9 +67,12 @@ def role_option_errors(variables, options):
     return errors
 
 
-def fleet_errors(fleet, options, extra=None):
-    """{host: [error lines]} of a fleet ``{host: {sriov_* variables}}``: site rules and role options."""
-    errors_by_host = validate_fleet(fleet, known=options)
+def fleet_errors(fleet, options, extra=None, outside=None):
+    """{host: [error lines]} of a fleet ``{host: {sriov_* variables}}``: site rules and role options.
+
+    outside: ``{host: sriov_pfs}`` of the inventory hosts not checked (their MACs still count).
+    """
+    errors_by_host = validate_fleet(fleet, known=options, outside=outside)
     for host in fleet:
         lines = list((extra or {}).get(host, [])) + role_option_errors(fleet[host], options)
         if lines:
@@ -103,7 +106,11 @@ class ActionModule(ActionBase):
         fleet, extra = {}, {}
         for host in hosts:
             fleet[host], extra[host] = self._host_variables(hostvars, host)
-        errors_by_host = fleet_errors(fleet, options, extra)
+        outside = {}
+        for host in (task_vars.get("groups") or {}).get("all", []):
+            if host not in fleet:
+                outside[host] = self._host_variables(hostvars, host, only=("sriov_pfs",))[0].get("sriov_pfs")
+        errors_by_host = fleet_errors(fleet, options, extra, outside)
         lines = fleet_lines(errors_by_host)
         result.update(changed=False, hosts=errors_by_host, checked=len(hosts))
         if not lines:
@@ -118,11 +125,12 @@ class ActionModule(ActionBase):
         return result
 
     @staticmethod
-    def _host_variables(hostvars, host):
-        """({sriov_* name: templated value}, [error lines]) of one host."""
+    def _host_variables(hostvars, host, only=None):
+        """({sriov_* name: templated value}, [error lines]) of one host (only the names in ``only`` when given)."""
         try:
             variables = hostvars[host]
-            names = [name for name in variables if isinstance(name, str) and name.startswith(PREFIX)]
+            names = [name for name in variables if isinstance(name, str) and name.startswith(PREFIX)
+                     and (only is None or name in only)]
         except Exception as exc:  # an inventory the controller cannot read: one line, not a traceback
             return {}, ["hostvars: cannot read this host's variables: %s" % _first_line(exc)]
         values, errors = {}, []

@@ -385,11 +385,13 @@ def _lines(items):
     return [_line(field, msg) for field, msg in items]
 
 
-def validate_fleet(hosts, known=()):
+def validate_fleet(hosts, known=(), outside=None):
     """``{host: {sriov_* variables}}`` -> ``{host: [error lines]}`` for the hosts with errors.
 
     Besides each host's own checks, a MAC given to two VFs anywhere in the fleet is an error on
-    both sides (a guest keeps its MAC when it moves between hypervisors).
+    both sides (a guest keeps its MAC when it moves between hypervisors). ``outside``:
+    ``{host: sriov_pfs}`` of inventory hosts this run does not converge (``--limit``); their MACs
+    count, their own errors are not reported.
     """
     result = {}
     owners = {}
@@ -398,10 +400,15 @@ def validate_fleet(hosts, known=()):
         result[host] = list(items)
         for field, mac in macs:
             owners.setdefault(mac, []).append((host, field))
+    for host in sorted(set(outside or {}) - set(hosts)):
+        for field, mac in _macs(outside[host]):
+            owners.setdefault(mac, []).append((host, field))
     for mac, places in sorted(owners.items()):
         if len(places) < 2:
             continue
         for host, field in places:
+            if host not in result:
+                continue
             # two VFs of one PF are the sriov_vf rule's to report (_spec); other PFs and hosts are ours
             pf_of = field.split(".vfs[")[0]
             others = [f for h, f in places if h == host and f.split(".vfs[")[0] != pf_of]

@@ -23,7 +23,9 @@ description:
     C(sriov_isolate_failures) are booleans.
   - Each C(sriov_pfs) entry gets the checks of M(directiron.sriov.sriov_vf) (MAC, VLAN, QoS, rates,
     VF indexes against C(num_vfs), drivers); the same PF may be declared once.
-  - A MAC may be given to one VF in the whole fleet (a guest keeps its MAC when it moves).
+  - A MAC may be given to one VF in the whole fleet (a guest keeps its MAC when it moves). Inventory
+    hosts outside the play (left out by C(--limit), for example) count too; their other errors are
+    not reported.
   - C(sriov_pools) entries name PFs declared in C(sriov_pfs) (spelled the same way), use either
     C(pfs) or C(vfs), select VFs below the PF's C(num_vfs), have a VLAN from 0 to 4094 and a
     network name without XML metacharacters.

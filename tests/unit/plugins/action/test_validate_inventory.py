@@ -37,7 +37,7 @@ def run(hostvars, **args):
     action = ActionModule(task=task, connection=connection, play_context=PlayContext(), loader=DataLoader(),
                           templar=Templar(loader=DataLoader()), shared_loader_obj=None)
     return action.run(task_vars={"hostvars": hostvars, "ansible_play_hosts_all": sorted(hostvars),
-                                 "inventory_hostname": sorted(hostvars)[0]})
+                                 "inventory_hostname": sorted(hostvars)[0], "groups": {"all": sorted(hostvars)}})
 
 
 def test_a_valid_fleet_passes_and_non_sriov_variables_are_ignored():
@@ -65,6 +65,15 @@ def test_isolate_reports_without_failing():
 def test_only_the_given_hosts_are_checked():
     result = run({"kvm1": {"sriov_pf": []}, "kvm2": dict(GOOD)}, hosts=["kvm2"])
     assert not result.get("failed") and result["checked"] == 1
+
+
+def test_macs_of_hosts_outside_the_run_still_count():
+    mac = {"sriov_pfs": [{"pf": "enp1s0", "vfs": [{"id": 0, "mac": "02:1a:00:00:00:01"}]}]}
+    outside = dict(mac, sriov_iommu="intl")  # its own errors are not this run's
+    result = run({"kvm1": dict(mac), "kvm2": outside}, hosts=["kvm1"])
+    assert result["failed"] is True
+    assert result["hosts"] == {"kvm1": ["sriov_pfs[0].vfs[0].mac: MAC 02:1a:00:00:00:01 is also given to kvm2 "
+                                        "sriov_pfs[0].vfs[0].mac"]}
 
 
 def test_a_variable_that_cannot_be_templated_is_one_line():
