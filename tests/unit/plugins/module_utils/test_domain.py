@@ -8,25 +8,14 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import importlib.util
-import os
 import xml.etree.ElementTree as ET
 
 import pytest
 
 from ansible_collections.directiron.sriov.plugins.module_utils import _domain
 from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
+from ansible_collections.directiron.sriov.tests.unit.plugins.module_utils import libvirt_domain_fake as fake_mod
 
-
-def load_fake():
-    path = os.path.join(os.path.dirname(__file__), "libvirt_domain_fake.py")
-    spec = importlib.util.spec_from_file_location("directiron_sriov_libvirt_domain_fake", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-fake_mod = load_fake()
 PF = "0000:01:00.0"
 VFS = ["0000:01:10.0", "0000:01:10.2", "0000:01:10.4"]
 MAC = "52:54:00:aa:00:01"
@@ -267,3 +256,13 @@ def test_parse_cpuset_follows_the_kernel_list_syntax():
     assert _domain.parse_cpuset("0-3,^2,8") == set([0, 1, 3, 8])
     with pytest.raises(ValueError):
         _domain.parse_cpuset("0-x")
+
+
+def test_absent_without_mac_finds_the_pool_interface_by_network_then_its_live_vf_by_mac(fake, sysfs_root):
+    dom = fake.add_domain("vm1", running=True)
+    run(fake, sysfs_root, network="fast-net")
+    gone = run(fake, sysfs_root, state="absent", network="fast-net")
+    assert gone["actions"] == ["detached the VF interface from the running domain vm1",
+                               "detached the VF interface from the defined domain vm1"]
+    assert interfaces(dom, live=True) == [] and interfaces(dom, live=False) == []
+    assert fake.holder(VFS[0]) is None
