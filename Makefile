@@ -19,12 +19,13 @@ export PATH := $(BIN):$(PATH)
 
 -include lab/lab.mk
 
-.PHONY: help venv host-deps link copy pybin unit sanity units lint docs-lint changelog-lint build test demo clean
+.PHONY: help venv host-deps link copy pybin unit sanity units lint docs-lint changelog-lint build test demo bench clean
 
 help:
 	@echo "make demo   converge playbooks/site.yml on a lab VM (or on inventory INVENTORY=...)"
 	@echo "make test   run every test tier (unit, sanity, units, lint, docs, changelog, build, lab)"
 	@echo "make unit   fast tier: pytest on fixture trees"
+	@echo "make bench  every benchmark figure, written to benchmarks/RESULTS.md (BENCH_ARGS=--report-only)"
 
 $(BIN)/.deps-stamp: requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -94,6 +95,10 @@ test: venv host-deps link
 
 demo: venv host-deps link
 	bash playbooks/demo.sh
+
+# Every benchmark figure, printed and written to benchmarks/RESULTS.md; exit 1 when a goal is missed.
+bench: venv
+	$(BIN)/python benchmarks/bench.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(TMP) tests/output

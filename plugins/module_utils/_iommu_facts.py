@@ -85,8 +85,36 @@ def _no_iommu_reason(vendor_hint, cmdline, sysfs_root):
             "command line and reboot" % (where, fw, arg))
 
 
-def gather_iommu_facts(sysfs_root="/sys", proc_root="/proc"):
-    """Everything iommu_facts returns, as a dict (pure: reads files only)."""
+SUBSETS = ("devices", "groups")
+
+
+def _device_entry(functions, groups_by_id, address, no_iommu):
+    """One device of RV(devices): IOMMU group, vendor:device ids, driver and the verdict.
+
+    ``blocked_by`` only when neighbours bound to host drivers block the function (a short entry
+    per function keeps the result cheap to return for thousands of VFs).
+    """
+    function = functions[address]
+    verdict = _sysfs.assignment_verdict(functions, groups_by_id, address, no_iommu)
+    vendor, device = function["vendor"], function["device"]
+    entry = {
+        "iommu_group": function["iommu_group"],
+        "ids": "%s:%s" % (vendor[2:], device[2:]) if vendor and device else None,
+        "driver": function["driver"],
+        "assignable": verdict["assignable"],
+        "reason": verdict["reason"],
+    }
+    if verdict["blocked_by"]:
+        entry["blocked_by"] = verdict["blocked_by"]
+    return entry
+
+
+def gather_iommu_facts(sysfs_root="/sys", proc_root="/proc", subset=SUBSETS):
+    """Everything iommu_facts returns, as a dict (pure: reads files only).
+
+    ``subset``: which of SUBSETS to gather besides the summary; without ``devices`` and
+    ``groups`` no PCI function is read.
+    """
     missing = []
     cmdline_text = _sysfs.read_attr(os.path.join(proc_root, "cmdline"))
     if cmdline_text is None:
@@ -96,9 +124,11 @@ def gather_iommu_facts(sysfs_root="/sys", proc_root="/proc"):
     cpu_vendor = read_cpu_vendor(proc_root)
     if not os.path.isdir(sysfs_root):
         missing.append("sysfs_root %s is not a readable directory: no device facts" % sysfs_root)
-    functions = _sysfs.scan_functions(sysfs_root, brief=True)
-    if not functions and os.path.isdir(sysfs_root):
-        missing.append("no PCI functions under %s" % _sysfs.pci_devices_dir(sysfs_root))
+    functions = {}
+    if "devices" in subset or "groups" in subset:
+        functions = _sysfs.scan_functions(sysfs_root, brief=True, netdevs=False)
+        if not functions and os.path.isdir(sysfs_root):
+            missing.append("no PCI functions under %s" % _sysfs.pci_devices_dir(sysfs_root))
     units = _sysfs.iommu_units(sysfs_root)
     group_ids = _sysfs.iommu_group_ids(sysfs_root)
     enabled = bool(group_ids)
@@ -127,31 +157,7 @@ def gather_iommu_facts(sysfs_root="/sys", proc_root="/proc"):
     remap, remap_source = _interrupt_remapping(units, cmdline)
     unsafe = _sysfs.read_attr(os.path.join(sysfs_root, "module", "vfio_iommu_type1", "parameters",
                                            "allow_unsafe_interrupts"))
-    devices = {}
-    for address in sorted(functions):
-        verdict = _sysfs.assignment_verdict(functions, groups_by_id, address, no_iommu)
-        verdict["iommu_group"] = functions[address]["iommu_group"]
-        devices[address] = verdict
-    groups = []
-    for group in sorted(set(group_ids) | set(groups_by_id)):
-        members = []
-        for address in groups_by_id.get(group, []):
-            function = functions[address]
-            members.append({
-                "address": address,
-                "vendor": function["vendor"],
-                "device": function["device"],
-                "class": function["class"],
-                "driver": function["driver"],
-                "netdevs": function["netdevs"],
-                "is_bridge": function["is_bridge"],
-                "is_vf": function["physfn"] is not None,
-                "physfn": function["physfn"],
-                "assignable": devices[address]["assignable"],
-                "reason": devices[address]["reason"],
-            })
-        groups.append({"id": group, "type": types.get(group), "devices": members})
-    return {
+    facts = {
         "enabled": enabled,
         "vendor": vendor,
         "cpu_vendor": cpu_vendor,
@@ -162,7 +168,16 @@ def gather_iommu_facts(sysfs_root="/sys", proc_root="/proc"):
         "interrupt_remapping_source": remap_source,
         "allow_unsafe_interrupts": None if unsafe is None else unsafe.upper() in ("Y", "1"),
         "cmdline": cmdline,
-        "groups": groups,
-        "devices": devices,
+        "group_count": len(group_ids),
+        "gather_subset": sorted(subset),
         "missing": missing,
     }
+    if "devices" in subset:
+        facts["devices"] = dict((address, _device_entry(functions, groups_by_id, address, no_iommu))
+                                for address in sorted(functions))
+    if "groups" in subset:
+        facts["groups"] = dict(("%d" % group, groups_by_id.get(group, []))
+                               for group in sorted(set(group_ids) | set(groups_by_id)))
+        facts["group_types"] = dict(("%d" % group, value) for group, value in sorted(types.items())
+                                    if value != default_type)
+    return facts

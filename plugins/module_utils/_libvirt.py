@@ -265,6 +265,37 @@ def render_network_xml(root):
 
 
 # ---------------------------------------------------------------------------------------------
+# Connection (shared with _domain.py)
+
+
+def open_connection(libvirt_mod, uri):
+    """``libvirt_mod.open(uri)`` (default ``qemu:///system``); SriovError(field="uri") when it fails."""
+    uri = uri or "qemu:///system"
+    try:
+        conn = libvirt_mod.open(uri)
+    except libvirt_mod.libvirtError as exc:
+        raise SriovError("cannot connect to libvirt at %s: %s" % (uri, exc), field="uri")
+    if conn is None:
+        raise SriovError("cannot connect to libvirt at %s" % uri, field="uri")
+    return conn
+
+
+def close_connection(libvirt_mod, conn):
+    """Close ``conn`` if it is open; a failing close changes nothing for the caller."""
+    close = getattr(conn, "close", None)
+    if close is not None:
+        try:
+            close()
+        except libvirt_mod.libvirtError:
+            pass
+
+
+def error_code(exc):
+    """The libvirt error code of a ``libvirtError`` (None when it carries none)."""
+    return exc.get_error_code() if hasattr(exc, "get_error_code") else None
+
+
+# ---------------------------------------------------------------------------------------------
 # Manager
 
 
@@ -388,21 +419,14 @@ class VfNetworkManager(object):
             raise SriovError("libvirt: %s failed for network %s: %s" % (what, self.params["name"], exc))
 
     def connect(self):
-        uri = self.params.get("uri") or "qemu:///system"
-        try:
-            self.conn = self.libvirt.open(uri)
-        except self.libvirt.libvirtError as exc:
-            raise SriovError("cannot connect to libvirt at %s: %s" % (uri, exc), field="uri")
-        if self.conn is None:
-            raise SriovError("cannot connect to libvirt at %s" % uri, field="uri")
+        self.conn = open_connection(self.libvirt, self.params.get("uri"))
         return self.conn
 
     def lookup(self):
         try:
             return self.conn.networkLookupByName(self.params["name"])
         except self.libvirt.libvirtError as exc:
-            code = exc.get_error_code() if hasattr(exc, "get_error_code") else None
-            if code == getattr(self.libvirt, "VIR_ERR_NO_NETWORK", VIR_ERR_NO_NETWORK):
+            if error_code(exc) == getattr(self.libvirt, "VIR_ERR_NO_NETWORK", VIR_ERR_NO_NETWORK):
                 return None
             raise SriovError("libvirt: looking up network %s failed: %s" % (self.params["name"], exc))
 
@@ -452,12 +476,7 @@ class VfNetworkManager(object):
                 return self._absent(net, before)
             return self._present(net, before, wanted)
         finally:
-            close = getattr(self.conn, "close", None)
-            if close is not None:
-                try:
-                    close()
-                except self.libvirt.libvirtError:
-                    pass
+            close_connection(self.libvirt, self.conn)
 
     def _diff_text(self, xml_text, active, autostart):
         if xml_text is None:

@@ -37,6 +37,11 @@ def driver_version(sysfs_root, driver, kernel_release, cache):
     return result
 
 
+def _live_commands(sysfs_root, netlink):
+    """Whether the netlink option lets the module run ip and ethtool for this sysfs_root."""
+    return netlink == "always" or (netlink == "auto" and os.path.realpath(sysfs_root) == "/sys")
+
+
 def _netlink_links(sysfs_root, netlink, ip_link_json, runner, ip_bin, missing):
     """({ifname: parsed}, source) following the netlink option."""
     if ip_link_json:
@@ -44,30 +49,110 @@ def _netlink_links(sysfs_root, netlink, ip_link_json, runner, ip_bin, missing):
             with open(ip_link_json) as handle:
                 return _iplink.parse_link_show(handle.read()), "file"
         except (IOError, OSError, ValueError) as exc:
-            missing.append("ip_link_json %s unreadable (%s): per-VF settings are null" % (ip_link_json, exc))
+            missing.append("ip_link_json %s unreadable (%s): per-VF settings are absent" % (ip_link_json, exc))
             return {}, "failed"
-    live = os.path.realpath(sysfs_root) == "/sys"
-    if netlink == "never" or (netlink == "auto" and not live):
-        missing.append("netlink=%s with sysfs_root %s: ip was not run, per-VF settings and firmware are null"
+    if not _live_commands(sysfs_root, netlink):
+        missing.append("netlink=%s with sysfs_root %s: ip was not run, per-VF settings are absent and firmware is null"
                        % (netlink, sysfs_root))
         return {}, "skipped"
     if runner is None or not ip_bin:
-        missing.append("ip (iproute2) not found: per-VF settings are null")
+        missing.append("ip (iproute2) not found: per-VF settings are absent")
         return {}, "unavailable"
     rc, out, err = runner([ip_bin, "-d", "-j", "link", "show"])
     if rc != 0:
-        missing.append("ip -d -j link show failed (rc %s: %s): per-VF settings are null" % (rc, (err or "").strip()))
+        missing.append("ip -d -j link show failed (rc %s: %s): per-VF settings are absent" % (rc, (err or "").strip()))
         return {}, "failed"
     try:
         return _iplink.parse_link_show(out), "ip"
     except ValueError as exc:
-        missing.append("ip -d -j link show printed no JSON (%s; iproute2 too old?): per-VF settings are null" % exc)
+        missing.append("ip -d -j link show printed no JSON (%s; iproute2 too old?): per-VF settings are absent" % exc)
         return {}, "failed"
 
 
+SUBSETS = ("pfs", "vfs")
+
+
+def _vf_entry(vf, settings):
+    """One VF of a PF's ``vfs`` list: address, netdev, driver, IOMMU group, and the settings the
+    PF reports for it when there is netlink data (the keys are absent without)."""
+    entry = {
+        "address": vf["address"],
+        "netdev": vf["netdevs"][0] if vf["netdevs"] else None,
+        "driver": vf["driver"],
+        "iommu_group": vf["iommu_group"],
+    }
+    if settings:
+        for key in VF_NETLINK_KEYS:
+            entry[key] = settings.get(key)
+    return entry
+
+
+def _pf_details(sysfs_root, pf, netdev, kernel_release, versions, firmware_info):
+    """The ``pfs`` subset of one PF: driver and versions, ids, autoprobe, NUMA node, link, group."""
+    address = pf["address"]
+    state = _sysfs.netdev_state(sysfs_root, address, netdev) if netdev else {}
+    version, version_source, module = (None, None, None)
+    if pf["driver"]:
+        version, version_source, module = driver_version(sysfs_root, pf["driver"], kernel_release, versions)
+    firmware = None
+    if firmware_info:
+        firmware = firmware_info["firmware_version"]
+        if version is None and firmware_info["version"]:
+            version, version_source = firmware_info["version"], "ethtool"
+    vf_device = _sysfs.read_attr(_sysfs.pci_function_path(sysfs_root, address) + "/sriov_vf_device")
+    if vf_device and not vf_device.startswith("0x"):
+        vf_device = "0x" + vf_device
+    return {
+        "netdevs": pf["netdevs"],
+        "driver": pf["driver"],
+        "driver_module": module,
+        "driver_version": version,
+        "driver_version_source": version_source,
+        "firmware_version": firmware,
+        "vendor": pf["vendor"],
+        "device": pf["device"],
+        "subsystem_vendor": pf["subsystem_vendor"],
+        "subsystem_device": pf["subsystem_device"],
+        "vf_device": vf_device,
+        "drivers_autoprobe": pf["sriov_drivers_autoprobe"],
+        "numa_node": pf["numa_node"],
+        "link_state": state.get("operstate"),
+        "carrier": state.get("carrier"),
+        "speed": state.get("speed"),
+        "mac": state.get("mac"),
+        "iommu_group": pf["iommu_group"],
+    }
+
+
+def _pf_vfs(functions, pf, pf_link, missing):
+    """The ``vfs`` list of one PF, position = VF index (null for a VF that vanished)."""
+    address, netdev = pf["address"], (pf["netdevs"][0] if pf["netdevs"] else None)
+    vfs = [None] * (max(pf["virtfns"]) + 1 if pf["virtfns"] else 0)
+    no_netlink = []
+    for index in sorted(pf["virtfns"]):
+        vf_address = pf["virtfns"][index]
+        vf = functions.get(vf_address)
+        if vf is None:
+            missing.append("VF %d of %s (%s) vanished during the scan" % (index, address, vf_address))
+            continue
+        settings = pf_link["vfs"].get(index) if pf_link else None
+        if pf_link and settings is None:
+            no_netlink.append(index)
+        vfs[index] = _vf_entry(vf, settings)
+    if no_netlink:
+        missing.append("PF %s (%s): the ip output has no per-VF data for VF %s (a VF list truncated by the "
+                       "netlink message size, or VFs created after ip ran): their settings are absent"
+                       % (address, netdev, ", ".join(str(i) for i in no_netlink)))
+    return vfs
+
+
 def gather_sriov_facts(sysfs_root="/sys", proc_root="/proc", netlink="auto", ip_link_json=None, runner=None,
-                       ip_bin=None, ethtool_bin=None):
-    """Everything sriov_facts returns. ``runner(argv) -> (rc, stdout, stderr)`` runs host commands."""
+                       ip_bin=None, ethtool_bin=None, subset=SUBSETS):
+    """Everything sriov_facts returns. ``runner(argv) -> (rc, stdout, stderr)`` runs host commands.
+
+    ``subset``: which of SUBSETS to gather besides the summary (address, netdev and VF counts of
+    every PF). Without ``vfs`` no VF is read and ip does not run; without ``pfs`` ethtool does not run.
+    """
     missing = []
     kernel_release = _sysfs.read_attr(os.path.join(proc_root, "sys", "kernel", "osrelease"))
     if kernel_release is None:
@@ -75,15 +160,16 @@ def gather_sriov_facts(sysfs_root="/sys", proc_root="/proc", netlink="auto", ip_
                        % os.path.join(proc_root, "sys", "kernel", "osrelease"))
     if not os.path.isdir(sysfs_root):
         missing.append("sysfs_root %s is not a readable directory: no PF facts" % sysfs_root)
-    functions = _sysfs.scan_functions(sysfs_root, brief=True)
+    want_vfs = "vfs" in subset
+    functions = _sysfs.scan_functions(sysfs_root, brief=True, vfs=want_vfs)
     if not functions and os.path.isdir(sysfs_root):
         missing.append("no PCI functions under %s" % _sysfs.pci_devices_dir(sysfs_root))
     pf_addresses = sorted(a for a, f in functions.items() if f["sriov_totalvfs"] is not None)
     links, source = {}, "skipped"
-    if pf_addresses:
+    if pf_addresses and want_vfs:
         links, source = _netlink_links(sysfs_root, netlink, ip_link_json, runner, ip_bin, missing)
-    run_ethtool = source == "ip"
-    if run_ethtool and not ethtool_bin:
+    run_ethtool = "pfs" in subset and (source == "ip" or (not want_vfs and _live_commands(sysfs_root, netlink)))
+    if run_ethtool and not (runner and ethtool_bin):
         missing.append("ethtool not found: firmware_version is null")
         run_ethtool = False
     versions = {}
@@ -91,75 +177,23 @@ def gather_sriov_facts(sysfs_root="/sys", proc_root="/proc", netlink="auto", ip_
     for address in pf_addresses:
         pf = functions[address]
         netdev = pf["netdevs"][0] if pf["netdevs"] else None
-        state = _sysfs.netdev_state(sysfs_root, address, netdev) if netdev else {}
-        version, version_source, module = (None, None, None)
-        if pf["driver"]:
-            version, version_source, module = driver_version(sysfs_root, pf["driver"], kernel_release, versions)
-        firmware = None
-        if run_ethtool and netdev:
-            rc, out, err = runner([ethtool_bin, "-i", netdev])
-            if rc == 0:
-                info = _iplink.parse_ethtool_info(out)
-                firmware = info["firmware_version"]
-                if version is None and info["version"]:
-                    version, version_source = info["version"], "ethtool"
-            else:
-                missing.append("ethtool -i %s failed (rc %s): its firmware_version is null" % (netdev, rc))
-        vf_device = _sysfs.read_attr(_sysfs.pci_function_path(sysfs_root, address) + "/sriov_vf_device")
-        if vf_device and not vf_device.startswith("0x"):
-            vf_device = "0x" + vf_device
-        pf_link = links.get(netdev) if netdev else None
-        vfs = []
-        no_netlink = []
-        for index in sorted(pf["virtfns"]):
-            vf_address = pf["virtfns"][index]
-            vf = functions.get(vf_address)
-            if vf is None:
-                missing.append("VF %d of %s (%s) vanished during the scan" % (index, address, vf_address))
-                continue
-            entry = {
-                "index": index,
-                "address": vf_address,
-                "netdev": vf["netdevs"][0] if vf["netdevs"] else None,
-                "driver": vf["driver"],
-                "iommu_group": vf["iommu_group"],
-            }
-            settings = pf_link["vfs"].get(index) if pf_link else None
-            if pf_link and settings is None:
-                no_netlink.append(index)
-            for key in VF_NETLINK_KEYS:
-                entry[key] = settings.get(key) if settings else None
-            vfs.append(entry)
-        if no_netlink:
-            missing.append("PF %s (%s): the ip output has no per-VF data for VF %s (a VF list truncated by the "
-                           "netlink message size, or VFs created after ip ran): their settings are null"
-                           % (address, netdev, ", ".join(str(i) for i in no_netlink)))
-        if pf["virtfns"] and source in ("ip", "file") and not pf_link:
-            missing.append("PF %s has %s: per-VF settings of its VFs are null"
-                           % (address, "no netdev" if not netdev else "no entry %s in the ip output" % netdev))
-        pfs.append({
-            "address": address,
-            "netdev": netdev,
-            "netdevs": pf["netdevs"],
-            "driver": pf["driver"],
-            "driver_module": module,
-            "driver_version": version,
-            "driver_version_source": version_source,
-            "firmware_version": firmware,
-            "vendor": pf["vendor"],
-            "device": pf["device"],
-            "subsystem_vendor": pf["subsystem_vendor"],
-            "subsystem_device": pf["subsystem_device"],
-            "vf_device": vf_device,
-            "totalvfs": pf["sriov_totalvfs"],
-            "numvfs": pf["sriov_numvfs"],
-            "drivers_autoprobe": pf["sriov_drivers_autoprobe"],
-            "numa_node": pf["numa_node"],
-            "link_state": state.get("operstate"),
-            "carrier": state.get("carrier"),
-            "speed": state.get("speed"),
-            "mac": state.get("mac"),
-            "iommu_group": pf["iommu_group"],
-            "vfs": vfs,
-        })
-    return {"kernel_release": kernel_release, "netlink": source, "missing": missing, "pfs": pfs}
+        entry = {"address": address, "netdev": netdev, "totalvfs": pf["sriov_totalvfs"],
+                 "numvfs": pf["sriov_numvfs"]}
+        if "pfs" in subset:
+            firmware_info = None
+            if run_ethtool and netdev:
+                rc, out, err = runner([ethtool_bin, "-i", netdev])
+                if rc == 0:
+                    firmware_info = _iplink.parse_ethtool_info(out)
+                else:
+                    missing.append("ethtool -i %s failed (rc %s): its firmware_version is null" % (netdev, rc))
+            entry.update(_pf_details(sysfs_root, pf, netdev, kernel_release, versions, firmware_info))
+        if want_vfs:
+            pf_link = links.get(netdev) if netdev else None
+            entry["vfs"] = _pf_vfs(functions, pf, pf_link, missing)
+            if pf["virtfns"] and source in ("ip", "file") and not pf_link:
+                missing.append("PF %s has %s: per-VF settings of its VFs are absent"
+                               % (address, "no netdev" if not netdev else "no entry %s in the ip output" % netdev))
+        pfs.append(entry)
+    return {"kernel_release": kernel_release, "netlink": source, "gather_subset": sorted(subset),
+            "missing": missing, "pfs": pfs}

@@ -155,7 +155,8 @@ _FUNCTION_ATTRS = ("vendor", "device", "subsystem_vendor", "subsystem_device", "
 _BRIEF_ATTRS = ("vendor", "device", "class")
 
 
-def _read_function_at(path, address, want_vf_index=True, brief=False, vf_ids=None, netdev_map=None):
+def _read_function_at(path, address, want_vf_index=True, brief=False, vf_ids=None, netdev_map=None,
+                      known_physfn=None):
     """Read one function through a directory fd: one path walk, then one syscall per attribute.
 
     No listdir for functions that are not PFs: an absent attribute or link is one ENOENT, cheaper
@@ -166,6 +167,8 @@ def _read_function_at(path, address, want_vf_index=True, brief=False, vf_ids=Non
     of a PF the PF's vendor, the PF's VF device id and VF 0's class (pci_iov_add_virtfn,
     pci_read_vf_config_common), so a brief scan reads them once per PF.
     netdev_map: {address: [netdevs]} from /sys/class/net (None: list <function>/net instead).
+    known_physfn: the PF of this function when a virtfn link of a scanned PF named it (no physfn
+    readlink then).
     """
     try:
         dfd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
@@ -174,7 +177,7 @@ def _read_function_at(path, address, want_vf_index=True, brief=False, vf_ids=Non
             return None  # vanished (or never was)
         raise
     try:
-        physfn = _link_name_at(dfd, "physfn")
+        physfn = known_physfn or _link_name_at(dfd, "physfn")
         # a VF has no SR-IOV capability of its own
         totalvfs = None if physfn else _read("sriov_totalvfs", dfd)
         is_pf = totalvfs is not None
@@ -277,35 +280,85 @@ def netdevs_by_function(sysfs_root="/sys"):
     return result
 
 
+def drivers_by_function(sysfs_root="/sys"):
+    """{PCI address: driver} from the bus/pci/drivers directories; None without them.
+
+    One listdir per driver instead of a readlink per function.
+    """
+    base = sysfs_root.rstrip("/") + "/bus/pci/drivers"
+    names = _listdir(base)
+    if names is None:
+        return None
+    result = {}
+    for driver in names:
+        for name in _listdir(base + "/" + driver) or ():
+            if PCI_ADDRESS_RE.match(name):
+                result[name] = driver
+    return result
+
+
+def _brief_vf(path, address, physfn, shared, driver, netdevs):
+    """A VF of a scanned PF in a brief scan: one readlink (its IOMMU group), the rest is known."""
+    group = _link_name(path + "/iommu_group")
+    if group is None and not os.path.isdir(path):
+        return None  # vanished
+    cls = shared[2]
+    function = dict.fromkeys(("subsystem_vendor", "subsystem_device", "driver_override", "numa_node", "vf_index")
+                             + _SRIOV_ATTRS)
+    function.update({
+        "address": address, "vendor": shared[0], "device": shared[1], "class": cls, "driver": driver,
+        "netdevs": netdevs, "iommu_group": int(group) if group and group.isdigit() else None,
+        "is_bridge": cls[:6] in BRIDGE_CLASSES, "physfn": physfn, "virtfns": {},
+    })
+    return function
+
+
 def read_function(sysfs_root, address):
     """One PCI function as a dict (see module docs of sriov_facts), or None if it is not there."""
     return _read_function_at(pci_function_path(sysfs_root, address), address)
 
 
-def scan_functions(sysfs_root="/sys", brief=False):
+def scan_functions(sysfs_root="/sys", brief=False, vfs=True, netdevs=True):
     """{address: function dict} for every PCI function; {} when the bus directory is missing.
 
     brief=True skips subsystem ids, numa_node and driver_override of functions that are not PFs
     (they read as None) and reads vendor/device/class once per PF's VFs (see _read_function_at):
-    what the fact modules need for thousands of VFs, at a third of the syscalls.
+    what the fact modules need for thousands of VFs, at a third of the syscalls. It also takes the
+    drivers from the bus/pci/drivers listings, so a VF after its PF's first VF costs one readlink
+    (its IOMMU group).
 
     VF indexes come from their PFs' virtfn links (read once per PF, not once per VF); a function
-    that vanishes during the scan is left out.
+    that vanishes during the scan is left out. Functions are read in address order, so a PF comes
+    before its VFs (a VF's routing id is its PF's plus First VF Offset, at least 1) and its VFs need
+    no physfn readlink. vfs=False leaves out the VFs those links name without reading them;
+    netdevs=False reads no network interfaces (every ``netdevs`` is empty).
     """
     base = pci_devices_dir(sysfs_root)
     names = _listdir(base)
     if not names:
         return {}
-    netdev_map = netdevs_by_function(sysfs_root)
+    netdev_map = netdevs_by_function(sysfs_root) if netdevs else {}
+    driver_map = drivers_by_function(sysfs_root) if brief else None
     vf_ids = {}
     functions = {}
-    for address in names:
+    known_vfs = {}
+    for address in sorted(names):
         if not PCI_ADDRESS_RE.match(address):
             continue
-        function = _read_function_at(base + "/" + address, address, want_vf_index=False, brief=brief,
-                                     vf_ids=vf_ids, netdev_map=netdev_map)
+        physfn = known_vfs.get(address)
+        if physfn and not vfs:
+            continue
+        shared = vf_ids.get(physfn) if physfn and brief else None
+        if shared is not None and driver_map is not None and netdev_map is not None:
+            function = _brief_vf(base + "/" + address, address, physfn, shared, driver_map.get(address),
+                                 netdev_map.get(address, []))
+        else:
+            function = _read_function_at(base + "/" + address, address, want_vf_index=False, brief=brief,
+                                         vf_ids=vf_ids, netdev_map=netdev_map, known_physfn=physfn)
         if function is not None:
             functions[address] = function
+            for vf_address in function["virtfns"].values():
+                known_vfs[vf_address] = address
     for function in functions.values():
         for index, vf_address in function["virtfns"].items():
             vf = functions.get(vf_address)

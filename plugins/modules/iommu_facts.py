@@ -25,6 +25,20 @@ description:
     fail the module. The facts say what is missing in RV(ansible_facts.iommu.missing).
 author:
   - directiron.sriov contributors (@directiron)
+options:
+  gather_subset:
+    description:
+      - What to gather besides the summary (enabled, vendor, passthrough, interrupt remapping, cmdline,
+        group count), which is always returned.
+      - V(devices) is RV(ansible_facts.iommu.devices), every PCI function with its verdict;
+        V(groups) is RV(ansible_facts.iommu.groups) and RV(ansible_facts.iommu.group_types).
+      - V(all) asks for both, a name prefixed with V(!) leaves that subset out (V(!all) leaves out all
+        not named), as for M(ansible.builtin.setup). V(min) is the summary alone.
+      - Without V(devices) and V(groups) the module reads no PCI function, which keeps a fleet-wide
+        report cheap.
+    type: list
+    elements: str
+    default: [all]
 extends_documentation_fragment:
   - directiron.sriov.sysfs
   - directiron.sriov.attributes
@@ -52,6 +66,18 @@ EXAMPLES = r"""
     msg: "{{ item.key }}: {{ item.value.reason }}"
   loop: "{{ ansible_facts.iommu.devices | dict2items | rejectattr('value.assignable') }}"
 
+- name: Only the summary, for a fleet-wide report (no PCI function is read)
+  directiron.sriov.iommu_facts:
+    gather_subset: [min]
+
+- name: The groups, without the per-device verdicts
+  directiron.sriov.iommu_facts:
+    gather_subset: ["!devices"]
+
+- name: The members of the IOMMU group of 0000:01:10.0
+  ansible.builtin.debug:
+    msg: "{{ ansible_facts.iommu.groups[ansible_facts.iommu.devices['0000:01:10.0'].iommu_group | string] }}"
+
 - name: Read facts from a captured tree (a support bundle unpacked in /tmp/bundle)
   directiron.sriov.iommu_facts:
     sysfs_root: /tmp/bundle/sys
@@ -63,7 +89,7 @@ ansible_facts:
   description: Facts to add to ansible_facts.
   returned: always
   type: dict
-  sample: {"iommu": {"enabled": true, "vendor": "intel", "passthrough": true, "groups": [], "devices": {}}}
+  sample: {"iommu": {"enabled": true, "vendor": "intel", "passthrough": true, "groups": {}, "devices": {}}}
   contains:
     iommu:
       description: IOMMU state of the host.
@@ -72,7 +98,11 @@ ansible_facts:
       sample: {"enabled": true, "vendor": "intel", "cpu_vendor": "intel", "units": ["dmar0"], "passthrough": true,
                "default_domain_type": "identity", "interrupt_remapping": true,
                "interrupt_remapping_source": "ecap bit 3 of dmar0", "allow_unsafe_interrupts": false,
-               "cmdline": {"intel_iommu": "on", "iommu": "pt"}, "groups": [], "devices": {}, "missing": []}
+               "cmdline": {"intel_iommu": "on", "iommu": "pt"}, "group_count": 1, "gather_subset": ["devices", "groups"],
+               "groups": {"12": ["0000:01:10.0"]}, "group_types": {},
+               "devices": {"0000:01:10.0": {"iommu_group": 12, "ids": "8086:10ca", "driver": "vfio-pci", "assignable": true,
+                                            "reason": "assignable: alone in IOMMU group 12"}},
+               "missing": []}
       contains:
         enabled:
           description: Whether an IOMMU is active, that is the kernel created IOMMU groups.
@@ -133,101 +163,50 @@ ansible_facts:
           type: dict
           returned: always
           sample: {"intel_iommu": "on", "iommu": "pt"}
-        groups:
-          description: IOMMU groups sorted by id.
-          type: list
-          elements: dict
+        group_count:
+          description: How many IOMMU groups the kernel made (0 without an active IOMMU).
+          type: int
           returned: always
-          contains:
-            id:
-              description: Group number.
-              type: int
-              returned: always
-              sample: 12
-            type:
-              description: Group default domain type as the kernel shows it.
-              type: str
-              returned: always
-              sample: DMA
-            devices:
-              description: PCI functions in the group, sorted by address.
-              type: list
-              elements: dict
-              returned: always
-              sample: [{"address": "0000:01:10.0", "vendor": "0x8086", "device": "0x10ca", "class": "0x020000",
-                        "driver": "vfio-pci", "netdevs": [], "is_bridge": false, "is_vf": true,
-                        "physfn": "0000:01:00.0", "assignable": true, "reason": "assignable: alone in IOMMU group 12"}]
-              contains:
-                address:
-                  description: PCI address.
-                  type: str
-                  returned: always
-                  sample: "0000:01:10.0"
-                vendor:
-                  description: PCI vendor id.
-                  type: str
-                  returned: always
-                  sample: "0x8086"
-                device:
-                  description: PCI device id.
-                  type: str
-                  returned: always
-                  sample: "0x10ca"
-                class:
-                  description: PCI class code.
-                  type: str
-                  returned: always
-                  sample: "0x020000"
-                driver:
-                  description: Bound driver, null when none.
-                  type: str
-                  returned: always
-                  sample: vfio-pci
-                netdevs:
-                  description: Network interfaces of the function.
-                  type: list
-                  elements: str
-                  returned: always
-                  sample: []
-                is_bridge:
-                  description: Whether the function is a PCI-to-PCI (or CardBus) bridge.
-                  type: bool
-                  returned: always
-                  sample: false
-                is_vf:
-                  description: Whether the function is an SR-IOV virtual function.
-                  type: bool
-                  returned: always
-                  sample: true
-                physfn:
-                  description: The PF of a VF, null otherwise.
-                  type: str
-                  returned: always
-                  sample: "0000:01:00.0"
-                assignable:
-                  description: Whether the function can be given to a guest.
-                  type: bool
-                  returned: always
-                  sample: true
-                reason:
-                  description: Why, in words a person can act on.
-                  type: str
-                  returned: always
-                  sample: "assignable: alone in IOMMU group 12"
-          sample: [{"id": 12, "type": "DMA", "devices": [{"address": "0000:01:10.0", "vendor": "0x8086",
-                    "device": "0x10ca", "class": "0x020000", "driver": "vfio-pci", "netdevs": [],
-                    "is_bridge": false, "is_vf": true, "physfn": "0000:01:00.0", "assignable": true,
-                    "reason": "assignable: alone in IOMMU group 12"}]}]
+          sample: 42
+        gather_subset:
+          description: The subsets gathered, after O(gather_subset) was resolved.
+          type: list
+          elements: str
+          returned: always
+          sample: [devices, groups]
+        groups:
+          description:
+            - IOMMU groups by group number (as a string key), each the sorted list of the PCI addresses in it.
+          type: dict
+          returned: when O(gather_subset) includes V(groups)
+          sample: {"7": ["0000:00:1f.0", "0000:30:01.0", "0000:30:02.0"], "12": ["0000:01:10.0"]}
+        group_types:
+          description:
+            - The domain type of every group whose type differs from RV(ansible_facts.iommu.default_domain_type),
+              by group number; empty when all groups have the default type.
+          type: dict
+          returned: when O(gather_subset) includes V(groups)
+          sample: {"12": "identity"}
         devices:
           description: Every PCI function by address (also without an IOMMU), with its group and verdict.
           type: dict
-          returned: always
+          returned: when O(gather_subset) includes V(devices)
           contains:
             iommu_group:
-              description: Group number, null without one.
+              description: IOMMU group number, null without one.
               type: int
               returned: always
               sample: 12
+            ids:
+              description: PCI vendor and device id as C(lspci -n) prints them, null when unreadable.
+              type: str
+              returned: always
+              sample: "8086:10ca"
+            driver:
+              description: Bound driver, null when none.
+              type: str
+              returned: always
+              sample: vfio-pci
             assignable:
               description: Whether the function can be given to a guest.
               type: bool
@@ -242,10 +221,10 @@ ansible_facts:
               description: Functions in the same group that are bound to host drivers.
               type: list
               elements: str
-              returned: always
+              returned: when such functions keep this one from being assignable
               sample: ["0000:30:01.0"]
-          sample: {"0000:01:10.0": {"iommu_group": 12, "assignable": true, "reason": "assignable: alone in IOMMU group 12",
-                   "blocked_by": []}}
+          sample: {"0000:01:10.0": {"iommu_group": 12, "ids": "8086:10ca", "driver": "vfio-pci", "assignable": true,
+                                    "reason": "assignable: alone in IOMMU group 12"}}
         missing:
           description: What could not be read and what that means; empty when everything was there.
           type: list
@@ -256,7 +235,9 @@ ansible_facts:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.directiron.sriov.plugins.module_utils._iommu_facts import gather_iommu_facts
+from ansible_collections.directiron.sriov.plugins.module_utils._iommu_facts import SUBSETS, gather_iommu_facts
+from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
+from ansible_collections.directiron.sriov.plugins.module_utils._subset import resolve_subset
 
 
 def main():
@@ -264,10 +245,15 @@ def main():
         argument_spec=dict(
             sysfs_root=dict(type="path", default="/sys"),
             proc_root=dict(type="path", default="/proc"),
+            gather_subset=dict(type="list", elements="str", default=["all"]),
         ),
         supports_check_mode=True,
     )
-    facts = gather_iommu_facts(module.params["sysfs_root"], module.params["proc_root"])
+    try:
+        subset = resolve_subset(module.params["gather_subset"], SUBSETS)
+    except SriovError as exc:
+        module.fail_json(**exc.to_result())
+    facts = gather_iommu_facts(module.params["sysfs_root"], module.params["proc_root"], subset)
     module.exit_json(changed=False, ansible_facts={"iommu": facts})
 
 

@@ -92,6 +92,10 @@ options:
     type: bool
     default: true
 notes:
+  - Outside check mode the module holds the collection's per-host lock
+    (C(/run/directiron-sriov.lock)) while it reads and writes, so it runs after, not during,
+    another writer of this collection on the same host; it waits up to 300 seconds, then fails
+    naming the holder.
   - Files are replaced atomically (a temporary file in the same directory, then a rename).
   - With grubby every boot entry is edited (C(--update-kernel=ALL)); RV(args_before) and
     RV(args_after) show the first entry.
@@ -191,6 +195,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.directiron.sriov.plugins.module_utils._cmdline import KernelCmdline
 from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
+from ansible_collections.directiron.sriov.plugins.module_utils._lock import host_lock
 
 
 def _runner(module):
@@ -244,7 +249,9 @@ def main():
         write_file=_atomic_writer(module),
     )
     try:
-        result = manager.run()
+        # Outside check mode the read and the write happen under the host lock.
+        with host_lock("kernel_cmdline", enabled=not module.check_mode):
+            result = manager.run()
     except SriovError as err:
         module.fail_json(actions=manager.actions, **err.to_result())
     except (IOError, OSError) as err:

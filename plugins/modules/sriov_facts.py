@@ -15,7 +15,7 @@ description:
   - Returns C(ansible_facts.sriov) for every SR-IOV capable PCI function (PF). For each PF it gives
     the PCI address, netdev, driver and its version, firmware, PCI ids, C(sriov_totalvfs),
     C(sriov_numvfs), C(sriov_drivers_autoprobe), NUMA node and link state. For each of the PF's
-    VFs it gives the index, PCI address, netdev, driver and IOMMU group, plus the MAC, VLAN, QoS,
+    VFs (listed by VF index) it gives the PCI address, netdev, driver and IOMMU group, plus the MAC, VLAN, QoS,
     VLAN protocol, spoof checking, trust, link state and min/max TX rate set through the PF.
   - PCI data comes from sysfs only; nothing parses C(lspci). Per-VF settings come from
     C(ip -d -j link show), or from a file holding that output. The firmware version comes from
@@ -28,6 +28,18 @@ description:
 author:
   - directiron.sriov contributors (@directiron)
 options:
+  gather_subset:
+    description:
+      - What to gather besides the summary, which is always returned (kernel release, and for every PF
+        its address, netdev, C(totalvfs) and C(numvfs)).
+      - V(pfs) adds the PF details (drivers and versions, firmware from C(ethtool -i), PCI ids, autoprobe,
+        NUMA node, link, IOMMU group); V(vfs) adds each PF's C(vfs) list (and runs C(ip) for the per-VF settings).
+      - V(all) asks for both, a name prefixed with V(!) leaves that subset out (V(!all) leaves out all
+        not named), as for M(ansible.builtin.setup). V(min) is the summary alone.
+      - Without V(vfs) no VF is read and C(ip) does not run; without V(pfs) C(ethtool) does not run.
+    type: list
+    elements: str
+    default: [all]
   netlink:
     description:
       - Whether to run C(ip -d -j link show) and C(ethtool -i) on the managed host for per-VF settings and firmware.
@@ -61,9 +73,13 @@ EXAMPLES = r"""
     msg: "{{ item.netdev }} ({{ item.address }}): {{ item.numvfs }}/{{ item.totalvfs }} VFs, driver {{ item.driver }} {{ item.driver_version }}"
   loop: "{{ ansible_facts.sriov.pfs }}"
 
-- name: VLANs of the VFs of enp65s0f0
+- name: VLAN of VF 3 of enp65s0f0 (the position in vfs is the VF index)
   ansible.builtin.debug:
-    msg: "{{ (ansible_facts.sriov.pfs | selectattr('netdev', 'eq', 'enp65s0f0') | first).vfs | items2dict(key_name='index', value_name='vlan') }}"
+    msg: "{{ (ansible_facts.sriov.pfs | selectattr('netdev', 'eq', 'enp65s0f0') | first).vfs[3].vlan }}"
+
+- name: VF counts only, for a fleet-wide report (no VF is read, neither ip nor ethtool runs)
+  directiron.sriov.sriov_facts:
+    gather_subset: [min]
 
 - name: Read facts from a support bundle, per-VF settings from its saved ip output
   directiron.sriov.sriov_facts:
@@ -77,13 +93,14 @@ ansible_facts:
   description: Facts to add to ansible_facts.
   returned: always
   type: dict
-  sample: {"sriov": {"kernel_release": "6.1.0-28-amd64", "netlink": "ip", "missing": [], "pfs": []}}
+  sample: {"sriov": {"kernel_release": "6.1.0-28-amd64", "netlink": "ip", "gather_subset": ["pfs", "vfs"], "missing": [],
+                     "pfs": []}}
   contains:
     sriov:
       description: SR-IOV state of the host.
       returned: always
       type: dict
-      sample: {"kernel_release": "6.1.0-28-amd64", "netlink": "ip", "missing": [], "pfs": []}
+      sample: {"kernel_release": "6.1.0-28-amd64", "netlink": "ip", "gather_subset": ["pfs", "vfs"], "missing": [], "pfs": []}
       contains:
         kernel_release:
           description: Running kernel release from C(proc_root), null when unreadable.
@@ -98,6 +115,12 @@ ansible_facts:
           type: str
           returned: always
           sample: ip
+        gather_subset:
+          description: The subsets gathered, after O(gather_subset) was resolved.
+          type: list
+          elements: str
+          returned: always
+          sample: [pfs, vfs]
         missing:
           description: What could not be read and what that means; empty when everything was there.
           type: list
@@ -114,7 +137,8 @@ ansible_facts:
                     "firmware_version": "2.1.0", "vendor": "0x8086", "device": "0x10c9", "subsystem_vendor": "0x1af4",
                     "subsystem_device": "0x1100", "vf_device": "0x10ca", "totalvfs": 7, "numvfs": 4,
                     "drivers_autoprobe": true, "numa_node": null, "link_state": "up", "carrier": true, "speed": 1000,
-                    "mac": "52:54:00:12:34:57", "iommu_group": 8, "vfs": []}]
+                    "mac": "52:54:00:12:34:57", "iommu_group": 8, "vfs": [{"address": "0000:01:10.0", "netdev": null,
+                    "driver": "vfio-pci", "iommu_group": 12}]}]
           contains:
             address:
               description: PCI address of the PF.
@@ -130,57 +154,57 @@ ansible_facts:
               description: All network interfaces of the PF.
               type: list
               elements: str
-              returned: always
+              returned: when O(gather_subset) includes V(pfs)
               sample: [enp1s0]
             driver:
               description: Driver bound to the PF, null when none.
               type: str
-              returned: always
+              returned: when O(gather_subset) includes V(pfs)
               sample: igb
             driver_module:
               description: Kernel module of that driver, null for built-in drivers or none.
               type: str
-              returned: always
+              returned: when O(gather_subset) includes V(pfs)
               sample: igb
             driver_version:
               description: Driver version (module version, or the kernel release for in-tree drivers without one).
               type: str
-              returned: always
+              returned: when O(gather_subset) includes V(pfs)
               sample: 6.1.0-28-amd64
             driver_version_source:
               description: V(module) (C(/sys/module/*/version)), V(kernel) (in-tree driver), V(ethtool), or null.
               type: str
-              returned: always
+              returned: when O(gather_subset) includes V(pfs)
               sample: kernel
             firmware_version:
               description: Firmware version from C(ethtool -i), null when unknown.
               type: str
-              returned: always
+              returned: when O(gather_subset) includes V(pfs)
               sample: "1.63, 0x800009fa"
             vendor:
               description: PCI vendor id.
               type: str
-              returned: always
+              returned: when O(gather_subset) includes V(pfs)
               sample: "0x8086"
             device:
               description: PCI device id.
               type: str
-              returned: always
+              returned: when O(gather_subset) includes V(pfs)
               sample: "0x10c9"
             subsystem_vendor:
               description: PCI subsystem vendor id.
               type: str
-              returned: always
+              returned: when O(gather_subset) includes V(pfs)
               sample: "0x8086"
             subsystem_device:
               description: PCI subsystem device id.
               type: str
-              returned: always
+              returned: when O(gather_subset) includes V(pfs)
               sample: "0x0000"
             vf_device:
               description: PCI device id of its VFs (C(sriov_vf_device)), null when not shown.
               type: str
-              returned: always
+              returned: when O(gather_subset) includes V(pfs)
               sample: "0x10ca"
             totalvfs:
               description: Most VFs the PF supports (C(sriov_totalvfs)).
@@ -195,52 +219,52 @@ ansible_facts:
             drivers_autoprobe:
               description: Whether new VFs get a driver bound automatically (C(sriov_drivers_autoprobe)).
               type: bool
-              returned: always
+              returned: when O(gather_subset) includes V(pfs)
               sample: true
             numa_node:
               description: NUMA node of the PF, null when the platform does not say.
               type: int
-              returned: always
+              returned: when O(gather_subset) includes V(pfs)
               sample: 0
             link_state:
               description: Operational state of the PF netdev (C(operstate)), null without a netdev.
               type: str
-              returned: always
+              returned: when O(gather_subset) includes V(pfs)
               sample: up
             carrier:
               description: Whether the PF netdev has carrier, null when unknown.
               type: bool
-              returned: always
+              returned: when O(gather_subset) includes V(pfs)
               sample: true
             speed:
               description: Link speed in Mb/s, null when unknown.
               type: int
-              returned: always
+              returned: when O(gather_subset) includes V(pfs)
               sample: 1000
             mac:
               description: MAC address of the PF netdev.
               type: str
-              returned: always
+              returned: when O(gather_subset) includes V(pfs)
               sample: "52:54:00:12:34:56"
             iommu_group:
               description: IOMMU group of the PF, null without an IOMMU.
               type: int
-              returned: always
+              returned: when O(gather_subset) includes V(pfs)
               sample: 9
             vfs:
-              description: The PF's VFs sorted by index.
+              description:
+                - The PF's VFs, the position in the list is the VF index (V(vfs[3]) is VF 3); null in place of a VF
+                  that vanished during the scan.
+                - The per-VF settings (C(mac) to C(max_tx_rate)) are there when the module has netlink data for the VF
+                  (see RV(ansible_facts.sriov.netlink)); without it those keys are absent and
+                  RV(ansible_facts.sriov.missing) says why.
               type: list
               elements: dict
-              returned: always
-              sample: [{"index": 1, "address": "0000:01:10.2", "netdev": "enp1s0v1", "driver": "igbvf", "iommu_group": 11,
-                         "mac": "02:aa:00:00:00:02", "vlan": 200, "qos": 3, "vlan_proto": "802.1Q", "spoofchk": false,
-                         "trust": true, "link_state": "auto", "min_tx_rate": 0, "max_tx_rate": 0}]
+              returned: when O(gather_subset) includes V(vfs)
+              sample: [{"address": "0000:01:10.2", "netdev": "enp1s0v1", "driver": "igbvf", "iommu_group": 11,
+                        "mac": "02:aa:00:00:00:02", "vlan": 200, "qos": 3, "vlan_proto": "802.1Q", "spoofchk": false,
+                        "trust": true, "link_state": "auto", "min_tx_rate": 0, "max_tx_rate": 0}]
               contains:
-                index:
-                  description: VF number on its PF.
-                  type: int
-                  returned: always
-                  sample: 0
                 address:
                   description: PCI address of the VF.
                   type: str
@@ -262,55 +286,57 @@ ansible_facts:
                   returned: always
                   sample: 12
                 mac:
-                  description: MAC address set for the VF through the PF; null without netlink data.
+                  description: MAC address set for the VF through the PF.
                   type: str
-                  returned: always
+                  returned: with netlink data
                   sample: "02:aa:00:00:00:02"
                 vlan:
-                  description: Port VLAN (0 = none); null without netlink data.
+                  description: Port VLAN (0 = none).
                   type: int
-                  returned: always
+                  returned: with netlink data
                   sample: 200
                 qos:
-                  description: 802.1p priority of the port VLAN; null without netlink data.
+                  description: 802.1p priority of the port VLAN.
                   type: int
-                  returned: always
+                  returned: with netlink data
                   sample: 3
                 vlan_proto:
-                  description: Port VLAN protocol (802.1Q or 802.1ad); null without netlink data.
+                  description: Port VLAN protocol (802.1Q or 802.1ad).
                   type: str
-                  returned: always
+                  returned: with netlink data
                   sample: 802.1Q
                 spoofchk:
                   description: Whether MAC spoof checking is on; null when the driver does not report it.
                   type: bool
-                  returned: always
+                  returned: with netlink data
                   sample: false
                 trust:
                   description: Whether the VF is trusted; null when the driver does not report it.
                   type: bool
-                  returned: always
+                  returned: with netlink data
                   sample: true
                 link_state:
                   description: Administrative VF link state (auto, enable, disable); null when not reported.
                   type: str
-                  returned: always
+                  returned: with netlink data
                   sample: auto
                 min_tx_rate:
-                  description: Minimum TX rate in Mb/s (0 = none); null without netlink data.
+                  description: Minimum TX rate in Mb/s (0 = none).
                   type: int
-                  returned: always
+                  returned: with netlink data
                   sample: 0
                 max_tx_rate:
-                  description: Maximum TX rate in Mb/s (0 = unlimited); null without netlink data.
+                  description: Maximum TX rate in Mb/s (0 = unlimited).
                   type: int
-                  returned: always
+                  returned: with netlink data
                   sample: 1000
 """
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.directiron.sriov.plugins.module_utils._sriov_facts import gather_sriov_facts
+from ansible_collections.directiron.sriov.plugins.module_utils._sriov_facts import SUBSETS, gather_sriov_facts
+from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
+from ansible_collections.directiron.sriov.plugins.module_utils._subset import resolve_subset
 
 
 def main():
@@ -318,11 +344,16 @@ def main():
         argument_spec=dict(
             sysfs_root=dict(type="path", default="/sys"),
             proc_root=dict(type="path", default="/proc"),
+            gather_subset=dict(type="list", elements="str", default=["all"]),
             netlink=dict(type="str", default="auto", choices=["auto", "always", "never"]),
             ip_link_json=dict(type="path"),
         ),
         supports_check_mode=True,
     )
+    try:
+        subset = resolve_subset(module.params["gather_subset"], SUBSETS)
+    except SriovError as exc:
+        module.fail_json(**exc.to_result())
 
     def runner(argv):
         return module.run_command(argv, environ_update={"LC_ALL": "C"})
@@ -335,6 +366,7 @@ def main():
         runner=runner,
         ip_bin=module.get_bin_path("ip"),
         ethtool_bin=module.get_bin_path("ethtool"),
+        subset=subset,
     )
     module.exit_json(changed=False, ansible_facts={"sriov": facts})
 

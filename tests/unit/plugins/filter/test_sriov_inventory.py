@@ -4,10 +4,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import pytest
-
-from ansible.errors import AnsibleFilterError
-
 from ansible_collections.directiron.sriov.plugins.filter.sriov_inventory import sriov_pfs_errors
 
 
@@ -36,7 +32,7 @@ def test_each_bad_entry_is_reported_with_its_field_path():
 
 def test_same_pf_twice_is_an_error():
     errors = sriov_pfs_errors([{"pf": "enp1s0", "num_vfs": 1}, {"pf": "enp1s0", "num_vfs": 2}])
-    assert errors == ["sriov_pfs[1].pf: enp1s0 is already listed at sriov_pfs[0]"]
+    assert errors == ["sriov_pfs[1].pf: 'enp1s0' is already declared at sriov_pfs[0].pf"]
 
 
 def test_unknown_key_names_the_key():
@@ -44,7 +40,6 @@ def test_unknown_key_names_the_key():
     assert errors[0].startswith("pfs[0].numvfs:")
 
 
-def test_not_a_list_raises_filter_error():
-    with pytest.raises(AnsibleFilterError):
-        sriov_pfs_errors("enp1s0")
+def test_not_a_list_is_one_error():
+    assert sriov_pfs_errors("enp1s0") == ["sriov_pfs: must be a list of PF entries, got str"]
     assert sriov_pfs_errors(None) == []

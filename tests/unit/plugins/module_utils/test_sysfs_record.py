@@ -28,7 +28,7 @@ def test_record_then_materialize_gives_the_same_facts(tmp_path):
     copied = iommu_facts.gather_iommu_facts(copy_sys, copy_proc)
     for key in ("enabled", "vendor", "cpu_vendor", "passthrough", "interrupt_remapping", "cmdline", "units"):
         assert copied[key] == original[key], key
-    assert [g["devices"] for g in copied["groups"]] == [g["devices"] for g in original["groups"]]
+    assert copied["groups"] == original["groups"] and copied["devices"] == original["devices"]
     pfs = sriov_facts.gather_sriov_facts(copy_sys, copy_proc, netlink="never")["pfs"]
     assert pfs == sriov_facts.gather_sriov_facts(host["sysfs_root"], host["proc_root"], netlink="never")["pfs"]
 
@@ -50,6 +50,6 @@ def test_sysfs_root_that_is_a_file(tmp_path):
     path = tmp_path / "not-a-dir"
     path.write_text("x")
     facts = iommu_facts.gather_iommu_facts(str(path), str(path))
-    assert facts["enabled"] is False and facts["groups"] == []
+    assert facts["enabled"] is False and facts["groups"] == {}
     assert any("not a readable directory" in m for m in facts["missing"])
     assert sriov_facts.gather_sriov_facts(str(path), str(path))["pfs"] == []

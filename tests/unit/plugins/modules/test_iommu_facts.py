@@ -47,25 +47,46 @@ def test_intel_host_with_passthrough(host):
 
 def test_groups_list_every_function_once_with_verdicts(host):
     facts = gather(host)
-    addresses = [d["address"] for g in facts["groups"] for d in g["devices"]]
+    addresses = [a for members in facts["groups"].values() for a in members]
     assert sorted(addresses) == sorted(facts["devices"]) and len(addresses) == host["functions"]
-    shared = [g for g in facts["groups"] if len(g["devices"]) == 3][0]
-    by_address = dict((d["address"], d) for d in shared["devices"])
-    assert by_address["0000:00:1f.0"]["is_bridge"] is True
-    assert by_address["0000:30:01.0"]["netdevs"] == ["ens1"] and by_address["0000:30:01.0"]["assignable"] is True
-    assert by_address["0000:30:02.0"]["assignable"] is False
-    assert facts["devices"]["0000:30:02.0"]["blocked_by"] == ["0000:30:01.0"]
-    vf = facts["devices"]["0000:02:00.2"]
-    assert vf["assignable"] is True and vf["iommu_group"] is not None
-    vf_entry = [d for g in facts["groups"] for d in g["devices"] if d["address"] == "0000:02:00.2"][0]
-    assert vf_entry["is_vf"] is True and vf_entry["physfn"] == "0000:02:00.0" and vf_entry["driver"] is None
+    assert facts["group_count"] == len(facts["groups"]) and facts["group_types"] == {}
+    shared = [m for m in facts["groups"].values() if len(m) == 3][0]
+    assert shared == ["0000:00:1f.0", "0000:30:01.0", "0000:30:02.0"]
+    devices = facts["devices"]
+    assert devices["0000:00:1f.0"]["assignable"] is False and "bridge" in devices["0000:00:1f.0"]["reason"]
+    assert devices["0000:30:01.0"]["assignable"] is True and devices["0000:30:01.0"]["driver"] == "e1000"
+    assert devices["0000:30:02.0"]["assignable"] is False
+    assert devices["0000:30:02.0"]["blocked_by"] == ["0000:30:01.0"]
+    assert "blocked_by" not in devices["0000:30:01.0"]
+    vf = devices["0000:02:00.2"]
+    assert vf["assignable"] is True and vf["iommu_group"] is not None and vf["driver"] is None
+    assert vf["ids"] == "8086:10ca" and facts["groups"]["%d" % vf["iommu_group"]] == ["0000:02:00.2"]
+
+
+def test_group_with_another_type_is_listed(host):
+    with open(os.path.join(host["sysfs_root"], "kernel/iommu_groups/3/type"), "w") as handle:
+        handle.write("identity\n")
+    facts = gather(host)
+    assert facts["default_domain_type"] == "DMA-FQ" and facts["group_types"] == {"3": "identity"}
+
+
+@pytest.mark.parametrize("subset, keys", [
+    (["devices", "groups"], ("devices", "groups", "group_types")),
+    (["devices"], ("devices",)),
+    (["groups"], ("groups", "group_types")),
+    ([], ()),
+])
+def test_subsets_return_only_what_was_asked(host, subset, keys):
+    facts = _iommu_facts.gather_iommu_facts(host["sysfs_root"], host["proc_root"], subset)
+    assert [k for k in ("devices", "groups", "group_types") if k in facts] == list(keys)
+    assert facts["gather_subset"] == sorted(subset) and facts["enabled"] is True and facts["group_count"] == 14
 
 
 def test_kernel_without_iommu_says_why(tmp_path):
     host = sysfs_tree.generate(str(tmp_path / "h"), pfs=1, vfs_per_pf=2, iommu=None,
                                cmdline="BOOT_IMAGE=/vmlinuz root=/dev/vda1 ro quiet")
     facts = gather(host)
-    assert facts["enabled"] is False and facts["vendor"] == "none" and facts["groups"] == []
+    assert facts["enabled"] is False and facts["vendor"] == "none" and facts["groups"] == {}
     assert facts["passthrough"] is False and facts["interrupt_remapping"] is None
     assert all(not d["assignable"] for d in facts["devices"].values())
     reason = facts["devices"]["0000:01:00.1"]["reason"]
@@ -146,10 +167,9 @@ def test_recorded_lab_trees(tmp_path, path):
     assert facts["enabled"] is expect.get("enabled", True)
     assert facts["vendor"] == expect.get("vendor", "intel")
     # the kernel's own group listing and the per-device links agree
-    for group in facts["groups"]:
-        listed = sorted(a for a in spec["links"]
-                        if a.startswith("sys/kernel/iommu_groups/%d/devices/" % group["id"]))
-        assert [d["address"] for d in group["devices"]] == [a.rsplit("/", 1)[1] for a in listed]
+    for group, members in facts["groups"].items():
+        listed = sorted(a for a in spec["links"] if a.startswith("sys/kernel/iommu_groups/%s/devices/" % group))
+        assert members == [a.rsplit("/", 1)[1] for a in listed]
     for address, verdict in expect.get("assignable", {}).items():
         assert facts["devices"][address]["assignable"] is verdict, facts["devices"][address]["reason"]
 
@@ -161,3 +181,17 @@ def test_module_main_returns_facts(host, capsys):
     result = json.loads(capsys.readouterr().out)
     assert result["changed"] is False
     assert result["ansible_facts"]["iommu"]["enabled"] is True
+
+
+def test_module_gather_subset_and_unknown_names(host, capsys):
+    args = {"sysfs_root": host["sysfs_root"], "proc_root": host["proc_root"], "gather_subset": ["!all", "groups"]}
+    with patch_module_args(args):
+        with pytest.raises(SystemExit):
+            iommu_facts.main()
+    iommu = json.loads(capsys.readouterr().out)["ansible_facts"]["iommu"]
+    assert iommu["gather_subset"] == ["groups"] and "devices" not in iommu and "groups" in iommu
+    with patch_module_args(dict(args, gather_subset=["vfs"])):
+        with pytest.raises(SystemExit):
+            iommu_facts.main()
+    result = json.loads(capsys.readouterr().out)
+    assert result["failed"] is True and result["field"] == "gather_subset" and "vfs" in result["msg"]

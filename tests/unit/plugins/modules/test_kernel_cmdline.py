@@ -14,7 +14,10 @@ import pytest
 
 from ansible.module_utils import basic
 
+from ansible_collections.directiron.sriov.plugins.module_utils import _lock
 from ansible_collections.directiron.sriov.plugins.modules import kernel_cmdline
+from ansible_collections.directiron.sriov.tests.unit.plugins.module_utils.lock_holder import (
+    start_holder, wait_line)
 from ansible_collections.directiron.sriov.tests.unit.plugins.modules import module_harness
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "..", "fixtures", "cmdline")
@@ -91,3 +94,25 @@ def test_grub_d_override_becomes_a_warning(monkeypatch, image):
     out = run_module(monkeypatch, {"args": ["intel_iommu=on"], "root": root, "proc_root": proc})
     assert not out.failed
     assert len(warnings) == 1 and "50-cloudimg-settings.cfg" in warnings[0]
+
+
+def test_edit_waits_for_the_host_lock_and_names_its_holder(monkeypatch, image, private_host_lock):
+    root, proc = image
+    before = grub_text(root)
+    monkeypatch.setattr(_lock, "DEFAULT_TIMEOUT", 0.2)
+    holder = start_holder(private_host_lock)
+    try:
+        assert wait_line(holder) == "locked"
+        out = run_module(monkeypatch, {"args": ["intel_iommu=on"], "root": root, "proc_root": proc})
+        assert out.failed and out.result["field"] == "lock"
+        assert "pid %d (holder-under-test)" % holder.pid in out.result["msg"]
+        assert grub_text(root) == before
+        # Check mode changes nothing and does not wait.
+        checked = run_module(monkeypatch, {"args": ["intel_iommu=on"], "root": root, "proc_root": proc,
+                                           "_ansible_check_mode": True})
+        assert not checked.failed and checked.result["changed"] is True
+    finally:
+        holder.stdin.close()
+        holder.wait()
+    done = run_module(monkeypatch, {"args": ["intel_iommu=on"], "root": root, "proc_root": proc})
+    assert not done.failed and done.result["changed"] is True

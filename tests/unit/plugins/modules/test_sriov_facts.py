@@ -64,13 +64,13 @@ def test_pf_and_vf_facts_from_sysfs(host):
     assert (pf["vendor"], pf["device"], pf["vf_device"]) == ("0x8086", "0x10c9", "0x10ca")
     assert (pf["totalvfs"], pf["numvfs"], pf["drivers_autoprobe"], pf["numa_node"]) == (4, 4, True, 0)
     assert (pf["link_state"], pf["carrier"], pf["speed"]) == ("up", True, 1000)
-    assert [vf["index"] for vf in pf["vfs"]] == [0, 1, 2, 3]
+    assert [vf["address"] for vf in pf["vfs"]] == ["0000:01:00.1", "0000:01:00.2", "0000:01:00.3", "0000:01:00.4"]
     vf0, vf1, vf2 = pf["vfs"][:3]
     assert (vf0["driver"], vf0["netdev"]) == ("vfio-pci", None)
     assert (vf1["driver"], vf1["netdev"]) == (None, None)
     assert (vf2["driver"], vf2["netdev"], vf2["address"]) == ("igbvf", "enp1s0f3", "0000:01:00.3")
     assert all(vf["iommu_group"] is not None for vf in pf["vfs"])
-    assert vf0["vlan"] is None and facts["netlink"] == "skipped"
+    assert "vlan" not in vf0 and facts["netlink"] == "skipped"  # no netlink data: no settings keys
     assert any("netlink=never" in m for m in facts["missing"])
 
 
@@ -84,7 +84,7 @@ def test_netlink_settings_and_firmware_from_commands(host):
     vf1 = pf["vfs"][1]
     assert (vf1["mac"], vf1["vlan"], vf1["qos"], vf1["spoofchk"], vf1["trust"], vf1["max_tx_rate"]) == (
         "02:aa:00:00:00:02", 200, 3, False, True, 1000)
-    assert pf["vfs"][2]["mac"] is None  # the ip output listed only two VFs
+    assert "mac" not in pf["vfs"][2]  # the ip output listed only two VFs
     assert any("no per-VF data for VF 2, 3" in m for m in facts["missing"])
     # enp2s0 is absent from the ip output, and its ethtool call failed: both said, no traceback
     assert any("enp2s0" in m and "ip output" in m for m in facts["missing"])
@@ -144,7 +144,7 @@ def test_netdevless_pf_and_vanished_vf(host):
     facts = gather(host, netlink="always", runner=FakeRunner([(["ip"], (0, IP_JSON, ""))]), ip_bin="ip")
     pf = facts["pfs"][1]
     assert pf["netdev"] is None and pf["link_state"] is None
-    assert [vf["index"] for vf in pf["vfs"]] == [0, 2, 3]
+    assert [vf and vf["address"] for vf in pf["vfs"]] == ["0000:02:00.1", None, "0000:02:00.3", "0000:02:00.4"]
     assert any("vanished" in m for m in facts["missing"])
     assert any("0000:02:00.0 has no netdev" in m for m in facts["missing"])
 
@@ -172,7 +172,7 @@ def test_recorded_lab_trees(tmp_path, path):
                                            ip_link_json=ip_json if os.path.exists(ip_json) else None)
     expect = spec["meta"].get("expect", {})
     assert [pf["address"] for pf in facts["pfs"]] == expect.get("pfs", [pf["address"] for pf in facts["pfs"]])
-    vfs = dict((vf["address"], vf) for pf in facts["pfs"] for vf in pf["vfs"])
+    vfs = dict((vf["address"], dict(vf, index=index)) for pf in facts["pfs"] for index, vf in enumerate(pf["vfs"]))
     for address, wanted in expect.get("vfs", {}).items():
         for key, value in wanted.items():
             assert vfs[address][key] == value, (address, key)
@@ -186,3 +186,24 @@ def test_module_main(host, capsys):
     assert result["changed"] is False
     assert len(result["ansible_facts"]["sriov"]["pfs"]) == 2
     assert result["ansible_facts"]["sriov"]["netlink"] == "skipped"
+
+
+@pytest.mark.parametrize("subset", [["pfs"], ["vfs"], []])
+def test_subsets_return_only_what_was_asked(host, subset):
+    runner = FakeRunner([(["/bin/ip"], (0, IP_JSON, "")), (["/sbin/ethtool", "-i", "enp1s0"], (0, ETHTOOL, ""))])
+    facts = gather(host, netlink="always", runner=runner, ip_bin="/bin/ip", ethtool_bin="/sbin/ethtool", subset=subset)
+    pf = facts["pfs"][0]
+    assert (pf["address"], pf["netdev"], pf["totalvfs"], pf["numvfs"]) == ("0000:01:00.0", "enp1s0", 4, 4)
+    assert ("vfs" in pf) is ("vfs" in subset) and ("driver" in pf) is ("pfs" in subset)
+    ran = [argv[0] for argv in runner.calls]
+    assert ("/bin/ip" in ran) is ("vfs" in subset) and ("/sbin/ethtool" in ran) is ("pfs" in subset)
+    assert facts["gather_subset"] == subset
+
+
+def test_module_gather_subset_exclusion(host, capsys):
+    args = {"sysfs_root": host["sysfs_root"], "proc_root": host["proc_root"], "gather_subset": ["!vfs"]}
+    with patch_module_args(args):
+        with pytest.raises(SystemExit):
+            sriov_facts.main()
+    sriov = json.loads(capsys.readouterr().out)["ansible_facts"]["sriov"]
+    assert sriov["gather_subset"] == ["pfs"] and "vfs" not in sriov["pfs"][0] and sriov["pfs"][0]["driver"] == "igb"

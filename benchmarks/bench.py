@@ -1,0 +1,108 @@
+# -*- coding: utf-8 -*-
+# Copyright: directiron.sriov contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Every benchmark of directiron.sriov in one command, written to benchmarks/RESULTS.md.
+
+    python benchmarks/bench.py [--results PATH] [--report-only] [--quick] [-- extra fleet.py arguments]
+
+Runs benchmarks/run.py (the modules' own gathering work) and benchmarks/fleet.py (facts as a
+process against ansible.builtin.ping's floor, and the fleet playbook against ``ansible -m ping``),
+prints their output as it comes and writes it, with the date, the machine and the command, to
+--results (default benchmarks/RESULTS.md). Exits 1 when either missed a goal (unless
+--report-only). --quick: fewer repeats and a 100-host fleet only, for a smoke run.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import argparse
+import datetime
+import os
+import platform
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+
+
+def machine():
+    """One line: CPU model and count, memory, kernel, Python and ansible-core versions."""
+    model = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as handle:
+            for line in handle:
+                if line.startswith("model name"):
+                    model = line.partition(":")[2].strip()
+                    break
+    except (IOError, OSError):
+        pass
+    memory = ""
+    try:
+        with open("/proc/meminfo") as handle:
+            memory = ", %.1f GiB RAM" % (int(handle.readline().split()[1]) / 1048576.0)
+    except (IOError, OSError, ValueError, IndexError):
+        pass
+    try:
+        from ansible.release import __version__ as ansible_version  # pylint: disable=import-outside-toplevel
+    except ImportError:
+        ansible_version = "not installed"
+    return "%s x %d%s, Linux %s, Python %s, ansible-core %s" % (
+        model, os.cpu_count() or 0, memory, platform.release(), platform.python_version(), ansible_version)
+
+
+def stream(argv):
+    """Run argv, echo its output line by line; (exit status, output)."""
+    print("$ %s" % " ".join(argv))
+    sys.stdout.flush()
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True,
+                            cwd=REPO)
+    lines = []
+    for line in proc.stdout:
+        sys.stdout.write(line)
+        sys.stdout.flush()
+        lines.append(line)
+    return proc.wait(), "".join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--results", default=os.path.join(HERE, "RESULTS.md"))
+    parser.add_argument("--report-only", action="store_true", help="exit 0 even when a goal is missed")
+    parser.add_argument("--quick", action="store_true", help="fewer repeats, 100 hosts only (a smoke run)")
+    parser.add_argument("fleet_args", nargs="*", help="more arguments for fleet.py (after --)")
+    args = parser.parse_args(argv)
+    python = sys.executable
+    venv_python = os.path.join(REPO, ".venv", "bin", "python")
+    if os.path.exists(venv_python):
+        python = venv_python
+    started = datetime.datetime.now()
+    load = os.getloadavg()[0]
+    command = " ".join(["python benchmarks/bench.py"] + (argv if argv is not None else sys.argv[1:]))
+    extra = ["--report-only"] if args.report_only else []
+    run_args = [python, "benchmarks/run.py"] + extra + (["--repeat", "3"] if args.quick else [])
+    fleet_args = [python, "benchmarks/fleet.py"] + extra + (["--hosts", "100", "--repeat", "3"] if args.quick else [])
+    results = []
+    for cmd in (run_args, fleet_args + args.fleet_args):
+        results.append(stream(cmd))
+    minutes = (datetime.datetime.now() - started).total_seconds() / 60.0
+    failed = [rc for rc, _out in results if rc]
+    with open(args.results, "w") as handle:
+        handle.write("# Benchmark results\n\n")
+        handle.write("Written by `%s` (see [docs/benchmarks.md](../docs/benchmarks.md)).\n\n" % command)
+        handle.write("- date: %s (%.1f minutes)\n" % (started.strftime("%Y-%m-%d %H:%M"), minutes))
+        handle.write("- machine: %s\n" % machine())
+        handle.write("- load average at the start: %.2f (other work on the machine inflates wall times; "
+                     "the ratios compare runs made under the same load)\n" % load)
+        handle.write("- goals: %s\n" % ("missed (exit status %s)" % ", ".join(str(rc) for rc in failed)
+                                        if failed else "all met"))
+        for (rc, out), cmd in zip(results, (run_args, fleet_args + args.fleet_args)):
+            handle.write("\n## `%s` (exit %d)\n\n```text\n%s```\n" % (
+                " ".join(["python"] + cmd[1:]), rc, out))
+    print("wrote %s" % os.path.relpath(args.results, os.getcwd()))
+    return 1 if failed and not args.report_only else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
