@@ -210,3 +210,20 @@ def test_nested_report_is_none_before_the_first_complete_round():
     assert nested.parse_report(NESTED_LOG.split("LABROUND")[0]) is None
     # a round whose NIC count does not match what was read is not complete
     assert nested.parse_report(NESTED_LOG.replace("nics=4", "nics=5")) is None
+
+
+def test_nested_domain_template_gives_each_vf_as_a_plain_hostdev():
+    import xml.etree.ElementTree as ET
+    import jinja2
+    from lab import nested
+    with open(os.path.join(nested.NESTED_DIR, "domain.xml.j2")) as handle:
+        text = jinja2.Template(handle.read()).render(
+            nested_name="n", nested_kernel="/k", nested_initrd="/i", nested_cmdline="quiet",
+            nested_serial_log="/s.log", nested_vfs=["0000:01:10.2", "0000:01:11.4"])
+    domain = ET.fromstring(text)
+    assert domain.get("type") == "qemu" and domain.find("os/type").get("machine") == "q35"
+    addresses = [(a.get("bus"), a.get("slot"), a.get("function"))
+                 for a in domain.findall("devices/hostdev/source/address")]
+    assert addresses == [("0x01", "0x10", "0x2"), ("0x01", "0x11", "0x4")]
+    assert domain.find("devices/serial/source").get("path") == "/s.log"
+    assert domain.find("devices/interface") is None  # pool/failover NICs come from the module
