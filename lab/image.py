@@ -337,8 +337,8 @@ def _build_from_scratch(variant, accel_args):
         timings["total_s"] = round(time.monotonic() - started, 1)
         log("%s image built in %.0f s (%s)", variant, timings["total_s"], timings)
         _publish(workdir, variant, {"variant": variant, "hash": input_hash(variant),
-                                   "mirror": mirror, "timings": timings,
-                                   "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
+                                    "mirror": mirror, "timings": timings,
+                                    "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
     except BaseException:
         for mnt in _mounted_under(rootfs):
             subprocess.run(["umount", "-l", mnt], check=False)

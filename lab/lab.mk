@@ -4,7 +4,7 @@ LAB_VENV ?= $(or $(VENV),$(CURDIR)/.venv)
 LAB_BIN ?= $(LAB_VENV)/bin
 # Scenarios under extensions/molecule/ that lab-test runs, in order: the smoke test first, the
 # reboot-heavy ones last. LAB_SCENARIOS="vf" make lab-test runs one.
-LAB_SCENARIOS ?= default facts vf pools iommu persist guest
+LAB_SCENARIOS ?= default facts vf pools iommu persist
 LAB_COLLECTIONS ?= $(CURDIR)/.cache/collections
 
 .PHONY: lab-test lab-unit lab-image lab-status lab-down
@@ -30,7 +30,6 @@ lab-unit:
 lab-image:
 	cd $(CURDIR) && $(LAB_BIN)/python -m lab build --variant base
 	cd $(CURDIR) && $(LAB_BIN)/python -m lab build --variant iommu
-	cd $(CURDIR) && $(LAB_BIN)/python -m lab build --variant guest
 
 lab-status:
 	cd $(CURDIR) && $(LAB_BIN)/python -m lab status

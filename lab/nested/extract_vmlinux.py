@@ -1,8 +1,14 @@
-#!/usr/bin/python3
+# -*- coding: utf-8 -*-
+# Copyright: directiron.sriov contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Write the uncompressed ELF kernel inside a bzImage (XZ-compressed, as Debian builds it):
-   extract-vmlinux BZIMAGE OUTPUT
+   python3 extract_vmlinux.py BZIMAGE OUTPUT
 QEMU boots such an ELF directly through its PVH entry point (CONFIG_PVH), which spares the
 nested guest the kernel's own decompression: seconds natively, minutes under nested TCG."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
 import lzma
 import os
 import sys
