@@ -20,6 +20,11 @@ description:
     C(--) separator, whose following arguments belong to init).
   - An entry of O(remove) given as C(key) drops every C(key) and C(key=...); given as
     C(key=value) it drops only that exact argument.
+  - The request is refused, naming the field, when an argument holds a NUL byte, a control
+    character or a line break, or when the resulting line would be longer than the kernel keeps
+    (2048 bytes with its terminating NUL, C(COMMAND_LINE_SIZE) on x86; for grub the arguments the
+    bootloader adds, such as C(BOOT_IMAGE=) and C(root=), are counted when the running kernel's
+    command line is read).
   - Works with C(/etc/default/grub) and update-grub or grub2-mkconfig (Debian, Ubuntu, SUSE),
     grubby (RHEL and Fedora boot loader spec entries), C(/etc/kernel/cmdline) (systemd-boot and
     kernel-install) and C(rpm-ostree kargs).
@@ -64,11 +69,21 @@ options:
     default: auto
   grub_variable:
     description:
-      - The variable of C(/etc/default/grub) that receives O(args).
+      - The GRUB variable that receives O(args).
       - C(GRUB_CMDLINE_LINUX) also applies to recovery entries, C(GRUB_CMDLINE_LINUX_DEFAULT)
         only to normal ones. The other variable loses arguments that would contradict the
         request (removed ones and other values of a wanted key).
-      - A variable whose value uses shell expansion (C($VAR)) is refused, not guessed.
+      - The value is the one grub-mkconfig computes, reading C(/etc/default/grub) and then every
+        C(/etc/default/grub.d/*.cfg) in sorted order as a shell would (the last assignment wins;
+        C(VAR+=" x") and C(VAR="$VAR x") append; backslash continuations, quotes, comments,
+        C(export), C(readonly), C(declare -x) and C(typeset) are understood). The files whose
+        assignments hold the arguments to change are edited, for example the
+        C(50-cloudimg-settings.cfg) drop-in of Ubuntu cloud images.
+      - When the value cannot be known or edited without running the files (command
+        substitution, an assignment inside C(if)/C(case)/a function/a pipeline, a sourced file,
+        C(eval), C(unset), an assignment to a read-only variable, a bash array, or C(+=) and
+        C(declare) where C(/bin/sh) is dash and update-grub would fail on them), the module fails
+        naming the file and line, and changes nothing.
     type: str
     choices: [GRUB_CMDLINE_LINUX, GRUB_CMDLINE_LINUX_DEFAULT]
     default: GRUB_CMDLINE_LINUX
@@ -92,6 +107,13 @@ options:
     type: bool
     default: true
 notes:
+  - Files are edited through symbolic links (the target is replaced, the link stays; below
+    O(root), absolute link targets are taken inside O(root)). Every byte other than the edited
+    values is kept, including CRLF line endings and bytes that are not UTF-8 (both are
+    reported as warnings). Files holding a NUL byte are refused.
+  - Every file to change is checked for writability first (an immutable file, a read-only
+    file system or missing permissions fail naming the file, before anything is written); when
+    writing a later file fails anyway, the files written before it are put back.
   - Outside check mode the module holds the collection's per-host lock
     (C(/run/directiron-sriov.lock)) while it reads and writes, so it runs after, not during,
     another writer of this collection on the same host; it waits up to 300 seconds, then fails
@@ -178,9 +200,12 @@ actions:
   elements: str
   sample: ["edit /etc/default/grub", "run update-grub"]
 diff:
-  description: Before and after of the edited file or argument line.
+  description:
+    - Before and after of the edited file or argument line; a list of such dicts when several
+      files change (for example C(/etc/default/grub) and a drop-in).
+    - Non-UTF-8 bytes are shown as U+FFFD here; the file keeps them.
   returned: always
-  type: dict
+  type: raw
   sample:
     before: "GRUB_CMDLINE_LINUX=\"\"\n"
     after: "GRUB_CMDLINE_LINUX=\"intel_iommu=on iommu=pt\"\n"
@@ -189,11 +214,10 @@ diff:
 """
 
 import os
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.directiron.sriov.plugins.module_utils._cmdline import KernelCmdline
+from ansible_collections.directiron.sriov.plugins.module_utils._cmdline_backends import KernelCmdline, replace_file
 from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
 from ansible_collections.directiron.sriov.plugins.module_utils._lock import host_lock
 
@@ -205,14 +229,9 @@ def _runner(module):
 
 
 def _atomic_writer(module):
-    def write(path, text):
-        # A temp file in the same directory, then atomic_move: keeps mode, owner and the
-        # SELinux context of the file it replaces.
-        fd, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(path),
-                                   dir=os.path.dirname(path))
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text)
-        module.atomic_move(tmp, path)
+    def write(path, data):
+        # atomic_move keeps mode, owner and the SELinux context of the file it replaces.
+        replace_file(path, data, move=module.atomic_move)
     return write
 
 

@@ -12,8 +12,6 @@ import shutil
 
 import pytest
 
-from ansible.module_utils import basic
-
 from ansible_collections.directiron.sriov.plugins.module_utils import _lock
 from ansible_collections.directiron.sriov.plugins.modules import kernel_cmdline
 from ansible_collections.directiron.sriov.tests.unit.plugins.module_utils.lock_holder import (
@@ -84,16 +82,32 @@ def test_conflict_fails_with_field(monkeypatch, image):
     assert "both wanted" in out.result["msg"]
 
 
-def test_grub_d_override_becomes_a_warning(monkeypatch, image):
-    root, proc = image
-    os.makedirs(os.path.join(root, "etc", "default", "grub.d"))
-    shutil.copy(os.path.join(FIXTURES, "grub-d-override.cfg"),
-                os.path.join(root, "etc", "default", "grub.d", "50-cloudimg-settings.cfg"))
-    warnings = []
-    monkeypatch.setattr(basic.AnsibleModule, "warn", lambda self, msg: warnings.append(msg))
-    out = run_module(monkeypatch, {"args": ["intel_iommu=on"], "root": root, "proc_root": proc})
-    assert not out.failed
-    assert len(warnings) == 1 and "50-cloudimg-settings.cfg" in warnings[0]
+def test_ubuntu_cloud_image_drop_in_decides_the_default_line(monkeypatch, tmp_path):
+    """Ubuntu cloud images set GRUB_CMDLINE_LINUX_DEFAULT again in grub.d/50-cloudimg-settings.cfg."""
+    root = tmp_path / "image"
+    (root / "etc" / "default").mkdir(parents=True)
+    (root / "boot" / "grub").mkdir(parents=True)
+    (root / "boot" / "grub" / "grub.cfg").write_text(u"# generated\n")
+    source = os.path.join(FIXTURES, "ubuntu-cloudimg")
+    shutil.copy(os.path.join(source, "grub"), str(root / "etc" / "default" / "grub"))
+    shutil.copytree(source, str(root / "etc" / "default" / "grub.d"))
+    os.unlink(str(root / "etc" / "default" / "grub.d" / "grub"))
+    dropin = str(root / "etc" / "default" / "grub.d" / "50-cloudimg-settings.cfg")
+    main_before = grub_text(str(root))
+    out = run_module(monkeypatch, {"args": ["intel_iommu=on"], "remove": ["splash"], "root": str(root),
+                                   "grub_variable": "GRUB_CMDLINE_LINUX_DEFAULT"})
+    assert not out.failed, out.result
+    # "quiet splash" in /etc/default/grub is dead: the drop-in assigns the variable after it.
+    assert out.result["args_before"] == "console=tty1 console=ttyS0"
+    assert out.result["args_after"] == "console=tty1 console=ttyS0 intel_iommu=on"
+    assert grub_text(str(root)) == main_before
+    with open(dropin) as handle:
+        assert 'GRUB_CMDLINE_LINUX_DEFAULT="console=tty1 console=ttyS0 intel_iommu=on"\n' in handle.read()
+    assert out.result["actions"] == ["edit /etc/default/grub.d/50-cloudimg-settings.cfg",
+                                     "grub configuration not regenerated: root is %s" % root]
+    again = run_module(monkeypatch, {"args": ["intel_iommu=on"], "remove": ["splash"], "root": str(root),
+                                     "grub_variable": "GRUB_CMDLINE_LINUX_DEFAULT"})
+    assert again.result["changed"] is False
 
 
 def test_edit_waits_for_the_host_lock_and_names_its_holder(monkeypatch, image, private_host_lock):

@@ -1,0 +1,649 @@
+# -*- coding: utf-8 -*-
+# Copyright: directiron.sriov contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The GRUB defaults files read as grub-mkconfig reads them: sourced by a shell, in order.
+
+grub-mkconfig (``update-grub``) sources ``/etc/default/grub``, then every
+``/etc/default/grub.d/*.cfg`` in sorted order, then joins ``GRUB_CMDLINE_LINUX`` and
+``GRUB_CMDLINE_LINUX_DEFAULT`` into the normal boot entry's command line. This file evaluates
+those variables the same way and says where each argument of their final value was written:
+
+* a small shell lexer (quotes, backslash continuations, comments, ``$VAR``/``${VAR}``;
+  command substitution and other expansions are "unknown");
+* statements: ``NAME=word`` (several per line too), ``NAME+=word``, ``export``/``readonly``/
+  ``declare``/``typeset`` with assignments, ``unset``; an assignment of a tracked variable
+  inside ``if``/``case``/loops/functions/pipelines, or a line that sources or evals other
+  code, makes the value unknowable and is refused by name and line;
+* the value of a variable is a chain of pieces: the last plain assignment, then the appends
+  after it (``NAME+=" x"`` or ``NAME="$NAME x"``); every argument of the final value belongs
+  to one piece, so an edit rewrites only the pieces whose arguments change.
+
+``GrubDefaults.plan`` returns the new bytes of every file to change; all other bytes (line
+endings, comments, other variables, non-UTF-8 bytes) stay as they were.
+
+Pure standard library.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import bisect
+import re
+
+from ansible_collections.directiron.sriov.plugins.module_utils._cmdline import (
+    edit_pair_located, join_cmdline, split_cmdline, tokens_of)
+from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
+
+GRUB_VARIABLES = ("GRUB_CMDLINE_LINUX", "GRUB_CMDLINE_LINUX_DEFAULT")
+
+_ASSIGN_RE = re.compile(r"(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?P<op>\+?=)")
+_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_OPENERS = {"if": "fi", "case": "esac", "for": "done", "while": "done", "until": "done",
+            "select": "done", "{": "}", "(": ")"}
+_CLOSERS = ("fi", "esac", "done", "}")
+_RESERVED_PREFIXES = ("then", "else", "elif", "do", "!")
+_DECLARE = ("export", "readonly", "declare", "typeset")
+# declare/typeset flags that only mark the variable (export, read-only, global).
+_PLAIN_FLAGS = set("xrg")
+# Commands that run other code in this shell: whatever it sets cannot be known here.
+_OPAQUE_COMMANDS = (".", "source", "eval")
+
+
+# --------------------------------------------------------------------------- lexer
+
+class Part(object):
+    """One piece of a shell word: kind "lit" (text), "var" (name) or "unknown"."""
+
+    def __init__(self, kind, text, raw, quoted):
+        self.kind = kind
+        self.text = text      # literal text, or the variable name
+        self.raw = raw        # the source text of this part
+        self.quoted = quoted  # None, "'", '"' or "\\"
+
+
+class Word(object):
+    def __init__(self, start):
+        self.start = start
+        self.end = start
+        self.parts = []
+        self.assign = None       # (name, "=" or "+=") when the word starts NAME= / NAME+=
+        self.value_start = start
+
+    def literal(self):
+        """The word's text when it has no expansion, else None."""
+        if any(p.kind != "lit" for p in self.parts):
+            return None
+        return "".join(p.text for p in self.parts)
+
+
+def command_name(words):
+    """The command a list of words runs (its first word that is not an assignment), or None."""
+    for word in words:
+        if word.assign is None:
+            return word.literal()
+    return None
+
+
+def _assignments_allowed(words):
+    """True where the next word may be an assignment: before the command name, or after a
+    declaring command (export, readonly, declare, typeset)."""
+    words = [w for w in words if w.assign is not None or w.literal() not in _RESERVED_PREFIXES + ("if", "while", "until", "{")]
+    return all(w.assign for w in words) or command_name(words) in _DECLARE
+
+
+class Command(object):
+    def __init__(self, line):
+        self.words = []
+        self.line = line
+        self.nested = False    # inside if/case/loop/function/subshell: may not run, or not here
+        self.chained = False   # part of a pipeline or an && / || list
+
+
+def _lex_error(path, line, what):
+    raise SriovError("%s line %d: %s; it is not edited (grub-mkconfig could not source it "
+                     "either)" % (path, line, what), field="grub_variable",
+                     details={"file": path, "line": line})
+
+
+class _Lexer(object):
+    def __init__(self, text, path):
+        self.text = text
+        self.path = path
+        self.newlines = [i for i, c in enumerate(text) if c == "\n"]
+
+    def line_of(self, offset):
+        return bisect.bisect_left(self.newlines, offset) + 1
+
+    def _single(self, i, word):
+        end = self.text.find("'", i + 1)
+        if end < 0:
+            _lex_error(self.path, self.line_of(i), "unterminated single quote")
+        word.parts.append(Part("lit", self.text[i + 1:end], self.text[i:end + 1], "'"))
+        return end + 1
+
+    def _expansion(self, i, word, quoted):
+        """Parse $... at i; return the index after it."""
+        text = self.text
+        nxt = text[i + 1] if i + 1 < len(text) else ""
+        if nxt == "{":
+            end = text.find("}", i + 2)
+            if end < 0:
+                _lex_error(self.path, self.line_of(i), "unterminated ${")
+            inner = text[i + 2:end]
+            if _NAME_RE.match(inner) and _NAME_RE.match(inner).end() == len(inner):
+                word.parts.append(Part("var", inner, text[i:end + 1], quoted))
+            else:
+                word.parts.append(Part("unknown", inner, text[i:end + 1], quoted))
+            return end + 1
+        if nxt == "(":
+            depth = 0
+            j = i + 1
+            while j < len(text):
+                if text[j] == "(":
+                    depth += 1
+                elif text[j] == ")":
+                    depth -= 1
+                    if depth == 0:
+                        word.parts.append(Part("unknown", text[i:j + 1], text[i:j + 1], quoted))
+                        return j + 1
+                j += 1
+            _lex_error(self.path, self.line_of(i), "unterminated $(")
+        match = _NAME_RE.match(text, i + 1)
+        if match:
+            word.parts.append(Part("var", match.group(0), text[i:match.end()], quoted))
+            return match.end()
+        if nxt and nxt in "0123456789@*#?$!-":
+            word.parts.append(Part("unknown", text[i:i + 2], text[i:i + 2], quoted))
+            return i + 2
+        word.parts.append(Part("lit", "$", "$", quoted))
+        return i + 1
+
+    def _backtick(self, i, word, quoted):
+        j = i + 1
+        while j < len(self.text):
+            if self.text[j] == "\\":
+                j += 2
+                continue
+            if self.text[j] == "`":
+                word.parts.append(Part("unknown", self.text[i:j + 1], self.text[i:j + 1], quoted))
+                return j + 1
+            j += 1
+        _lex_error(self.path, self.line_of(i), "unterminated backquote")
+
+    def _double(self, i, word):
+        text = self.text
+        j = i + 1
+        buf = []
+        buf_start = j
+
+        def flush(upto):
+            if buf:
+                word.parts.append(Part("lit", "".join(buf), text[buf_start:upto], '"'))
+                del buf[:]
+
+        while j < len(text):
+            char = text[j]
+            if char == "\\" and j + 1 < len(text) and text[j + 1] in '$`"\\\n':
+                if text[j + 1] != "\n":
+                    buf.append(text[j + 1])
+                j += 2
+                continue
+            if char == '"':
+                flush(j)
+                return j + 1
+            if char == "$":
+                flush(j)
+                j = self._expansion(j, word, '"')
+                buf_start = j
+                continue
+            if char == "`":
+                flush(j)
+                j = self._backtick(j, word, '"')
+                buf_start = j
+                continue
+            buf.append(char)
+            j += 1
+        _lex_error(self.path, self.line_of(i), "unterminated double quote")
+
+    def commands(self):
+        """The file as a list of Command, with nesting marked."""
+        text = self.text
+        commands = []
+        stack = []
+        current = Command(1)
+        word = None
+        i = 0
+        n = len(text)
+
+        def end_word():
+            if word is not None:
+                word.end = i
+                current.words.append(word)
+
+        def end_command(separator):
+            cmd = current
+            if cmd.words:
+                cmd.line = self.line_of(cmd.words[0].start)
+                first = cmd.words[0].literal() if cmd.words[0].assign is None else None
+                # Reserved words that start a compound or a branch of one.
+                while cmd.words and first in _RESERVED_PREFIXES:
+                    cmd.words = cmd.words[1:]
+                    first = cmd.words[0].literal() if cmd.words and cmd.words[0].assign is None else None
+                if first in _OPENERS and first != "(":
+                    stack.append(first)
+                    cmd.nested = True
+                    cmd.words = [] if first in ("case", "for", "select") else cmd.words[1:]
+                elif first in _CLOSERS:
+                    closer_of = [k for k, v in _OPENERS.items() if v == first]
+                    while stack and stack[-1] not in closer_of:
+                        stack.pop()
+                    if stack:
+                        stack.pop()
+                    cmd.words = cmd.words[1:]
+            chained_to_next = separator in ("|", "&&", "||")
+            cmd.nested = cmd.nested or bool(stack)
+            cmd.chained = cmd.chained or chained_to_next or separator == "&"
+            if cmd.words:
+                commands.append(cmd)
+            return chained_to_next
+
+        while i < n:
+            char = text[i]
+            if word is None and char == "#":
+                end = text.find("\n", i)
+                i = n if end < 0 else end
+                continue
+            if char == "\\" and i + 1 < n and text[i + 1] == "\n":
+                i += 2  # a continuation: the line goes on
+                continue
+            if char in " \t\r":
+                end_word()
+                word = None
+                i += 1
+                continue
+            if char in "\n;&|()":
+                end_word()
+                word = None
+                separator = char
+                if text[i:i + 2] in ("&&", "||", ";;"):
+                    separator = text[i:i + 2]
+                if char == "(":
+                    stack.append("(")
+                elif char == ")" and stack and stack[-1] == "(":
+                    stack.pop()
+                chained = end_command(separator)
+                current = Command(self.line_of(i))
+                current.chained = chained
+                i += len(separator)
+                continue
+            if word is None:
+                word = Word(i)
+                if _assignments_allowed(current.words):
+                    match = _ASSIGN_RE.match(text, i)
+                    if match:
+                        word.assign = (match.group("name"), match.group("op"))
+                        i = match.end()
+                        word.value_start = i
+                        if text[i:i + 1] == "(":
+                            # A bash array: NAME=(a b c); its elements are not one string.
+                            end = text.find(")", i)
+                            if end < 0:
+                                _lex_error(self.path, self.line_of(i), "unterminated array (")
+                            word.parts.append(Part("array", text[i:end + 1], text[i:end + 1], None))
+                            i = end + 1
+                        continue
+            if char == "'":
+                i = self._single(i, word)
+            elif char == '"':
+                i = self._double(i, word)
+            elif char == "$":
+                i = self._expansion(i, word, None)
+            elif char == "`":
+                i = self._backtick(i, word, None)
+            elif char == "\\":
+                if i + 1 < n:
+                    word.parts.append(Part("lit", text[i + 1], text[i:i + 2], "\\"))
+                i += 2
+            else:
+                j = i
+                while j < n and text[j] not in " \t\r\n;&|()'\"$`\\":
+                    j += 1
+                word.parts.append(Part("lit", text[i:j], text[i:j], None))
+                i = j
+        end_word()
+        end_command("\n")
+        return commands
+
+
+# --------------------------------------------------------------------------- evaluation
+
+class Piece(object):
+    """One assignment that contributes to a tracked variable's final value."""
+
+    def __init__(self, source, command, word, kind):
+        self.source = source    # the DefaultsFile
+        self.line = command.line
+        self.word = word        # its Word (None for unset)
+        self.kind = kind        # "set", "append" (NAME+=), "self" (NAME="$NAME ..."), "unset"
+        self.value = None       # what it contributes (None: unknown)
+        self.literal = None     # the literal text it holds, when editable
+        self.lead = ""          # whitespace in front of an appended literal
+        self.prefix_raw = ""    # "$NAME" of a self-append, as written
+        self.style = '"'
+        self.reason = None      # why it cannot be edited, or None
+        self.tokens = []
+
+    def where(self):
+        return "%s line %d" % (self.source.display, self.line)
+
+
+class DefaultsFile(object):
+    """One sourced file: display path (as grub-mkconfig names it) and decoded text."""
+
+    def __init__(self, display, text):
+        self.display = display
+        self.text = text
+        self.newline = "\r\n" if "\r\n" in text else "\n"
+
+
+def _quote_style(word):
+    for part in word.parts:
+        if part.quoted in ("'", '"'):
+            return part.quoted
+    return '"'
+
+
+class Evaluation(object):
+    """The tracked variables after every file was sourced, with their chains of pieces."""
+
+    def __init__(self, files, names=GRUB_VARIABLES, dash=False):
+        self.files = files
+        self.names = names
+        self.dash = dash
+        self.env = {}          # name -> value (None: unknown)
+        self.chains = dict((name, []) for name in names)
+        self.readonly = {}     # name -> where
+        for source in files:
+            for command in _Lexer(source.text, source.display).commands():
+                self._command(source, command)
+
+    # -- helpers
+    def _value(self, parts):
+        out = []
+        for part in parts:
+            if part.kind == "lit":
+                out.append(part.text)
+            elif part.kind == "var" and self.env.get(part.text, "") is not None:
+                out.append(self.env.get(part.text, ""))
+            else:
+                return None
+        return "".join(out)
+
+    def _mentions(self, source, command):
+        text = source.text
+        start = command.words[0].start
+        end = command.words[-1].end
+        segment = text[start:end]
+        return [name for name in self.names if re.search(r"\b%s\b" % name, segment)]
+
+    def _refuse(self, source, command, what):
+        raise SriovError("%s line %d: %s" % (source.display, command.line, what),
+                         field="grub_variable", details={"file": source.display, "line": command.line})
+
+    # -- statements
+    def _command(self, source, command):
+        words = command.words
+        name = command_name(words)
+        mentioned = self._mentions(source, command)
+        if self.dash and (name in ("declare", "typeset") or any(w.assign and w.assign[1] == "+=" for w in words)):
+            self._refuse(source, command, "update-grub runs /bin/sh, which is dash here and does not "
+                         "understand %s: this line makes update-grub fail, so no edit would boot"
+                         % (name if name in ("declare", "typeset") else "'+='"))
+        if command.nested or command.chained:
+            assigned = [w.assign[0] for w in words if w.assign and w.assign[0] in self.names]
+            if assigned or (mentioned and name in _DECLARE + ("unset", "read") + _OPAQUE_COMMANDS):
+                self._refuse(source, command, "%s is set inside a condition, loop, function, subshell or "
+                             "pipeline: its value depends on run time, so it is not edited; write it as "
+                             "a plain assignment" % (assigned or mentioned)[0])
+            for w in words:
+                if w.assign:
+                    self.env[w.assign[0]] = None
+            return
+        if all(w.assign for w in words):
+            for w in words:
+                self._assign(source, command, w)
+            return
+        if name in _DECLARE:
+            self._declare(source, command, name, words[1:])
+            return
+        if name == "unset":
+            for w in words[1:]:
+                target = w.literal()
+                if target in self.names:
+                    self._check_readonly(source, command, target)
+                    piece = Piece(source, command, None, "unset")
+                    piece.value = ""
+                    piece.reason = "unset at %s line %d" % (source.display, command.line)
+                    self.chains[target] = [piece]
+                if target:
+                    self.env[target] = ""
+            return
+        if name in _OPAQUE_COMMANDS:
+            self._refuse(source, command, "runs %r: what it sets cannot be known without running it, so "
+                         "%s are not edited" % (name, " and ".join(self.names)))
+        if any(w.assign and w.assign[0] in self.names for w in words) or mentioned:
+            self._refuse(source, command, "a command uses %s: its effect on the value is not known, "
+                         "so it is not edited" % ((mentioned or [w.assign[0] for w in words if w.assign])[0]))
+
+    def _declare(self, source, command, keyword, words):
+        readonly = keyword == "readonly"
+        for w in words:
+            flag = w.literal() if w.assign is None else None
+            if flag and flag[0] in "-+" and len(flag) > 1:
+                letters = set(flag[1:])
+                if keyword in ("declare", "typeset") and not letters <= _PLAIN_FLAGS:
+                    if self._mentions(source, command):
+                        self._refuse(source, command, "%s %s changes how the value is stored; it is "
+                                     "not edited" % (keyword, flag))
+                if flag[0] == "-" and "r" in letters:
+                    readonly = True
+                continue
+            if w.assign:
+                self._assign(source, command, w)
+                target = w.assign[0]
+            else:
+                target = flag
+            if readonly and target:
+                self.readonly.setdefault(target, "%s line %d" % (source.display, command.line))
+
+    def _check_readonly(self, source, command, name):
+        if name in self.readonly:
+            self._refuse(source, command, "%s is read-only since %s: this assignment makes "
+                         "update-grub fail, so no edit would boot" % (name, self.readonly[name]))
+
+    def _assign(self, source, command, word):
+        name, op = word.assign
+        self._check_readonly(source, command, name)
+        parts = word.parts
+        if name in self.names and any(p.kind == "array" for p in parts):
+            self._refuse(source, command, "%s is assigned a bash array: grub-mkconfig uses only "
+                         "its first element; it is not edited" % name)
+        value = self._value(parts)
+        if op == "+=":
+            old = self.env.get(name, "")
+            self.env[name] = None if value is None or old is None else old + value
+        else:
+            self.env[name] = value
+        if name not in self.names:
+            return
+        self_ref = bool(parts) and parts[0].kind == "var" and parts[0].text == name and op == "="
+        if op == "=" and not self_ref:
+            piece = Piece(source, command, word, "set")
+            self.chains[name] = [piece]
+        else:
+            piece = Piece(source, command, word, "append" if op == "+=" else "self")
+            self.chains[name].append(piece)
+        piece.style = _quote_style(word)
+        rest = parts[1:] if self_ref else parts
+        piece.value = self._value(rest)
+        literal = None
+        if all(p.kind == "lit" for p in rest):
+            literal = "".join(p.text for p in rest)
+        if literal is None:
+            piece.reason = "%s uses a shell expansion in the part to change" % piece.where()
+            return
+        if self_ref:
+            piece.prefix_raw = parts[0].raw
+        if piece.kind != "set":
+            stripped = literal.lstrip()
+            piece.lead = literal[:len(literal) - len(stripped)]
+            if literal and not piece.lead:
+                piece.reason = ("%s appends %r without a space in front: it joins the previous "
+                                "argument" % (piece.where(), literal))
+        if literal.count('"') % 2:
+            piece.reason = "%s holds an unbalanced double quote" % piece.where()
+        piece.literal = literal
+        piece.tokens = split_cmdline(literal)
+
+    # -- results
+    def value(self, name):
+        chain = self.chains[name]
+        if not chain:
+            return ""
+        values = [p.value for p in chain]
+        if any(v is None for v in values):
+            return None
+        return "".join(values)
+
+    def located(self, name):
+        """[(token, piece index)] of name's final value, or raise naming what is unknown."""
+        chain = self.chains[name]
+        value = self.value(name)
+        if value is None:
+            bad = [p for p in chain if p.value is None][0]
+            raise SriovError(
+                "%s at %s uses a shell expansion whose value is only known when update-grub "
+                "runs; it is not edited: write it as a plain quoted string"
+                % (name, bad.where()), field="grub_variable",
+                details={"file": bad.source.display, "line": bad.line})
+        entries = []
+        for index, piece in enumerate(chain):
+            if piece.literal is None or piece.reason:
+                entries = None
+                break
+            entries.extend((t, index) for t in piece.tokens)
+        if entries is None or tokens_of(entries) != split_cmdline(value):
+            # Arguments cannot be told apart by piece: the last one stands for them all.
+            entries = [(t, len(chain) - 1) for t in split_cmdline(value)]
+            last = chain[-1]
+            if not last.reason:
+                last.reason = "%s builds %s from several pieces that cannot be edited apart" % (
+                    last.where(), name)
+        return entries
+
+
+# --------------------------------------------------------------------------- editing
+
+def escape_double(value):
+    return re.sub(r'([\\"$`])', r"\\\1", value)
+
+
+def shell_quote(value, style='"'):
+    """Quote value for a shell assignment in the given style ('"' or "'")."""
+    if style == "'" and "'" not in value:
+        return "'%s'" % value
+    return '"%s"' % escape_double(value)
+
+
+def render_piece(piece, tokens):
+    """The new source text of a piece's value word holding tokens."""
+    text = join_cmdline(tokens)
+    if piece.kind == "set":
+        return shell_quote(text, piece.style)
+    literal = (piece.lead or " ") + text if tokens else ""
+    if piece.kind == "append":
+        return shell_quote(literal, piece.style)
+    return '"%s%s"' % (piece.prefix_raw, escape_double(literal))
+
+
+class GrubDefaults(object):
+    """/etc/default/grub and its drop-ins, evaluated; plans the edit of the cmdline variables.
+
+    files: [(display path, decoded text)] in the order grub-mkconfig sources them; the first
+    is /etc/default/grub, where a variable assigned nowhere is added.
+    dash: /bin/sh is dash (``+=`` and ``declare`` break update-grub there).
+    """
+
+    def __init__(self, files, dash=False):
+        self.files = [DefaultsFile(display, text) for display, text in files]
+        self.evaluation = Evaluation(self.files, dash=dash)
+
+    def tokens(self, name):
+        return tokens_of(self.evaluation.located(name))
+
+    def joined(self):
+        """The normal boot entry's arguments: GRUB_CMDLINE_LINUX then ..._DEFAULT."""
+        return self.tokens("GRUB_CMDLINE_LINUX") + self.tokens("GRUB_CMDLINE_LINUX_DEFAULT")
+
+    def plan(self, target_name, ensure, remove):
+        """Return ({display: new text} of the files to change, before tokens, after tokens)."""
+        other_name = [v for v in GRUB_VARIABLES if v != target_name][0]
+        target = self.evaluation.located(target_name)
+        other = self.evaluation.located(other_name)
+        new_target, new_other = edit_pair_located(target, other, ensure, remove)
+        edits = {}
+        self._edits(target_name, target, new_target, edits)
+        self._edits(other_name, other, new_other, edits)
+        texts = {}
+        for source in self.files:
+            changes = edits.get(source.display)
+            if not changes:
+                continue
+            text = source.text
+            for start, end, new in sorted(changes, key=lambda c: c[0], reverse=True):
+                text = text[:start] + new + text[end:]
+            if text != source.text:
+                texts[source.display] = text
+
+        def joined(tokens_target, tokens_other):
+            if target_name == "GRUB_CMDLINE_LINUX":
+                return tokens_target + tokens_other
+            return tokens_other + tokens_target
+
+        return (texts, joined(tokens_of(target), tokens_of(other)),
+                joined(tokens_of(new_target), tokens_of(new_other)))
+
+    def _edits(self, name, old, new, edits):
+        if tokens_of(old) == tokens_of(new):
+            return
+        chain = self.evaluation.chains[name]
+        if not chain:
+            main = self.files[0]
+            text = main.text
+            prefix = "" if not text or text.endswith("\n") else main.newline
+            line = "%s=%s%s" % (name, shell_quote(join_cmdline(tokens_of(new))), main.newline)
+            edits.setdefault(main.display, []).append((len(text), len(text), prefix + line))
+            return
+        # An added argument belongs to the piece of the argument after it (before "--"),
+        # else to the last piece.
+        resolved = []
+        following = len(chain) - 1
+        for token, origin in reversed(new):
+            if origin is None:
+                origin = following
+            following = origin
+            resolved.append((token, origin))
+        resolved.reverse()
+        for index, piece in enumerate(chain):
+            before = [t for t, o in old if o == index]
+            after = [t for t, o in resolved if o == index]
+            if before == after:
+                continue
+            if piece.reason or piece.word is None:
+                raise SriovError(
+                    "%s: the arguments of %s written there would have to change, but %s; it is "
+                    "not edited" % (piece.where(), name, piece.reason or "it is not an assignment"),
+                    field="grub_variable", details={"file": piece.source.display, "line": piece.line})
+            edits.setdefault(piece.source.display, []).append(
+                (piece.word.value_start, piece.word.end, render_piece(piece, after)))
