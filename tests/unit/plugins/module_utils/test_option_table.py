@@ -101,10 +101,22 @@ def test_module_argument_spec_is_the_table():
     assert spec["vfs"]["options"]["vlan_proto"]["choices"] == ["802.1Q", "802.1ad"]
 
 
-def test_role_passes_every_option_of_the_table_to_the_module():
-    tasks = _load(os.path.join(ROLE, "tasks", "main.yml"))
-    passed = tasks[0]["directiron.sriov.sriov_vf"]
-    assert set(passed) == set(o["name"] for o in _spec.PF_OPTIONS)
+def _sriov_vf_calls(tasks):
+    """The arguments of every directiron.sriov.sriov_vf task, blocks included."""
+    for task in tasks or []:
+        if "directiron.sriov.sriov_vf" in task:
+            yield task["directiron.sriov.sriov_vf"]
+        for key in ("block", "rescue", "always", "tasks"):
+            for args in _sriov_vf_calls(task.get(key)):
+                yield args
+
+
+@pytest.mark.parametrize("path", [os.path.join(ROLE, "tasks", "main.yml"), os.path.join(ROOT, "playbooks", "site.yml")])
+def test_every_full_mapping_of_an_inventory_entry_passes_every_option_of_the_table(path):
+    entries = [args for args in _sriov_vf_calls(_load(path)) if "vfs" in args]  # not the prune task (pf, num_vfs)
+    assert entries, "no sriov_vf task mapping an inventory entry in %s" % path
+    for args in entries:
+        assert set(args) == set(o["name"] for o in _spec.PF_OPTIONS)
 
 
 @pytest.mark.parametrize("option", [o for o in INT_OPTIONS if o.get("max") and o["name"] != "id"],
