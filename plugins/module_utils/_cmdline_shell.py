@@ -136,6 +136,13 @@ class _Lexer(object):
             else:
                 word.parts.append(Part("unknown", inner, text[i:end + 1], quoted))
             return end + 1
+        if nxt in ("'", '"') and quoted is None:
+            # $'...' (ANSI-C escapes) and $"..." (translated): bash-only, not evaluated here.
+            end = text.find(nxt, i + 2)
+            if end < 0:
+                _lex_error(self.path, self.line_of(i), "unterminated $%s" % nxt)
+            word.parts.append(Part("unknown", text[i:end + 1], text[i:end + 1], quoted))
+            return end + 1
         if nxt == "(":
             depth = 0
             j = i + 1
