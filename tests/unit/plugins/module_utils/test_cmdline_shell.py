@@ -46,6 +46,7 @@ class TestValues(object):
         ('f() { GRUB_TIMEOUT=x; }\nGRUB_CMDLINE_LINUX="kept"\n', "kept"),
         ('if [ -x /usr/bin/foo ]; then\n  GRUB_TIMEOUT=1\nfi\nGRUB_CMDLINE_LINUX="after"\n', "after"),
         ("GRUB_DISTRIBUTOR=`lsb_release -i -s 2> /dev/null || echo Debian`\nGRUB_CMDLINE_LINUX=q\n", "q"),
+        ('GRUB_CMDLINE_LINUX=q\necho "args: $GRUB_CMDLINE_LINUX" >&2\n', "q"),
     ])
     def test_value_as_the_shell_assigns_it(self, text, expected):
         assert value(text) == expected
