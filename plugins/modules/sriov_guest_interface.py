@@ -36,7 +36,8 @@ description:
 author:
   - directiron.sriov contributors (@directiron)
 requirements:
-  - The libvirt Python binding on the managed host (package C(python3-libvirt) on Debian, Ubuntu and EL).
+  - The libvirt Python binding on the managed host (package C(python3-libvirt) on Debian, Ubuntu and EL), importable
+    by the Python that runs the module (the system C(/usr/bin/python3), not a virtualenv without system packages).
 options:
   domain:
     description:

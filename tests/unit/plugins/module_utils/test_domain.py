@@ -8,25 +8,14 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import importlib.util
-import os
 import xml.etree.ElementTree as ET
 
 import pytest
 
 from ansible_collections.directiron.sriov.plugins.module_utils import _domain
 from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
+from ansible_collections.directiron.sriov.tests.unit.plugins.module_utils import libvirt_domain_fake as fake_mod
 
-
-def load_fake():
-    path = os.path.join(os.path.dirname(__file__), "libvirt_domain_fake.py")
-    spec = importlib.util.spec_from_file_location("directiron_sriov_libvirt_domain_fake", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-fake_mod = load_fake()
 PF = "0000:01:00.0"
 VFS = ["0000:01:10.0", "0000:01:10.2", "0000:01:10.4"]
 MAC = "52:54:00:aa:00:01"

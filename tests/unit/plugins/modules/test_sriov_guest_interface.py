@@ -7,24 +7,13 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import importlib.util
-import os
 
 import pytest
 
 from ansible_collections.directiron.sriov.plugins.modules import sriov_domain_facts, sriov_guest_interface
 from ansible_collections.directiron.sriov.tests.unit.plugins.modules.module_harness import run_module
+from ansible_collections.directiron.sriov.tests.unit.plugins.module_utils import libvirt_domain_fake as fake_mod
 
-
-def load_fake():
-    path = os.path.join(os.path.dirname(__file__), "..", "module_utils", "libvirt_domain_fake.py")
-    spec = importlib.util.spec_from_file_location("directiron_sriov_libvirt_domain_fake_m", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-fake_mod = load_fake()
 VFS = ["0000:01:10.0", "0000:01:10.2"]
 
 
