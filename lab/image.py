@@ -53,9 +53,19 @@ MASKED_UNITS = [
     "e2scrub_reap.service", "fstrim.timer", "logrotate.timer", "dpkg-db-backup.timer",
     "systemd-tmpfiles-clean.timer", "libvirt-guests.service", "remote-fs.target",
 ]
+# A variant with `packages` is built from scratch (its own debootstrap, sharing the .deb cache):
+# packages go in through the build chroot, as no image is ever mounted. The others are a copy
+# of base with another GRUB_CMDLINE_LINUX. `guest` carries what nested guests need (QEMU,
+# libvirt's QEMU driver, busybox for their initramfs): a variant, not the base list, so that
+# the scenarios without nested guests keep a smaller image and a libvirtd that never probes
+# QEMU's capabilities (emulated seconds on every first libvirt call), at the price of one more
+# (~1.5 min) build in CI.
 VARIANTS = {
     "base": {"grub_cmdline_linux": ""},
     "iommu": {"grub_cmdline_linux": "intel_iommu=on iommu=pt"},
+    "guest": {"grub_cmdline_linux": "intel_iommu=on iommu=pt",
+              "packages": ["qemu-system-x86", "libvirt-daemon-driver-qemu", "busybox-static",
+                           "cpio"]},
 }
 
 SETUP_SCRIPT = """#!/bin/sh
@@ -243,11 +253,11 @@ def build(variant="base", accel_args=None):
         fcntl.flock(lock, fcntl.LOCK_EX)  # another build of the same image: wait, then reuse
         if is_built(variant):
             return image_path(variant)
-        if variant == "base":
-            _build_base(accel_args)
+        if variant == "base" or VARIANTS[variant].get("packages"):
+            _build_from_scratch(variant, accel_args)
         else:
             if not is_built("base"):
-                _build_base(accel_args)
+                _build_from_scratch("base", accel_args)
             _build_variant(variant, accel_args)
     return image_path(variant)
 
@@ -288,7 +298,8 @@ def _remove_workdir(workdir):
     shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _build_base(accel_args):
+def _build_from_scratch(variant, accel_args):
+    """debootstrap, chroot install, disk, GRUB boot: base, or a variant with more packages."""
     started = time.monotonic()
     workdir = _workdir()
     build_log = os.path.join(workdir, "build.log")
@@ -296,7 +307,7 @@ def _build_base(accel_args):
     timings = {}
     try:
         mirror = detect_mirror()
-        log("building base image in %s (mirror %s, log %s)", workdir, mirror, build_log)
+        log("building %s image in %s (mirror %s, log %s)", variant, workdir, mirror, build_log)
         step = time.monotonic()
         debs = os.path.join(cache_dir(), "debs")
         os.makedirs(debs, exist_ok=True)
@@ -307,11 +318,11 @@ def _build_base(accel_args):
         log("debootstrap done in %.0f s", timings["debootstrap_s"])
 
         step = time.monotonic()
-        _chroot_install(rootfs, build_log)
+        _chroot_install(rootfs, build_log, VARIANTS[variant].get("packages", []))
         timings["chroot_install_s"] = round(time.monotonic() - step, 1)
         log("chroot packages installed in %.0f s", timings["chroot_install_s"])
 
-        _configure_guest(rootfs, mirror)
+        _configure_guest(rootfs, mirror, VARIANTS[variant]["grub_cmdline_linux"])
         kernel, initrd = _copy_boot_files(rootfs, workdir)
 
         step = time.monotonic()
@@ -324,14 +335,14 @@ def _build_base(accel_args):
         _setup_boot(disk, kernel, initrd, workdir, "", accel_args)
         timings["grub_boot_s"] = round(time.monotonic() - step, 1)
         timings["total_s"] = round(time.monotonic() - started, 1)
-        log("base image built in %.0f s (%s)", timings["total_s"], timings)
-        _publish(workdir, "base", {"variant": "base", "hash": input_hash("base"),
-                                   "mirror": mirror, "timings": timings,
-                                   "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
+        log("%s image built in %.0f s (%s)", variant, timings["total_s"], timings)
+        _publish(workdir, variant, {"variant": variant, "hash": input_hash(variant),
+                                    "mirror": mirror, "timings": timings,
+                                    "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
     except BaseException:
         for mnt in _mounted_under(rootfs):
             subprocess.run(["umount", "-l", mnt], check=False)
-        log("base image build failed; log tail:\n%s", tail(build_log, 25))
+        log("%s image build failed; log tail:\n%s", variant, tail(build_log, 25))
         _remove_workdir(workdir)
         raise
 
@@ -343,7 +354,7 @@ def _chroot_env():
     return env
 
 
-def _chroot_install(rootfs, build_log):
+def _chroot_install(rootfs, build_log, extra_packages=()):
     policy = os.path.join(rootfs, "usr/sbin/policy-rc.d")
     _write(policy, "#!/bin/sh\n# no services start inside the build chroot\nexit 101\n", 0o755)
     proc = os.path.join(rootfs, "proc")
@@ -361,7 +372,7 @@ def _chroot_install(rootfs, build_log):
         _write(os.path.join(rootfs, "etc/initramfs-tools/conf.d/lab.conf"), INITRAMFS_CONF)
         _write(os.path.join(rootfs, "etc/initramfs-tools/hooks/lab-root"), INITRAMFS_HOOK, 0o755)
         run(["chroot", rootfs, "apt-get", "install", "-y", "-q", "--no-install-recommends",
-             "-o", "Dpkg::Use-Pty=0"] + CHROOT_PACKAGES, log_file=build_log, env=env)
+             "-o", "Dpkg::Use-Pty=0"] + CHROOT_PACKAGES + list(extra_packages), log_file=build_log, env=env)
         run(["chroot", rootfs, "apt-get", "clean"], log_file=build_log, env=env)
         # libvirtd is socket-activated (the first client starts it; Debian runs it with
         # --timeout 120 anyway): starting it at boot costs ~25 s of emulated CPU.
@@ -387,7 +398,7 @@ def _write(path, text, mode=0o644):
     os.rename(tmp, path)
 
 
-def _configure_guest(rootfs, mirror):
+def _configure_guest(rootfs, mirror, grub_cmdline_linux):
     """Everything the guest needs to boot fast and be reachable by root over SSH."""
     _write(os.path.join(rootfs, "etc/hostname"), "lab\n")
     _write(os.path.join(rootfs, "etc/hosts"),
@@ -409,7 +420,7 @@ def _configure_guest(rootfs, mirror):
     _write(os.path.join(rootfs, "etc/ssh/sshd_config.d/lab.conf"),
            "PermitRootLogin prohibit-password\nPasswordAuthentication no\nUseDNS no\n")
     _write(os.path.join(rootfs, "etc/default/grub"),
-           GRUB_DEFAULT % VARIANTS["base"]["grub_cmdline_linux"])
+           GRUB_DEFAULT % grub_cmdline_linux)
     _write(os.path.join(rootfs, "usr/local/sbin/lab-setup"), SETUP_SCRIPT, 0o755)
     _write(os.path.join(rootfs, "usr/local/sbin/lab-probe"), PROBE_SCRIPT, 0o755)
     # A lab VM's journal is throwaway: keep it in memory.

@@ -179,3 +179,51 @@ def test_the_boot_wait_still_ends_at_its_own_deadline(tmp_path, monkeypatch):
     with pytest.raises(vm.LabError, match="no SSH after 100 s"):
         machine._wait_ssh(0.0, 100, clock=lambda: now[0], sleep=lambda s: None)
     assert max(calls) <= vm.SSH_PROBE_TIMEOUT_S and sum(calls) <= 100 + 5
+
+
+NESTED_LOG = """\
+[    0.000000] Linux version 6.1.0-41-amd64
+LABGUEST init uptime=118.52 kernel=6.1.0-41-amd64
+LABNIC round=0 if=eth0 driver=virtio_net version=1.0.0 mac=52:54:00:aa:00:01 pci=0000:01:00.0 master=- lowers=eth1+eth2 macset=-
+LABNIC round=0 if=eth1 driver=virtio_net version=1.0.0 mac=52:54:00:aa:00:01 pci=0000:01:00.0 master=eth0 lowers=- macset=-
+LABNIC round=0 if=eth3 driver=igbvf version=6.1.0-41-amd64 mac=02:1a:00:00:00:77 pci=0000:03:00.0 master=- lowers=- macset=ok
+LABNIC round=0 if=eth2 driver=igbvf version=6.1.0-41-amd64 mac=52:54:00:aa:00:01 pci=0000:02:00.0 master=eth0 lowers=- macset=-
+LABROUND round=0 uptime=125.10 nics=4
+LABNIC round=1 if=eth0 driver=virtio_net version=1.0.0 mac=52:54:00:aa:00:01 pci=0000:01:00.0 master=- lowers=eth1+eth2 macset=-
+"""
+
+
+def test_nested_report_is_the_last_complete_round():
+    from lab import nested
+    report = nested.parse_report(NESTED_LOG)
+    assert report["round"] == 0 and report["uptime"] == 125.10
+    assert report["init_uptime"] == 118.52
+    assert report["nics"]["eth3"] == {
+        "driver": "igbvf", "version": "6.1.0-41-amd64", "mac": "02:1a:00:00:00:77",
+        "pci": "0000:03:00.0", "master": None, "lowers": [], "macset": "ok"}
+    assert report["nics"]["eth0"]["lowers"] == ["eth1", "eth2"]
+    assert sorted(nested.nics_by_driver(report, "igbvf")) == ["eth2", "eth3"]
+
+
+def test_nested_report_is_none_before_the_first_complete_round():
+    from lab import nested
+    assert nested.parse_report(NESTED_LOG.split("LABROUND")[0]) is None
+    # a round whose NIC count does not match what was read is not complete
+    assert nested.parse_report(NESTED_LOG.replace("nics=4", "nics=5")) is None
+
+
+def test_nested_domain_template_gives_each_vf_as_a_plain_hostdev():
+    import xml.etree.ElementTree as ET
+    import jinja2
+    from lab import nested
+    with open(os.path.join(nested.NESTED_DIR, "domain.xml.j2")) as handle:
+        text = jinja2.Template(handle.read()).render(
+            nested_name="n", nested_kernel="/k", nested_initrd="/i", nested_cmdline="quiet",
+            nested_serial_log="/s.log", nested_vfs=["0000:01:10.2", "0000:01:11.4"])
+    domain = ET.fromstring(text)
+    assert domain.get("type") == "qemu" and domain.find("os/type").get("machine") == "q35"
+    addresses = [(a.get("bus"), a.get("slot"), a.get("function"))
+                 for a in domain.findall("devices/hostdev/source/address")]
+    assert addresses == [("0x01", "0x10", "0x2"), ("0x01", "0x11", "0x4")]
+    assert domain.find("devices/serial/source").get("path") == "/s.log"
+    assert domain.find("devices/interface") is None  # pool/failover NICs come from the module

@@ -13,7 +13,7 @@ module: validate_inventory
 short_description: Validate the C(sriov_*) inventory of every host of the play, on the controller, once
 version_added: 0.2.0
 author:
-  - directiron.sriov maintainers
+  - directiron.sriov contributors (@directiron)
 description:
   - Reads the C(sriov_*) variables of every host of the play and checks them all before any host is
     touched; the site playbook runs it first. It connects to no host and runs once per play.

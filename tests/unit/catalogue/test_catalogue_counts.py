@@ -13,10 +13,26 @@ import re
 
 from ansible_collections.directiron.sriov.tests.unit.catalogue import test_catalogue_modules as modules
 from ansible_collections.directiron.sriov.tests.unit.catalogue.inventory_cases import CASES
+from ansible_collections.directiron.sriov.tests.unit.plugins.modules import test_kernel_cmdline_bad_inputs
 
 DOC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "docs", "reliability.md")
 # tests of test_catalogue_inventory.py that are cases of their own besides CASES
 INVENTORY_EXTRA_CASES = 2
+
+
+def count_tests(module):
+    """Test cases of a test module: one per test function, one per parameter set of a parametrized one."""
+    total = 0
+    for name in dir(module):
+        function = getattr(module, name)
+        if not name.startswith("test_") or not callable(function):
+            continue
+        cases = 1
+        for mark in getattr(function, "pytestmark", []):
+            if mark.name == "parametrize":
+                cases *= len(mark.args[1])
+        total += cases
+    return total
 
 
 def inventory_kind(field):
@@ -40,3 +56,7 @@ def test_reliability_doc_counts_are_the_catalogue_counts():
     total = (len(CASES) + INVENTORY_EXTRA_CASES + len(modules.SRIOV_VF_CASES) + len(modules.LIBVIRT_CASES)
              + len(modules.ROLE_CASES))
     assert rows["**total in `tests/unit/catalogue`**"] == total >= 80
+    kernel_cmdline = count_tests(test_kernel_cmdline_bad_inputs)
+    assert rows["module `kernel_cmdline` (drop-ins, continuations, symlinks, encodings, NUL, length, unwritable "
+                "files)"] == kernel_cmdline
+    assert rows["**all bad inputs**"] == total + kernel_cmdline

@@ -256,3 +256,13 @@ def test_parse_cpuset_follows_the_kernel_list_syntax():
     assert _domain.parse_cpuset("0-3,^2,8") == set([0, 1, 3, 8])
     with pytest.raises(ValueError):
         _domain.parse_cpuset("0-x")
+
+
+def test_absent_without_mac_finds_the_pool_interface_by_network_then_its_live_vf_by_mac(fake, sysfs_root):
+    dom = fake.add_domain("vm1", running=True)
+    run(fake, sysfs_root, network="fast-net")
+    gone = run(fake, sysfs_root, state="absent", network="fast-net")
+    assert gone["actions"] == ["detached the VF interface from the running domain vm1",
+                               "detached the VF interface from the defined domain vm1"]
+    assert interfaces(dom, live=True) == [] and interfaces(dom, live=False) == []
+    assert fake.holder(VFS[0]) is None
