@@ -87,7 +87,8 @@ def _pf_index(sriov):
     index = {}
     for pf in (sriov or {}).get("pfs") or []:
         for vf in pf.get("vfs") or []:
-            index[vf.get("address")] = (pf, vf)
+            if vf:  # null: a VF that vanished during the scan
+                index[vf.get("address")] = (pf, vf)
     return index
 
 

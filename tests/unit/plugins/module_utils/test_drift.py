@@ -18,7 +18,8 @@ MAC2 = "52:54:00:aa:00:02"
 
 
 def host_facts(pf_driver="igb", pf_version=KERNEL, vf_macs=(MAC1, MAC2)):
-    vfs = [{"index": i, "address": "0000:01:10.%d" % (2 * i), "mac": mac} for i, mac in enumerate(vf_macs)]
+    # sriov_facts' shape: the position is the VF index, null for a VF that vanished during the scan
+    vfs = [{"address": "0000:01:10.%d" % (2 * i), "mac": mac} for i, mac in enumerate(vf_macs)] + [None]
     return {
         "sriov": {"pfs": [{"address": "0000:01:00.0", "netdev": "enp1s0", "driver": pf_driver, "driver_module": pf_driver,
                            "driver_version": pf_version, "firmware_version": "1.2.3", "vfs": vfs}]},
