@@ -9,6 +9,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import hashlib
+import json
 import os
 import re
 import subprocess
@@ -83,6 +84,13 @@ def test_catalogue_inventory_bad_entry_still_counts_for_pools_and_macs():
     assert errors == {"kvm1": ["sriov_pfs[0].vfs[0].vlan: must be between 0 and 4094, got 5000"]}
 
 
+def failed_task_message(output):
+    """The failed task's message lines: ansible-core 2.19 prints them as text, earlier versions as JSON."""
+    if "Task failed: Action failed: " in output:
+        return output.split("Task failed: Action failed: ", 1)[1].split("\nOrigin:", 1)[0].splitlines()
+    return json.loads(re.search(r"FAILED! => (\{.*\})$", output, re.M).group(1))["msg"].splitlines()
+
+
 def collections_path():
     """Where ansible-playbook finds this collection: the ansible_collections tree the checkout sits
     in (ansible-test's copy), else the symlinked root `make link` writes."""
@@ -121,7 +129,7 @@ def test_catalogue_inventory_through_the_site_playbook(tmp_path):
     tasks = re.findall(r"^TASK \[(.*?)\]", output, re.M)
     assert tasks == ["Validate every host's sriov_* inventory on the controller (once, fleet-wide)"], output
     assert "PLAY [Converge SR-IOV hypervisors]" not in output
-    message = output.split("Task failed: Action failed: ", 1)[1].split("\nOrigin:", 1)[0].splitlines()
+    message = failed_task_message(output)
     assert message[0].endswith("; no host was changed:")
     for case in CASES:
         lines = [line[len(case[0]) + 2:] for line in message if line.startswith(case[0] + ": ")]
