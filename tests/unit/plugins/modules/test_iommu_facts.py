@@ -14,7 +14,7 @@ import shutil
 
 import pytest
 
-from ansible.module_utils.testing import patch_module_args
+from ansible_collections.directiron.sriov.tests.unit.plugins.modules.module_harness import module_args as patch_module_args
 
 from ansible_collections.directiron.sriov.plugins.module_utils import _iommu_facts
 from ansible_collections.directiron.sriov.plugins.modules import iommu_facts

@@ -14,7 +14,7 @@ import shutil
 
 import pytest
 
-from ansible.module_utils.testing import patch_module_args
+from ansible_collections.directiron.sriov.tests.unit.plugins.modules.module_harness import module_args as patch_module_args
 
 from ansible_collections.directiron.sriov.plugins.modules import sriov_facts
 from ansible_collections.directiron.sriov.tests.fixtures import sysfs_tree
