@@ -20,7 +20,13 @@ import yaml
 
 from ansible_collections.directiron.sriov.plugins.action.validate_inventory import fleet_errors, role_options
 from ansible_collections.directiron.sriov.plugins.module_utils._inventory import MAX_LINE
-from ansible_collections.directiron.sriov.tests.unit.catalogue.inventory_cases import CASES, MAC, case_vars
+from ansible_collections.directiron.sriov.tests.unit.catalogue.inventory_cases import (
+    CASES,
+    MAC,
+    RESOLVED_CASES,
+    TWO_PFS,
+    case_vars,
+)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 COLLECTION = os.path.normpath(os.path.join(HERE, "..", "..", ".."))
@@ -66,6 +72,22 @@ def test_catalogue_inventory(case):
     errors = fleet_errors({"kvm1": case_vars(case)}, OPTIONS)
     assert list(errors) == ["kvm1"]
     assert_named(errors["kvm1"], case[2], case[3])
+
+
+def test_a_pool_may_name_a_pf_by_another_spelling_than_sriov_pfs():
+    """The demo's inventory: a PF declared by address, its pool by netdev; only the host can tell."""
+    variables = {"sriov_pfs": [{"pf": "enp1s0", "num_vfs": 4}, {"pf": "0000:02:00.0", "num_vfs": 2}],
+                 "sriov_pools": [{"name": "fast-net", "pfs": ["enp2s0"]}, {"name": "n", "vfs": "enp2s0#0-1"}]}
+    assert fleet_errors({"kvm1": variables}, OPTIONS) == {}
+    assert fleet_errors({"kvm1": variables}, OPTIONS, resolved={"kvm1": TWO_PFS}) == {}
+
+
+@pytest.mark.parametrize("case", RESOLVED_CASES, ids=[case[0] for case in RESOLVED_CASES])
+def test_catalogue_inventory_resolved(case):
+    variables = case_vars(case)
+    assert fleet_errors({"kvm1": variables}, OPTIONS) == {}  # only the host can tell
+    errors = fleet_errors({"kvm1": variables}, OPTIONS, resolved={"kvm1": case[2]})
+    assert_named(errors["kvm1"], case[3], case[4])
 
 
 def test_catalogue_inventory_mac_across_the_fleet():
