@@ -20,8 +20,10 @@ import argparse
 import datetime
 import os
 import platform
+import shutil
 import subprocess
 import sys
+import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
@@ -71,6 +73,7 @@ def main(argv=None):
     parser.add_argument("--results", default=os.path.join(HERE, "RESULTS.md"))
     parser.add_argument("--report-only", action="store_true", help="exit 0 even when a goal is missed")
     parser.add_argument("--quick", action="store_true", help="fewer repeats, 100 hosts only (a smoke run)")
+    parser.add_argument("--keep", help="build the synthetic hosts here and keep them (default: a temporary directory)")
     parser.add_argument("fleet_args", nargs="*", help="more arguments for fleet.py (after --)")
     args = parser.parse_args(argv)
     python = sys.executable
@@ -79,13 +82,20 @@ def main(argv=None):
         python = venv_python
     started = datetime.datetime.now()
     load = os.getloadavg()[0]
-    command = " ".join(["python benchmarks/bench.py"] + (argv if argv is not None else sys.argv[1:]))
-    extra = ["--report-only"] if args.report_only else []
+    given = argv if argv is not None else sys.argv[1:]
+    command = " ".join(["python benchmarks/bench.py"] + [a for a in given if a != args.keep and a != "--keep"])
+    # one tree directory for both: run.py's trees are fleet.py's too
+    work = os.path.abspath(args.keep) if args.keep else tempfile.mkdtemp(prefix="sriov-bench-")
+    extra = ["--report-only", "--keep", work] if args.report_only else ["--keep", work]
     run_args = [python, "benchmarks/run.py"] + extra + (["--repeat", "3"] if args.quick else [])
     fleet_args = [python, "benchmarks/fleet.py"] + extra + (["--hosts", "100", "--repeat", "3"] if args.quick else [])
     results = []
-    for cmd in (run_args, fleet_args + args.fleet_args):
-        results.append(stream(cmd))
+    try:
+        for cmd in (run_args, fleet_args + args.fleet_args):
+            results.append(stream(cmd))
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
     minutes = (datetime.datetime.now() - started).total_seconds() / 60.0
     failed = [rc for rc, _out in results if rc]
     with open(args.results, "w") as handle:
@@ -98,8 +108,9 @@ def main(argv=None):
         handle.write("- goals: %s\n" % ("missed (exit status %s)" % ", ".join(str(rc) for rc in failed)
                                         if failed else "all met"))
         for (rc, out), cmd in zip(results, (run_args, fleet_args + args.fleet_args)):
+            shown = [arg for arg in cmd[1:] if arg != work]
             handle.write("\n## `%s` (exit %d)\n\n```text\n%s```\n" % (
-                " ".join(["python"] + cmd[1:]), rc, out))
+                " ".join(["python"] + [a for a in shown if a != "--keep"]), rc, out))
     print("wrote %s" % os.path.relpath(args.results, os.getcwd()))
     return 1 if failed and not args.report_only else 0
 

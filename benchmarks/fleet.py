@@ -8,11 +8,11 @@
 
 1. Facts as a user pays them: each facts module run as its own process, the way Ansible runs a
    module (``python -m <module> <args file>``: imports, argument parsing, gathering, result
-   handling by exit_json and the JSON on stdout), on a synthetic 4,131-function tree (32 PFs x 127
+   handling by exit_json and the JSON on stdout), on a synthetic 4,132-function tree (32 PFs x 127
    VFs), minus a trivial module's floor (ansible.builtin.ping run the same way). Best wall and
    best CPU time (user + system of the child) of --repeat runs, peak RSS, result size; the same
-   at 1,036 and 2,071 functions for the growth; and the summary subset (``gather_subset: [min]``).
-   Goal: <= 0.25 s above the floor at 4,131 functions with ``gather_subset: [all]``.
+   at 1,036 and 2,068 functions for the growth; and the summary subset (``gather_subset: [min]``).
+   Goal: <= 0.25 s above the floor at 4,132 functions with ``gather_subset: [all]``.
 
 2. A fleet: --hosts simulated hosts on the local connection, each with its own generated sysfs
    tree (2 PFs x 8 VFs, given to the modules as sysfs_root/proc_root). One playbook does what a
@@ -40,7 +40,10 @@ import sys
 import tempfile
 import time
 
-from run import _ensure_ansible  # the benchmarks directory is sys.path[0]
+try:
+    from run import _ensure_ansible  # run as a script: the benchmarks directory is sys.path[0]
+except ImportError:
+    from ansible_collections.directiron.sriov.benchmarks.run import _ensure_ansible
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
@@ -92,6 +95,25 @@ PLAYBOOK = r'''---
         label: "{{ item.pf }}"
 '''
 
+# the same number of module runs per host, each a ping: what the runs cost whatever the module
+FLOOR_PLAYBOOK = r'''---
+- name: Same shape, ping in every task
+  hosts: all
+  gather_facts: false
+  tasks:
+    - name: Ping instead of iommu_facts
+      ansible.builtin.ping:
+
+    - name: Ping instead of sriov_facts
+      ansible.builtin.ping:
+
+    - name: Ping instead of sriov_vf, once per PF
+      ansible.builtin.ping:
+      loop: "{{ sriov_pfs }}"
+      loop_control:
+        label: "{{ item.pf }}"
+'''
+
 RECAP_RE = re.compile(r"^(\S+)\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
 
 
@@ -111,11 +133,10 @@ def _generate(dest, **kwargs):
         from tests.fixtures import sysfs_tree  # pylint: disable=import-outside-toplevel
     finally:
         sys.path.pop(0)
-    marker = os.path.join(dest, ".done")
-    if not os.path.exists(marker):
+    # generate() writes proc/ last: a tree with proc/cpuinfo is complete (also one run.py left in --keep)
+    if not os.path.exists(os.path.join(dest, "proc", "cpuinfo")):
         shutil.rmtree(dest, ignore_errors=True)
         sysfs_tree.generate(dest, **kwargs)
-        open(marker, "w").close()
     return {"sysfs_root": os.path.join(dest, "sys"), "proc_root": os.path.join(dest, "proc"),
             "functions": len(os.listdir(os.path.join(dest, "sys", "bus", "pci", "devices")))}
 
@@ -137,6 +158,16 @@ def run_process(env, module, args, argfile, repeat):
         if status != 0:
             raise RuntimeError("%s exited with %s: %s" % (module, status, out[-2000:]))
     return min(walls), min(cpus), rss, len(out), json.loads(out)
+
+
+def marginal_growth(points):
+    """(growth, s per function) from (functions, CPU s) at three sizes: the cost per added function
+    from the middle to the largest size over that from the smallest to the middle (1.00 is linear;
+    the fixed cost of a process, imports and the floor, cancels out)."""
+    (f1, c1), (f2, c2), (f3, c3) = points
+    low = (c2 - c1) / float(f2 - f1)
+    high = (c3 - c2) / float(f3 - f2)
+    return (high / low if low > 0 else float("inf")), high
 
 
 def process_costs(work, collections, repeat, missed):
@@ -161,17 +192,17 @@ def process_costs(work, collections, repeat, missed):
                 print("%-10d %-12s %-8s %9.3f %9.3f %10.3f %10.3f %9d %9d" % (
                     tree["functions"], name, subset[0], wall, cpu, above_wall, above_cpu, rss, size // 1024))
                 if subset == ["all"]:
-                    base.setdefault(name, (tree["functions"], above_cpu))
+                    points = base.setdefault(name, [])
+                    points.append((tree["functions"], cpu))
                     if pfs == 32:
-                        first_functions, first_cpu = base[name]
-                        growth = (above_cpu / first_cpu) / (float(tree["functions"]) / first_functions)
+                        growth = marginal_growth(points)
                         busy = os.getloadavg()[0] >= (os.cpu_count() or 1)
                         within = above_cpu <= FACTS_BUDGET_S and (above_wall <= FACTS_BUDGET_S or busy)
                         print("goal %s: %.3f s CPU / %.3f s wall above the floor at %d functions, budget %.2f s%s; "
-                              "growth %.2f (1.00 is linear) -> %s" % (
+                              "%.1f us CPU per added function, growth %.2f (1.00 is linear) -> %s" % (
                                   name, above_cpu, above_wall, tree["functions"], FACTS_BUDGET_S,
-                                  " (machine busier than its CPUs: judged on CPU)" if busy else "", growth,
-                                  "met" if within else "MISSED"))
+                                  " (machine busier than its CPUs: judged on CPU)" if busy else "", growth[1] * 1e6,
+                                  growth[0], "met" if within else "MISSED"))
                         if not within:
                             missed.append("%s %.3f s CPU / %.3f s wall above the floor at %d functions > %.2f s"
                                           % (name, above_cpu, above_wall, tree["functions"], FACTS_BUDGET_S))
@@ -207,7 +238,7 @@ def timed_run(argv, env):
     return time.perf_counter() - start, usage.ru_utime + usage.ru_stime, proc.returncode, out
 
 
-def fleet(work, collections, host_counts, forks_list, missed):
+def fleet(work, collections, host_counts, forks_list, floor_hosts, missed):
     bindir = os.path.join(work, "bin")
     os.makedirs(bindir, exist_ok=True)
     with open(os.path.join(bindir, "ip"), "w") as handle:
@@ -216,6 +247,9 @@ def fleet(work, collections, host_counts, forks_list, missed):
     playbook = os.path.join(work, "fleet.yml")
     with open(playbook, "w") as handle:
         handle.write(PLAYBOOK)
+    floor_playbook = os.path.join(work, "fleet-floor.yml")
+    with open(floor_playbook, "w") as handle:
+        handle.write(FLOOR_PLAYBOOK)
     venv_bin = os.path.dirname(sys.executable)
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections, ANSIBLE_PIPELINING="1",
                ANSIBLE_HOST_KEY_CHECKING="0", ANSIBLE_RETRY_FILES_ENABLED="0", ANSIBLE_NOCOLOR="1",
@@ -252,6 +286,15 @@ def fleet(work, collections, host_counts, forks_list, missed):
                               % (hosts, forks, ping_rc, play_rc, changed, bad))
             elif ratio > FLEET_GOAL:
                 missed.append("fleet %d hosts forks %d: %.2fx ping > %.1fx" % (hosts, forks, ratio, FLEET_GOAL))
+            if hosts <= floor_hosts:
+                floor_s, floor_cpu, floor_rc, _out = timed_run(
+                    [os.path.join(venv_bin, "ansible-playbook"), "-i", inventory, floor_playbook, "-f", str(forks)],
+                    env)
+                print("%-6d %-6d same playbook with ping in every task (%d runs per host): %.1f s, %.1f s CPU = %.2fx "
+                      "ping; the modules' own share: playbook / this = %.2fx wall, %.2fx CPU%s" % (
+                          hosts, forks, 2 + FLEET_PFS, floor_s, floor_cpu, floor_s / ping_s, play_s / floor_s,
+                          play_cpu / floor_cpu, "" if floor_rc == 0 else " (exit %d)" % floor_rc))
+            sys.stdout.flush()
         print("(%d host trees ready in %.1f s; load average %.2f)" % (hosts, setup, os.getloadavg()[0]))
     print("goal: the playbook <= %.1fx ping at every size and forks" % FLEET_GOAL)
 
@@ -262,6 +305,8 @@ def main(argv=None):
     parser.add_argument("--forks", default="10,50", help="comma-separated forks (default 10,50)")
     parser.add_argument("--repeat", type=int, default=5, help="runs per facts module process (best is kept)")
     parser.add_argument("--keep", help="generate trees here and keep them (default: a temporary directory)")
+    parser.add_argument("--floor-hosts", type=int, default=100,
+                        help="also time the same playbook with ping in every task at fleet sizes up to this")
     parser.add_argument("--skip-process", action="store_true", help="skip the facts-as-a-process part")
     parser.add_argument("--skip-fleet", action="store_true", help="skip the fleet part")
     parser.add_argument("--report-only", action="store_true",
@@ -279,7 +324,7 @@ def main(argv=None):
             process_costs(work, collections, args.repeat, missed)
         if not args.skip_fleet:
             fleet(work, collections, [int(h) for h in args.hosts.split(",") if h],
-                  [int(f) for f in args.forks.split(",") if f], missed)
+                  [int(f) for f in args.forks.split(",") if f], args.floor_hosts, missed)
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)

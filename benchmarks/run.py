@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Print every benchmark figure of directiron.sriov in one run.
 
-    python benchmarks/run.py [--repeat 7] [--keep DIR]
+    python benchmarks/run.py [--repeat 7] [--keep DIR] [--report-only]
 
 Fact gathering on synthetic sysfs trees (tests/fixtures/sysfs_tree.py) of 1,024, 2,048 and
 4,096 SR-IOV functions (8/16/32 PFs x 127 VFs, each PF behind a PCIe root port, plus a host
@@ -12,6 +12,12 @@ without host commands), best and median of --repeat runs, per function, and grow
 the smallest tree. Then the classic shell loop over /sys/kernel/iommu_groups on the
 4,096-function tree, the check that it gives the same answer as iommu_facts, and the ratio.
 Budget: <= 0.25 s per module on the 4,096-function tree.
+
+Exit status: 1 when a goal is missed, 0 otherwise (--report-only: always 0 after printing).
+Goals: each module's CPU time on the 4,096-function tree within the budget; its wall time too,
+unless the machine was busier than its CPUs (load average >= CPU count), where wall time
+measures the neighbours and only the CPU time is judged; the shell loop's answer the same as
+iommu_facts'. Every missed goal is printed as "MISSED: ..." before the exit.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -103,11 +109,24 @@ def facts_answer(iommu):
                 for group, members in iommu["groups"].items())
 
 
+def budget_verdict(wall, cpu, load, cpus, budget=BUDGET_S):
+    """(verdict text, missed?) for one module's best wall and CPU time against the budget."""
+    if cpu > budget:
+        return "OVER (CPU %.3f s > %.2f s)" % (cpu, budget), True
+    if wall <= budget:
+        return "within", False
+    if load >= cpus:
+        return "CPU within, wall OVER on a busy machine (load %.1f, %d CPUs): judged on CPU" % (load, cpus), False
+    return "wall OVER (%.3f s > %.2f s) at load %.1f" % (wall, budget, load), True
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--keep", help="generate trees here and keep them (default: a temporary directory)")
     parser.add_argument("--no-shell", action="store_true", help="skip the (slow) shell loop")
+    parser.add_argument("--report-only", action="store_true",
+                        help="print every figure and verdict but exit 0 even when a goal is missed")
     args = parser.parse_args(argv)
     _ensure_ansible()
     _import_collection()
@@ -116,6 +135,7 @@ def main(argv=None):
 
     work = args.keep or tempfile.mkdtemp(prefix="sriov-bench-")
     rows = []
+    missed = []
     try:
         print("directiron.sriov benchmarks (python %s, %d CPUs, load %.2f)" % (
             sys.version.split()[0], os.cpu_count() or 0, os.getloadavg()[0]))
@@ -148,12 +168,9 @@ def main(argv=None):
         print("growth = (CPU time / CPU time at the 1,036-function tree) / (functions ratio); 1.00 is linear")
         for pfs, name, functions, best, cpu in rows:
             if pfs == 32:
-                if best <= BUDGET_S:
-                    verdict = "within"
-                elif cpu <= BUDGET_S:
-                    verdict = "CPU within, wall OVER (machine load %.1f)" % os.getloadavg()[0]
-                else:
-                    verdict = "OVER"
+                verdict, miss = budget_verdict(best, cpu, os.getloadavg()[0], os.cpu_count() or 1)
+                if miss:
+                    missed.append("%s on %d functions: %s" % (name, functions, verdict))
                 print("budget %-12s %d functions: best %.3f s wall, %.3f s CPU, budget %.2f s -> %s" % (
                     name, functions, best, cpu, BUDGET_S, verdict))
         print("load average after the runs: %.2f (wall times grow with other work on this machine;"
@@ -168,10 +185,15 @@ def main(argv=None):
                   % ("yes" if same else "NO"))
             print("ratio shell / iommu_facts: %.0fx faster" % (elapsed / best))
             if not same:
-                return 1
+                missed.append("the shell loop and iommu_facts disagree")
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
+    for line in missed:
+        print("MISSED: %s" % line)
+    if missed and not args.report_only:
+        return 1
+    print("goals: %s" % ("%d missed (--report-only: exit 0)" % len(missed) if missed else "all met"))
     return 0
 
 

@@ -67,17 +67,29 @@ def role_option_errors(variables, options):
     return errors
 
 
-def fleet_errors(fleet, options, extra=None, outside=None):
+def fleet_errors(fleet, options, extra=None, outside=None, resolved=None):
     """{host: [error lines]} of a fleet ``{host: {sriov_* variables}}``: site rules and role options.
 
-    outside: ``{host: sriov_pfs}`` of the inventory hosts not checked (their MACs still count).
+    outside: ``{host: sriov_pfs}`` of the inventory hosts not checked (their MACs still count);
+    resolved: ``{host: [{address, netdev}]}``, each host's PFs as the preflight resolved them.
     """
-    errors_by_host = validate_fleet(fleet, known=options, outside=outside)
+    errors_by_host = validate_fleet(fleet, known=options, outside=outside, resolved=resolved)
     for host in fleet:
         lines = list((extra or {}).get(host, [])) + role_option_errors(fleet[host], options)
         if lines:
             errors_by_host.setdefault(host, []).extend(lines)
     return errors_by_host
+
+
+def identities(results):
+    """[{address, netdev}] per sriov_pfs position from the registered results of sriov_vf runs."""
+    found = []
+    for result in (results or {}).get("results") or []:
+        if not isinstance(result, dict) or result.get("failed") or result.get("skipped") or not result.get("pf"):
+            found.append(None)
+            continue
+        found.append({"address": result["pf"], "netdev": (result.get("state") or {}).get("netdev")})
+    return found
 
 
 def _first_line(exc):
@@ -97,6 +109,7 @@ class ActionModule(ActionBase):
         _validation, args = self.validate_argument_spec(argument_spec=dict(
             hosts=dict(type="list", elements="str"),
             isolate=dict(type="bool", default=False),
+            resolved_from=dict(type="str"),
         ))
         hosts = args["hosts"]
         if hosts is None:
@@ -110,7 +123,15 @@ class ActionModule(ActionBase):
         for host in (task_vars.get("groups") or {}).get("all", []):
             if host not in fleet:
                 outside[host] = self._host_variables(hostvars, host, only=("sriov_pfs",))[0].get("sriov_pfs")
-        errors_by_host = fleet_errors(fleet, options, extra, outside)
+        resolved = None
+        if args["resolved_from"]:
+            resolved = {}
+            for host in hosts:
+                try:
+                    resolved[host] = identities(hostvars[host].get(args["resolved_from"]))
+                except Exception as exc:
+                    extra[host].append("%s: cannot be read: %s" % (args["resolved_from"], _first_line(exc)))
+        errors_by_host = fleet_errors(fleet, options, extra, outside, resolved)
         lines = fleet_lines(errors_by_host)
         result.update(changed=False, hosts=errors_by_host, checked=len(hosts))
         if not lines:

@@ -39,6 +39,7 @@ VF_DRIVERS = {
     "liquidio": ("liquidio_vf",),
     "fm10k": ("fm10k",),
 }
+NO_MAC = "00:00:00:00:00:00"
 KNOWN_VF_DRIVERS = frozenset(d for drivers in VF_DRIVERS.values() for d in drivers)
 
 COLUMNS = (
@@ -87,7 +88,8 @@ def _pf_index(sriov):
     index = {}
     for pf in (sriov or {}).get("pfs") or []:
         for vf in pf.get("vfs") or []:
-            index[vf.get("address")] = (pf, vf)
+            if vf:  # null: a VF that vanished during the scan
+                index[vf.get("address")] = (pf, vf)
     return index
 
 
@@ -96,7 +98,8 @@ def drift_rows(hosts, guests):
 
     hosts: [{"name", "sriov" (sriov_facts), "domains" (sriov_domain_facts), "pins": {"host": [...], "guest": [...]}}]
     guests: [{"name", "nics" (guest_nic_facts), "pins": [...] (the guest's own guest pins, or None)}]
-    One row per VF a domain holds through an interface, plus one per guest VF NIC no hypervisor claims.
+    One row per VF a domain holds (an interface, by its MAC; a plain hostdev, by the MAC set on the VF), plus one
+    per guest VF NIC that no hypervisor claims.
     """
     guest_by_mac = {}
     for guest in guests or []:
@@ -117,10 +120,12 @@ def drift_rows(hosts, guests):
         holders = (host.get("domains") or {}).get("vfs") or {}
         for vf_address in sorted(holders):
             holder = holders[vf_address]
-            if vf_address not in pf_of or holder.get("kind") != "interface":
-                continue  # not a VF of this host's PFs, or a plain hostdev without a MAC to join on
+            if vf_address not in pf_of:
+                continue  # not a VF of this host's PFs (a GPU, a whole NIC)
             pf, vf = pf_of[vf_address]
-            mac = (holder.get("mac") or vf.get("mac") or "").lower() or None
+            # a plain <hostdev> has no MAC in the domain XML: the guest sees the one set on the VF through the PF
+            mac = (holder.get("mac") or vf.get("mac") or "").lower()
+            mac = None if mac in ("", NO_MAC) else mac
             guest, nic = guest_by_mac.get(mac, (None, None)) if mac else (None, None)
             if mac and guest is not None:
                 claimed.add(mac)
@@ -145,6 +150,9 @@ def _row(host, pf, vf_address, mac, domain, guest, nic, host_pins, guest_pins):
     reasons, unknown = [], []
     if host is None:
         unknown.append("no hypervisor in the audit holds MAC %s" % mac)
+    elif mac is None:
+        unknown.append("the VF has no MAC to find it in a guest by (set one with directiron.sriov.sriov_vf, or give "
+                       "the interface a mac)")
     elif guest is None:
         unknown.append("no guest in the audit has a NIC with MAC %s (guest not in the inventory, not running, or "
                        "its facts not gathered)" % mac)

@@ -117,13 +117,61 @@ def _bool(errors, field, value):
 # sriov_pfs
 
 
+class _Declared(object):
+    """The PFs one host declares in sriov_pfs, for its pools to refer to.
+
+    Before the preflight a PF is known by its spelling in sriov_pfs only: a pool naming
+    ``enp2s0`` may mean the PF declared as ``0000:02:00.0``, which only the host can tell. After
+    the preflight (``resolve``) each PF is also known by the PCI address and netdev name the
+    sriov_vf module resolved on the host.
+    """
+
+    def __init__(self):
+        self.entries = {}  # PF key -> (position in sriov_pfs, label, num_vfs)
+        self.resolved = False
+
+    def find(self, key):
+        """The declared entry for ``key``; None while only the host can tell; False: not declared."""
+        if key in self.entries:
+            return self.entries[key]
+        other_spelling = any(known[0] != key[0] for known in self.entries)
+        if key[0] == "selector" or (other_spelling and not self.resolved):
+            return None
+        return False
+
+    def names(self):
+        labels = sorted(set(str(value[1]) for value in self.entries.values()))
+        return ", ".join(labels) if labels else "none declared"
+
+    def resolve(self, errors, identities):
+        """Add each PF's resolved address and netdev; the same address twice is one PF declared twice.
+
+        identities: per sriov_pfs position, {"address": ..., "netdev": ...} or None (not resolved).
+        """
+        by_position = dict((value[0], value) for value in self.entries.values())
+        first = {}
+        for position, identity in enumerate(identities or []):
+            if not identity or position not in by_position or not identity.get("address"):
+                continue
+            address = str(identity["address"]).lower()
+            if address in first:
+                errors.add("sriov_pfs[%d].pf" % position, "%s is PF %s, already declared at sriov_pfs[%d].pf"
+                           % (_short(by_position[position][1]), address, first[address]))
+                continue
+            first[address] = position
+            self.entries.setdefault(("address", address), by_position[position])
+            if identity.get("netdev"):
+                self.entries.setdefault(("name", identity["netdev"]), by_position[position])
+        self.resolved = True
+
+
 def _check_pfs(errors, pfs, name="sriov_pfs"):
     """Every entry through the sriov_vf rules.
 
-    Returns {PF key: (position, label, num_vfs)} of every entry whose ``pf`` itself is valid (so
-    one bad VF setting does not also make the pools on that PF look undeclared).
+    Returns the ``_Declared`` PFs: every entry whose ``pf`` itself is valid (so one bad VF setting
+    does not also make the pools on that PF look undeclared).
     """
-    declared = {}
+    declared = _Declared()
     if pfs is None:
         return declared
     if not isinstance(pfs, list):
@@ -140,12 +188,12 @@ def _check_pfs(errors, pfs, name="sriov_pfs"):
             errors.add_sriov(where, err)
             continue
         key = _pf_key(pf)
-        if key in declared:
+        if key in declared.entries:
             errors.add(where + ".pf", "%s is already declared at %s[%d].pf"
-                       % (_short(entry.get("pf")), name, declared[key][0]))
+                       % (_short(entry.get("pf")), name, declared.entries[key][0]))
             continue
         num_vfs = entry.get("num_vfs")
-        declared[key] = (position, _pf_label(pf), num_vfs if isinstance(num_vfs, int) else None)
+        declared.entries[key] = (position, _pf_label(pf), num_vfs if isinstance(num_vfs, int) else None)
         try:
             validate_params(dict(entry))
         except SriovError as err:
@@ -184,14 +232,8 @@ def _check_pool_pfs(errors, where, pfs, declared):
         except SriovError as err:
             errors.add(field, err.msg)
             continue
-        if key not in declared:
-            errors.add(field, "PF %s is not declared in sriov_pfs (name it as sriov_pfs does: %s)"
-                       % (_short(pf), _declared_names(declared)))
-
-
-def _declared_names(declared):
-    names = sorted(str(value[1]) for value in declared.values())
-    return ", ".join(names) if names else "none declared"
+        if declared.find(key) is False:
+            errors.add(field, "PF %s is not declared in sriov_pfs (declared: %s)" % (_short(pf), declared.names()))
 
 
 def _check_pool_vfs(errors, where, vfs, declared):
@@ -209,11 +251,11 @@ def _check_pool_vfs(errors, where, vfs, declared):
             except SriovError as err:
                 errors.add(field, err.msg)
                 continue
-            key = _pf_key(pf)
-            if key not in declared:
-                errors.add(field, "PF %s is not declared in sriov_pfs (%s)" % (_short(pf), _declared_names(declared)))
+            entry = declared.find(_pf_key(pf))
+            if entry is False:
+                errors.add(field, "PF %s is not declared in sriov_pfs (declared: %s)" % (_short(pf), declared.names()))
                 continue
-            num_vfs = declared[key][2]
+            num_vfs = entry[2] if entry else None
             if num_vfs is not None and ids[-1] >= num_vfs:
                 errors.add(field, "VF %d is past num_vfs %d of %s (VF indexes run from 0 to %d)"
                            % (ids[-1], num_vfs, pf, num_vfs - 1))
@@ -332,11 +374,12 @@ def _check_scalars(errors, variables):
             _bool(errors, name, variables[name])
 
 
-def check_host(variables, known=()):
+def check_host(variables, known=(), resolved=None):
     """(errors, macs) of one host: errors as (field, message), macs as [(field, mac)].
 
     variables: the host's ``sriov_*`` variables; known: more accepted names (role options read
-    directly from the inventory), beside SITE_VARIABLES.
+    directly from the inventory), beside SITE_VARIABLES; resolved: after the preflight, the PFs'
+    identities on the host (see ``_Declared.resolve``).
     """
     errors = _Errors()
     names = set(SITE_VARIABLES) | set(known)
@@ -348,6 +391,8 @@ def check_host(variables, known=()):
             errors.add(name, "unknown variable%s" % ("; did you mean %s?" % hint if hint else ""))
     _check_scalars(errors, variables)
     declared = _check_pfs(errors, variables.get("sriov_pfs"))
+    if resolved is not None:
+        declared.resolve(errors, resolved)
     macs = _macs(variables.get("sriov_pfs"))
     _check_pools(errors, variables.get("sriov_pools"), declared)
     _check_pins(errors, variables.get("sriov_driver_pins"))
@@ -385,18 +430,19 @@ def _lines(items):
     return [_line(field, msg) for field, msg in items]
 
 
-def validate_fleet(hosts, known=(), outside=None):
+def validate_fleet(hosts, known=(), outside=None, resolved=None):
     """``{host: {sriov_* variables}}`` -> ``{host: [error lines]}`` for the hosts with errors.
 
     Besides each host's own checks, a MAC given to two VFs anywhere in the fleet is an error on
     both sides (a guest keeps its MAC when it moves between hypervisors). ``outside``:
     ``{host: sriov_pfs}`` of inventory hosts this run does not converge (``--limit``); their MACs
-    count, their own errors are not reported.
+    count, their own errors are not reported. ``resolved``: ``{host: PF identities}`` once the
+    preflight resolved each host's PFs (pools are then checked against addresses and netdevs too).
     """
     result = {}
     owners = {}
     for host in sorted(hosts):
-        items, macs = check_host(hosts[host], known)
+        items, macs = check_host(hosts[host], known, (resolved or {}).get(host))
         result[host] = list(items)
         for field, mac in macs:
             owners.setdefault(mac, []).append((host, field))

@@ -174,8 +174,9 @@ def canonical_network(root):
 def live_pool_differs(live_root, new_root, pool_addresses):
     """Whether a running network runs something other than the definition ``new_root``.
 
-    libvirt's live XML of a ``<pf>`` pool has no ``<pf>``: it lists the VFs the PF had when the
-    network started, as ``<address>`` children. So the live pool is compared with
+    libvirt's live XML of a ``<pf>`` pool keeps the ``<pf>`` and adds the VFs the PF had when the
+    network started, as ``<address>`` children (libvirt 9, recorded in tests/fixtures/libvirt/).
+    So the live pool's addresses are compared with
     ``pool_addresses`` (the PF's current VFs, or the wanted addresses); a PF whose VF count changed
     since then counts as a difference (the network must restart to hand out the new VFs).
     """
@@ -188,7 +189,7 @@ def live_pool_differs(live_root, new_root, pool_addresses):
             return True
     if live["addresses"] or not live["pf"]:
         return live["addresses"] != sorted(pool_addresses)
-    return live["pf"] != new["pf"]  # a libvirt that keeps <pf> in the live XML
+    return live["pf"] != new["pf"]  # a live <pf> without the addresses it expanded to
 
 
 def apply_wanted(root, wanted):

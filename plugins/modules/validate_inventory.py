@@ -45,6 +45,16 @@ options:
       - The hosts to check. Defaults to every host of the play (C(ansible_play_hosts_all)).
     type: list
     elements: str
+  resolved_from:
+    description:
+      - Name of a registered variable holding, for each host, the results of
+        M(directiron.sriov.sriov_vf) run over C(sriov_pfs) in order (the site playbook's preflight,
+        in check mode). Each PF is then also known by the PCI address and netdev name the module
+        resolved on the host, so a PF declared twice under two spellings (by name and by address)
+        is refused, and pools naming a PF by another spelling than C(sriov_pfs) are checked.
+      - Without it a pool naming a PF another way than C(sriov_pfs) does (C(enp2s0) for a PF declared
+        as C(0000:02:00.0)) is left to this second pass; a pool naming a PF that no spelling can match is refused.
+    type: str
   isolate:
     description:
       - V(false) fails the task when any host has an error, so the play stops before any host changes.

@@ -131,7 +131,8 @@ CASES = [
     ("pool-pfs-and-vfs", pools(pool(vfs="enp1s0#0-1")), "sriov_pools[0].vfs", "not both"),
     ("pool-without-vfs", pools({"name": "n"}), "sriov_pools[0].pfs", "needs pfs"),
     ("pool-undeclared-pf", pools(pool(pfs=["enp9s0"])), "sriov_pools[0].pfs[0]", "not declared"),
-    ("pool-pf-by-other-spelling", pools(pool(pfs=["0000:01:00.0"])), "sriov_pools[0].pfs[0]", "not declared"),
+    ("pool-undeclared-address", {"sriov_pfs": [pf(pf="0000:41:00.0")], "sriov_pools": [pool(pfs=["0000:42:00.0"])]},
+     "sriov_pools[0].pfs[0]", "not declared"),
     ("pool-pfs-string", pools(pool(pfs="enp1s0")), "sriov_pools[0].pfs", "non-empty list"),
     ("pool-pf-traversal", pools(pool(pfs=["../x"])), "sriov_pools[0].pfs[0]", "no '..'"),
     ("pool-selector-undeclared", pools({"name": "n", "vfs": "enp9s0#0-1"}), "sriov_pools[0].vfs", "not declared"),
@@ -182,6 +183,22 @@ CASES = [
      "sriov_driver_pins.host[0].module_version", "quote it"),
     ("pin-package-twice", {"sriov_driver_pins": {"host": [pin(), pin(version="2.25.8")]}},
      "sriov_driver_pins.host[1].package", "already pinned"),
+]
+
+
+# Found once the preflight resolved each PF on the host: (case id, variables, the PFs' identities
+# per sriov_pfs position as sriov_vf reported them, field, text).
+TWO_PFS = [{"address": "0000:01:00.0", "netdev": "enp1s0"}, {"address": "0000:02:00.0", "netdev": "enp2s0"}]
+RESOLVED_CASES = [
+    ("pf-declared-by-name-and-by-address", {"sriov_pfs": [pf(), pf(pf="0000:01:00.0", num_vfs=4)]},
+     [TWO_PFS[0], TWO_PFS[0]], "sriov_pfs[1].pf", "is PF 0000:01:00.0, already declared at sriov_pfs[0].pf"),
+    ("pf-declared-by-selector-and-by-name", {"sriov_pfs": [pf(pf={"vendor": "0x8086", "device": "0x10c9"}), pf()]},
+     [TWO_PFS[0], TWO_PFS[0]], "sriov_pfs[1].pf", "already declared at sriov_pfs[0].pf"),
+    ("pool-pf-neither-name-nor-address", {"sriov_pfs": [pf(pf="0000:01:00.0")], "sriov_pools": [pool(pfs=["enp2s0"])]},
+     TWO_PFS[:1], "sriov_pools[0].pfs[0]", "not declared"),
+    ("pool-selector-past-num-vfs-by-netdev", {"sriov_pfs": [pf(pf="0000:01:00.0")],
+                                               "sriov_pools": [{"name": "n", "vfs": "enp1s0#3-4"}]},
+     TWO_PFS[:1], "sriov_pools[0].vfs", "past num_vfs 4"),
 ]
 
 

@@ -12,7 +12,7 @@ import os
 import re
 
 from ansible_collections.directiron.sriov.tests.unit.catalogue import test_catalogue_modules as modules
-from ansible_collections.directiron.sriov.tests.unit.catalogue.inventory_cases import CASES
+from ansible_collections.directiron.sriov.tests.unit.catalogue.inventory_cases import CASES, RESOLVED_CASES
 from ansible_collections.directiron.sriov.tests.unit.plugins.modules import test_kernel_cmdline_bad_inputs
 
 DOC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "docs", "reliability.md")
@@ -50,10 +50,11 @@ def test_reliability_doc_counts_are_the_catalogue_counts():
     assert rows["site inventory: `sriov_pfs` and VFs"] == kinds["sriov_pfs"]
     assert rows["site inventory: `sriov_pools`"] == kinds["sriov_pools"]
     assert rows["site inventory: `sriov_driver_pins`"] == kinds["sriov_driver_pins"]
+    assert rows["site inventory: against the PFs each host resolved (preflight)"] == len(RESOLVED_CASES)
     assert rows["module `sriov_vf` (fake host: two igb PFs)"] == len(modules.SRIOV_VF_CASES)
     assert rows["module `libvirt_vf_network` (fake libvirt)"] == len(modules.LIBVIRT_CASES)
     assert rows["role argument specs (iommu, sriov_vfs, libvirt_pools, driver_pins)"] == len(modules.ROLE_CASES)
-    total = (len(CASES) + INVENTORY_EXTRA_CASES + len(modules.SRIOV_VF_CASES) + len(modules.LIBVIRT_CASES)
+    total = (len(CASES) + len(RESOLVED_CASES) + INVENTORY_EXTRA_CASES + len(modules.SRIOV_VF_CASES) + len(modules.LIBVIRT_CASES)
              + len(modules.ROLE_CASES))
     assert rows["**total in `tests/unit/catalogue`**"] == total >= 80
     kernel_cmdline = count_tests(test_kernel_cmdline_bad_inputs)

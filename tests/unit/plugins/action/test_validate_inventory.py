@@ -17,7 +17,7 @@ from ansible.playbook.play_context import PlayContext
 from ansible.playbook.task import Task
 from ansible.template import Templar
 
-from ansible_collections.directiron.sriov.plugins.action.validate_inventory import ActionModule, role_options
+from ansible_collections.directiron.sriov.plugins.action.validate_inventory import ActionModule, identities, role_options
 
 GOOD = {"sriov_pfs": [{"pf": "enp1s0", "num_vfs": 2}], "ansible_host": "10.0.0.1", "other_var": 1}
 
@@ -94,3 +94,19 @@ def test_role_options_named_sriov_are_known_and_typed():
 def test_a_bad_isolate_argument_fails_clearly(isolate):
     with pytest.raises(AnsibleActionFail, match="isolate"):
         run({"kvm1": dict(GOOD)}, isolate=isolate)
+
+
+def test_resolved_from_reads_each_hosts_preflight_results():
+    declared = {"sriov_pfs": [{"pf": "enp1s0"}, {"pf": "0000:01:00.0"}]}
+    preflight = {"results": [{"pf": "0000:01:00.0", "state": {"netdev": "enp1s0"}, "__sriov_index": 0},
+                             {"pf": "0000:01:00.0", "state": {"netdev": "enp1s0"}, "__sriov_index": 1}]}
+    assert not run({"kvm1": dict(declared)}).get("failed")  # two spellings: only the host can tell
+    result = run({"kvm1": dict(declared, __preflight=preflight)}, resolved_from="__preflight")
+    assert result["hosts"] == {"kvm1": ["sriov_pfs[1].pf: '0000:01:00.0' is PF 0000:01:00.0, already declared at "
+                                        "sriov_pfs[0].pf"]}
+
+
+def test_failed_or_skipped_preflight_results_resolve_nothing():
+    assert identities({"results": [{"failed": True, "msg": "x"}, {"skipped": True}, {"pf": "0000:02:00.0"}]}) == [
+        None, None, {"address": "0000:02:00.0", "netdev": None}]
+    assert identities(None) == []

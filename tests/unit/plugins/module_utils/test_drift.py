@@ -18,7 +18,8 @@ MAC2 = "52:54:00:aa:00:02"
 
 
 def host_facts(pf_driver="igb", pf_version=KERNEL, vf_macs=(MAC1, MAC2)):
-    vfs = [{"index": i, "address": "0000:01:10.%d" % (2 * i), "mac": mac} for i, mac in enumerate(vf_macs)]
+    # sriov_facts' shape: the position is the VF index, null for a VF that vanished during the scan
+    vfs = [{"address": "0000:01:10.%d" % (2 * i), "mac": mac} for i, mac in enumerate(vf_macs)] + [None]
     return {
         "sriov": {"pfs": [{"address": "0000:01:00.0", "netdev": "enp1s0", "driver": pf_driver, "driver_module": pf_driver,
                            "driver_version": pf_version, "firmware_version": "1.2.3", "vfs": vfs}]},
@@ -48,11 +49,25 @@ def by_guest(rows):
     return dict((row["guest"], row) for row in rows)
 
 
+def test_plain_hostdev_vf_joins_by_the_mac_set_on_the_vf():
+    facts = host_facts(vf_macs=(MAC1, MAC2, "02:1a:00:00:00:77", "00:00:00:00:00:00"))
+    facts["domains"]["vfs"]["0000:01:10.4"] = {"domain": "nested", "active": True, "mac": None, "alias": "hostdev2",
+                                               "kind": "hostdev"}
+    facts["domains"]["vfs"]["0000:01:10.6"] = {"domain": "nested", "active": True, "mac": None, "alias": "hostdev3",
+                                               "kind": "hostdev"}
+    guests = [{"name": "inner", "nics": guest_nics("02:1a:00:00:00:77")}]
+    rows = _drift.drift_rows([dict(facts, name="kvm1", pins={})], guests)
+    by_vf = dict((row["vf"], row) for row in rows)
+    assert (by_vf["0000:01:10.4"]["guest"], by_vf["0000:01:10.4"]["verdict"]) == ("inner", "ok")
+    assert by_vf["0000:01:10.6"]["mac"] is None and by_vf["0000:01:10.6"]["verdict"] == "unknown"
+    assert "no MAC" in by_vf["0000:01:10.6"]["reasons"][0]
+
+
 def test_join_names_pf_domain_and_guest_driver_for_each_vf():
     guests = [{"name": "web.example", "nics": guest_nics(MAC1, failover=True)},
               {"name": "db.example", "nics": guest_nics(MAC2)}]
     rows = _drift.drift_rows(hosts(), guests)
-    assert len(rows) == 2  # the plain hostdev (no MAC) is not a VF interface row
+    assert len(rows) == 2  # 0000:05:00.0 is no VF of the host's PFs
     web = by_guest(rows)["web.example"]
     assert (web["host"], web["pf"], web["pf_driver"], web["pf_firmware"]) == ("kvm1", "enp1s0", "igb", "1.2.3")
     assert (web["vf"], web["domain"], web["guest_nic"], web["vf_driver"]) == ("0000:01:10.0", "web", "enp7s0", "igbvf")

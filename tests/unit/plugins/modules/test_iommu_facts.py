@@ -14,7 +14,7 @@ import shutil
 
 import pytest
 
-from ansible.module_utils.testing import patch_module_args
+from ansible_collections.directiron.sriov.tests.unit.plugins.modules.module_harness import module_args as patch_module_args
 
 from ansible_collections.directiron.sriov.plugins.module_utils import _iommu_facts
 from ansible_collections.directiron.sriov.plugins.modules import iommu_facts
@@ -163,14 +163,17 @@ def test_recorded_lab_trees(tmp_path, path):
         spec = json.load(handle)
     root = sysfs_tree.materialize(spec, str(tmp_path / "rec"))
     facts = iommu_facts.gather_iommu_facts(os.path.join(root, "sys"), os.path.join(root, "proc"))
+    # no defaults: a recording without an expectation fails instead of passing on assumptions
     expect = spec["meta"].get("expect", {})
-    assert facts["enabled"] is expect.get("enabled", True)
-    assert facts["vendor"] == expect.get("vendor", "intel")
+    missing = [key for key in ("enabled", "vendor", "assignable") if key not in expect]
+    assert not missing, "%s: meta.expect has no %s" % (os.path.basename(path), missing)
+    assert facts["enabled"] is expect["enabled"]
+    assert facts["vendor"] == expect["vendor"]
     # the kernel's own group listing and the per-device links agree
     for group, members in facts["groups"].items():
         listed = sorted(a for a in spec["links"] if a.startswith("sys/kernel/iommu_groups/%s/devices/" % group))
         assert members == [a.rsplit("/", 1)[1] for a in listed]
-    for address, verdict in expect.get("assignable", {}).items():
+    for address, verdict in expect["assignable"].items():
         assert facts["devices"][address]["assignable"] is verdict, facts["devices"][address]["reason"]
 
 

@@ -10,7 +10,7 @@ __metaclass__ = type
 import pytest
 
 from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
+from ansible_collections.directiron.sriov.tests.unit.plugins.modules.module_harness import module_args as patch_module_args
 
 from ansible_collections.directiron.sriov.plugins.modules import sriov_vf
 from ansible_collections.directiron.sriov.tests.unit.plugins.module_utils.test_vf_tree import FakeHost, install
