@@ -299,7 +299,7 @@ def main():
         result = manager.run()
     except SriovError as err:
         module.fail_json(actions=manager.actions, **err.to_result())
-    for warning in manager.warnings:
+    for warning in result.pop("warnings"):
         module.warn(warning)
     if not module._diff:
         result.pop("diff", None)
