@@ -48,6 +48,8 @@ _DECLARE = ("export", "readonly", "declare", "typeset")
 _PLAIN_FLAGS = set("xrg")
 # Commands that run other code in this shell: whatever it sets cannot be known here.
 _OPAQUE_COMMANDS = (".", "source", "eval")
+# Builtins that can assign a variable named in their arguments.
+_ASSIGNING_COMMANDS = ("read", "mapfile", "readarray", "getopts", "let", "local")
 
 
 # --------------------------------------------------------------------------- lexer
@@ -135,6 +137,13 @@ class _Lexer(object):
                 word.parts.append(Part("var", inner, text[i:end + 1], quoted))
             else:
                 word.parts.append(Part("unknown", inner, text[i:end + 1], quoted))
+            return end + 1
+        if nxt in ("'", '"') and quoted is None:
+            # $'...' (ANSI-C escapes) and $"..." (translated): bash-only, not evaluated here.
+            end = text.find(nxt, i + 2)
+            if end < 0:
+                _lex_error(self.path, self.line_of(i), "unterminated $%s" % nxt)
+            word.parts.append(Part("unknown", text[i:end + 1], text[i:end + 1], quoted))
             return end + 1
         if nxt == "(":
             depth = 0
@@ -432,9 +441,20 @@ class Evaluation(object):
         if name in _OPAQUE_COMMANDS:
             self._refuse(source, command, "runs %r: what it sets cannot be known without running it, so "
                          "%s are not edited" % (name, " and ".join(self.names)))
-        if any(w.assign and w.assign[0] in self.names for w in words) or mentioned:
-            self._refuse(source, command, "a command uses %s: its effect on the value is not known, "
-                         "so it is not edited" % ((mentioned or [w.assign[0] for w in words if w.assign])[0]))
+        # Reading the value ($NAME in echo, test, [ ...) changes nothing; a command that can
+        # assign it (read, printf -v, ${NAME:=...}, a prefix assignment) is not followed.
+        assigning = [w.assign[0] for w in words if w.assign and w.assign[0] in self.names]
+        printf_v = name == "printf" and any(w.literal() == "-v" for w in words)
+        if mentioned and (name in _ASSIGNING_COMMANDS or printf_v or self._expands_unknown(words, mentioned)):
+            assigning.extend(mentioned)
+        if assigning:
+            self._refuse(source, command, "a command may set %s: its effect on the value is not known, "
+                         "so it is not edited" % assigning[0])
+
+    @staticmethod
+    def _expands_unknown(words, names):
+        return any(p.kind == "unknown" and re.search(r"\b(%s)\b" % "|".join(names), p.text)
+                   for w in words for p in w.parts)
 
     def _declare(self, source, command, keyword, words):
         readonly = keyword == "readonly"

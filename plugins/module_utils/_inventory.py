@@ -25,18 +25,18 @@ import re
 from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
 from ansible_collections.directiron.sriov.plugins.module_utils._libvirt import (
     NETWORK_NAME_RE,
-    PCI_ADDRESS_RE,
     is_vf_selector,
     parse_vf_selector,
 )
-from ansible_collections.directiron.sriov.plugins.module_utils._spec import (
+from ansible_collections.directiron.sriov.plugins.module_utils._rules import (
     DRIVER_RE,
     MAX_VLAN,
-    _as_bool,
+    is_pci_address,
+    parse_bool,
     validate_mac,
-    validate_params,
     validate_pf,
 )
+from ansible_collections.directiron.sriov.plugins.module_utils._spec import validate_params
 
 PREFIX = "sriov_"
 # The inventory variables the site playbook reads, with what each must be.
@@ -107,7 +107,7 @@ class _Errors(object):
 
 def _bool(errors, field, value):
     try:
-        return _as_bool(value, field)
+        return parse_bool(value, field)
     except SriovError:
         errors.add(field, "must be a boolean (true or false), got %s" % _short(value))
         return None
@@ -205,7 +205,7 @@ def _pf_key(pf):
     """Comparable identity of a PF selector as written (a PCI address in any case is one key)."""
     if isinstance(pf, dict):
         return ("selector", pf["vendor"], pf["device"], pf["index"])
-    if PCI_ADDRESS_RE.match(pf):
+    if is_pci_address(pf, any_case=True):
         return ("address", pf.lower())
     return ("name", pf)
 
@@ -259,7 +259,7 @@ def _check_pool_vfs(errors, where, vfs, declared):
             if num_vfs is not None and ids[-1] >= num_vfs:
                 errors.add(field, "VF %d is past num_vfs %d of %s (VF indexes run from 0 to %d)"
                            % (ids[-1], num_vfs, pf, num_vfs - 1))
-        elif not PCI_ADDRESS_RE.match(item):
+        elif not is_pci_address(item, any_case=True):
             errors.add(field, "%s is neither a VF selector (enp1s0#0-3) nor a PCI address (0000:01:10.0)"
                        % _short(item))
 

@@ -33,6 +33,7 @@ options:
     default: auto
 extends_documentation_fragment:
   - directiron.sriov.sysfs
+  - directiron.sriov.sysfs.proc_root
   - directiron.sriov.attributes
   - directiron.sriov.attributes.facts
   - directiron.sriov.attributes.platform_linux

@@ -42,9 +42,10 @@ def run_audit(tmp_path, guest_pin_version, extra=()):
     cache.mkdir()
     for host, facts in (("kvm1", HOST_FACTS), ("inner", GUEST_FACTS)):
         # ansible-core 2.19 names the jsonfile entry s1_HOST and wraps it in __payload__; older ones write
-        # ansible_factsHOST as plain JSON
+        # ansible_factsHOST as plain JSON, and before 2.17 (no default prefix) plain HOST
         (cache / ("s1_" + host)).write_text(json.dumps({"__payload__": json.dumps(facts)}))
         (cache / ("ansible_facts" + host)).write_text(json.dumps(facts))
+        (cache / host).write_text(json.dumps(facts))
     inventory = tmp_path / "inventory.yml"
     inventory.write_text(json.dumps({"all": {"children": {
         "sriov_hosts": {"hosts": {"kvm1": {"sriov_driver_pins": {"guest": [

@@ -12,6 +12,7 @@ import pytest
 from ansible_collections.directiron.sriov.plugins.module_utils import _cmdline as cm
 from ansible_collections.directiron.sriov.plugins.module_utils import _cmdline_shell as sh
 from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
+from ansible_collections.directiron.sriov.tests.unit.plugins.module_utils.cmdline_fixtures import fixture, read
 
 GRUB = "/etc/default/grub"
 
@@ -45,6 +46,7 @@ class TestValues(object):
         ('f() { GRUB_TIMEOUT=x; }\nGRUB_CMDLINE_LINUX="kept"\n', "kept"),
         ('if [ -x /usr/bin/foo ]; then\n  GRUB_TIMEOUT=1\nfi\nGRUB_CMDLINE_LINUX="after"\n', "after"),
         ("GRUB_DISTRIBUTOR=`lsb_release -i -s 2> /dev/null || echo Debian`\nGRUB_CMDLINE_LINUX=q\n", "q"),
+        ('GRUB_CMDLINE_LINUX=q\necho "args: $GRUB_CMDLINE_LINUX" >&2\n', "q"),
     ])
     def test_value_as_the_shell_assigns_it(self, text, expected):
         assert value(text) == expected
@@ -95,3 +97,24 @@ class TestPlans(object):
         with pytest.raises(SriovError) as info:
             plan(files, ["c"], dash=True)
         assert "line 2" in info.value.msg and "dash" in info.value.msg
+
+
+class TestDistributionFiles(object):
+    @pytest.mark.parametrize("name,linux,default", [
+        ("grub-debian12", "", "quiet"),
+        ("grub-rhel9", "crashkernel=1G-4G:192M,4G-64G:256M,64G-:512M resume=/dev/mapper/rhel-swap "
+                       "rd.lvm.lv=rhel/root rd.lvm.lv=rhel/swap rhgb quiet", ""),
+        ("grub-opensuse", "", "splash=silent resume=/dev/disk/by-uuid/5b1f0e0c-8d3a-4f2e-9d57-0d1c2b3a4f5e "
+                              "preempt=full mitigations=auto quiet security=apparmor"),
+        ("ubuntu-cloudimg/grub", "", "quiet splash"),
+    ])
+    def test_shipped_files_evaluate_and_take_an_edit_in_place(self, name, linux, default):
+        text = read(fixture(name))
+        assert value(text) == linux and value(text, "GRUB_CMDLINE_LINUX_DEFAULT") == default
+        texts, _b, after = plan([(GRUB, text)], ["intel_iommu=on"])
+        assert after == linux.split() + ["intel_iommu=on"] + default.split()
+        changed = [(a, b) for a, b in zip(text.splitlines(), texts[GRUB].splitlines()) if a != b]
+        assert len(changed) == 1 and changed[0][0].startswith("GRUB_CMDLINE_LINUX=")
+
+    def test_ansi_c_quoting_is_not_guessed(self):
+        assert value("GRUB_CMDLINE_LINUX=$'a\\tb'\n") is None
