@@ -149,7 +149,7 @@ import traceback
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.directiron.sriov.plugins.module_utils._domain import gather_domain_facts
-from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
+from ansible_collections.directiron.sriov.plugins.module_utils._module import run_module
 
 LIBVIRT_IMPORT_ERROR = None
 try:
@@ -166,11 +166,8 @@ def main():
     )
     if libvirt is None:
         module.fail_json(msg=missing_required_lib("libvirt (python3-libvirt)"), exception=LIBVIRT_IMPORT_ERROR)
-    try:
-        facts = gather_domain_facts(libvirt, module.params["uri"])
-    except SriovError as err:
-        module.fail_json(**err.to_result())
-    module.exit_json(changed=False, ansible_facts={"sriov_domains": facts})
+    run_module(module, lambda: {"changed": False,
+                                "ansible_facts": {"sriov_domains": gather_domain_facts(libvirt, module.params["uri"])}})
 
 
 if __name__ == "__main__":
