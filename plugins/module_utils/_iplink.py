@@ -73,8 +73,8 @@ def parse_vfinfo(entry):
 def parse_link_show(json_text):
     """``ip -d -j link show`` output -> {ifname: {"vfs": {index: settings}, ...}}.
 
-    Besides ``vfs`` each interface carries ``ifindex``, ``address``, ``operstate``, ``mtu`` and
-    ``num_vf`` (from the ``-d`` details) when iproute2 printed them. Raises ValueError when the
+    Besides ``vfs`` each interface carries ``ifindex``, ``address``, ``operstate``, ``admin_up``
+    (``UP`` among its flags), ``mtu`` and ``num_vf`` (from the ``-d`` details) when iproute2 printed them. Raises ValueError when the
     text is not the JSON list iproute2 prints.
     """
     data = json.loads(json_text) if json_text and json_text.strip() else []
@@ -92,6 +92,7 @@ def parse_link_show(json_text):
             "ifindex": link.get("ifindex"),
             "address": link.get("address"),
             "operstate": link.get("operstate"),
+            "admin_up": "UP" in (link.get("flags") or []),
             "mtu": link.get("mtu"),
             "num_vf": link.get("num_vf"),
             "vfs": vfs,

@@ -70,6 +70,12 @@ PF_OPTIONS = (
         "The refusals are returned as warnings instead.",
         "The boot-time replay persists it, so the replay also forces.",
     ]},
+    {"name": "pf_up", "type": "bool", "default": True, "description": [
+        "Bring the PF's link administratively up (C(ip link set PF up)) when it has VFs after the run.",
+        "The PF driver answers its VFs' mailbox requests only while the PF is up, so a VF of a PF that is down "
+        "gets no MAC or VLAN from the host, and a guest's VF driver then comes up with a random MAC.",
+        "V(false) leaves the PF's link state as it is. A PF without a netdev is left alone.",
+    ]},
     {"name": "timeout", "type": "int", "default": 60, "min": 1, "max": MAX_TIMEOUT, "description": [
         "Seconds to wait for new VFs to appear, and for a VF to bind to its driver (1 to 3600).",
     ]},
@@ -207,7 +213,7 @@ def validate_params(params, totalvfs=None, numvfs=None):
     out = dict(DEFAULTS)
     out.update((key, value) for key, value in params.items() if value is not None)
     out["pf"] = _rules.validate_pf(params.get("pf"))
-    for name in ("num_vfs", "drivers_autoprobe", "vf_driver", "force", "timeout"):
+    for name in ("num_vfs", "drivers_autoprobe", "vf_driver", "pf_up", "force", "timeout"):
         if out[name] is not None:
             out[name] = check_value(_PF_BY_NAME[name], out[name], name)
     if totalvfs is not None and out["num_vfs"] is not None and out["num_vfs"] > totalvfs:

@@ -244,7 +244,13 @@ class VfManager(object):
         link = links.get(self.netdev) or {}
         return dict((int(index), settings) for index, settings in (link.get("vfs") or {}).items())
 
-    def state(self, num_vfs, autoprobe, vfs, links):
+    def pf_admin_up(self, host_links):
+        """Whether the PF's netdev is administratively up (None without a netdev)."""
+        if not self.netdev:
+            return None
+        return bool((host_links.get(self.netdev) or {}).get("admin_up"))
+
+    def state(self, num_vfs, autoprobe, vfs, links, pf_up=None):
         entries = []
         for index in sorted(set(vfs) | set(links)):
             function = vfs.get(index) or {}
@@ -252,7 +258,7 @@ class VfManager(object):
                      "driver": function.get("driver"), "driver_override": function.get("driver_override")}
             entry.update(normalise_link(links.get(index)))
             entries.append(entry)
-        return {"pf": self.pf, "netdev": self.netdev, "num_vfs": num_vfs,
+        return {"pf": self.pf, "netdev": self.netdev, "pf_up": pf_up, "num_vfs": num_vfs,
                 "drivers_autoprobe": autoprobe, "vfs": entries}
 
     def read_current(self):
@@ -397,8 +403,9 @@ class VfManager(object):
             value = 1 if self.autoprobe else 0
             steps.append({"do": "autoprobe", "value": value, "what": "setting sriov_drivers_autoprobe of %s" % self.pf,
                           "text": "set sriov_drivers_autoprobe of %s to %d" % (self.pf, value)})
+        pf_up = self.plan_pf_up()
         if not self.recreate:
-            return steps + self.plan_vfs(self.vfs, self.links)
+            return steps + pf_up + self.plan_vfs(self.vfs, self.links)
         if self.numvfs:
             steps.append({"do": "numvfs", "value": 0,
                           "what": "removing the %d VFs of %s (sriov_numvfs 0)" % (self.numvfs, self.pf),
@@ -407,7 +414,14 @@ class VfManager(object):
             steps.append({"do": "numvfs", "value": self.target,
                           "what": "creating %d VFs on %s (sriov_numvfs %d)" % (self.target, self.pf, self.target),
                           "text": "set sriov_numvfs of %s to %d" % (self.pf, self.target)})
-        return steps + self.plan_vfs(self.predicted_new_vfs(), {})
+        return steps + pf_up + self.plan_vfs(self.predicted_new_vfs(), {})
+
+    def plan_pf_up(self):
+        """The PF up while it has VFs: its driver serves the VFs' mailbox (MAC, VLAN) only then."""
+        if not self.params["pf_up"] or not self.target or not self.netdev or self.pf_admin_up(self.host_links):
+            return []
+        return [{"do": "pf_up", "argv": ["ip", "link", "set", "dev", self.netdev, "up"],
+                 "what": "bringing %s up" % self.netdev, "text": "set link of %s up" % self.netdev}]
 
     def plan_vfs(self, vfs, links):
         """Per-VF settings, then driver bindings, against the given VFs and their settings."""
@@ -501,16 +515,20 @@ class VfManager(object):
                     entry["driver"] = "(default)" if self.autoprobe else None
             elif step["do"] == "bind":
                 entry["driver_override"] = entry["driver"] = step["driver"]
-        return {"pf": self.pf, "netdev": self.netdev, "num_vfs": self.target, "drivers_autoprobe": self.autoprobe,
-                "vfs": [entries[index] for index in sorted(entries)]}
+        pf_up = before["pf_up"] or any(step["do"] == "pf_up" for step in steps) if self.netdev else None
+        return {"pf": self.pf, "netdev": self.netdev, "pf_up": pf_up, "num_vfs": self.target,
+                "drivers_autoprobe": self.autoprobe, "vfs": [entries[index] for index in sorted(entries)]}
 
     # -- 5. applying ------------------------------------------------------------------------------
     def apply(self, steps):
-        count_steps = [step for step in steps if step["do"] in ("autoprobe", "numvfs")]
+        count_steps = [step for step in steps if step["do"] in ("autoprobe", "numvfs", "pf_up")]
         vf_steps = [step for step in steps if step["do"] in ("link", "bind")]
         for step in count_steps:
-            name = "sriov_drivers_autoprobe" if step["do"] == "autoprobe" else "sriov_numvfs"
-            self._write(self._path(self.pf, name), step["value"], step["what"])
+            if step["do"] == "pf_up":
+                self._run(step["argv"], step["what"])
+            else:
+                name = "sriov_drivers_autoprobe" if step["do"] == "autoprobe" else "sriov_numvfs"
+                self._write(self._path(self.pf, name), step["value"], step["what"])
             self.actions.append(step["text"])
         if self.recreate:
             needs_link = any(step["do"] == "link" for step in vf_steps)
@@ -606,7 +624,7 @@ class VfManager(object):
     def converge(self):
         self.read_current()
         self.validate()
-        before = self.state(self.numvfs, self.autoprobe_now, self.vfs, self.links)
+        before = self.state(self.numvfs, self.autoprobe_now, self.vfs, self.links, self.pf_admin_up(self.host_links))
         steps = self.plan()
         self.guard(steps)
         if self.check_mode:
@@ -614,8 +632,9 @@ class VfManager(object):
             after = self.predict(before, steps)
         else:
             self.apply(steps)
+            links = self.read_links()
             after = self.state(self.target, self.read_autoprobe(self.autoprobe), self.read_vfs(),
-                               self.vf_links(self.read_links()))
+                               self.vf_links(links), self.pf_admin_up(links))
             self.verify(after)
         return {"changed": bool(self.actions), "pf": self.pf, "diff": {"before": before, "after": after},
                 "actions": self.actions, "warnings": self.warnings}

@@ -139,6 +139,14 @@ options:
       - The boot-time replay persists it, so the replay also forces.
     type: bool
     default: false
+  pf_up:
+    description:
+      - Bring the PF's link administratively up (C(ip link set PF up)) when it has VFs after the run.
+      - The PF driver answers its VFs' mailbox requests only while the PF is up, so a VF of a PF that is down
+        gets no MAC or VLAN from the host, and a guest's VF driver then comes up with a random MAC.
+      - V(false) leaves the PF's link state as it is. A PF without a netdev is left alone.
+    type: bool
+    default: true
   timeout:
     description:
       - Seconds to wait for new VFs to appear, and for a VF to bind to its driver (1 to 3600).
