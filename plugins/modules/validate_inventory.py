@@ -19,7 +19,7 @@ description:
     touched; the site playbook runs it first. It connects to no host and runs once per play.
   - Every C(sriov_*) name must be one the collection reads (the site variables below, role options
     named C(sriov_*), variables of the collection's playbooks such as C(sriov_audit_hosts)); an unknown
-    one (C(sriov_pf)) is refused with the closest valid name. C(sriov_vfs_pfs) is refused: it is the
+    one (C(sriov_pf)) is refused with the closest valid name. C(sriov_vfs_pfs) is refused as the
     role's copy of C(sriov_pfs).
   - C(sriov_iommu) is V(auto), V(intel) or V(amd); C(sriov_iommu_passthrough), C(sriov_reboot_ok) and
     C(sriov_isolate_failures) are booleans.
