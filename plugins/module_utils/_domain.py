@@ -255,6 +255,15 @@ def domain_device_map(libvirt_mod, conn):
     return {"domains": domains, "vfs": holders}
 
 
+def gather_domain_facts(libvirt_mod, uri):
+    """``domain_device_map`` over a connection of its own (what sriov_domain_facts returns)."""
+    conn = open_connection(libvirt_mod, uri)
+    try:
+        return domain_device_map(libvirt_mod, conn)
+    finally:
+        close_connection(libvirt_mod, conn)
+
+
 # ---------------------------------------------------------------------------------------------
 # The interfaces one domain should have
 
@@ -648,6 +657,7 @@ class GuestInterfaceManager(object):
         return {
             "changed": bool(self.actions),
             "actions": self.actions,
+            "warnings": self.warnings,
             "interface": self._result(dom, wanted, state, after_text, found),
             "diff": {"before": self._diff_text(before_elems, current["active"]),
                      "after": self._diff_text(after_elems, current["active"])},

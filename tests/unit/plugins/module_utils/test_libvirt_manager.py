@@ -388,8 +388,7 @@ def shape(text):
         here = path + "/" + elem.tag
         yield here, tuple(sorted(elem.attrib))
         for child in elem:
-            for item in walk(child, here):
-                yield item
+            yield from walk(child, here)
     return list(walk(ET.fromstring(text), ""))
 
 

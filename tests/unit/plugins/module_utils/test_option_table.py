@@ -107,8 +107,7 @@ def _sriov_vf_calls(tasks):
         if "directiron.sriov.sriov_vf" in task:
             yield task["directiron.sriov.sriov_vf"]
         for key in ("block", "rescue", "always", "tasks"):
-            for args in _sriov_vf_calls(task.get(key)):
-                yield args
+            yield from _sriov_vf_calls(task.get(key))
 
 
 @pytest.mark.parametrize("path", [os.path.join(ROLE, "tasks", "main.yml"), os.path.join(ROOT, "playbooks", "site.yml")])
