@@ -62,7 +62,7 @@ CASES = [
     ("unknown-variable-passthrough", {"sriov_iommu_pasthrough": True}, "sriov_iommu_pasthrough",
      "did you mean sriov_iommu_passthrough"),
     ("unknown-role-option", {"sriov_vfs_prun": True}, "sriov_vfs_prun", "did you mean sriov_vfs_prune"),
-    ("role-variable-set-by-site", {"sriov_vfs_pfs": []}, "sriov_vfs_pfs", "set sriov_pfs instead"),
+    ("role-copy-of-an-inventory-variable", {"sriov_vfs_pfs": []}, "sriov_vfs_pfs", "set sriov_pfs instead"),
     ("role-option-not-bool", {"sriov_vfs_prune": "perhaps"}, "sriov_vfs_prune", "bool"),
     ("role-option-not-int", {"sriov_vfs_boot_wait": "soon"}, "sriov_vfs_boot_wait", "int"),
     ("iommu-vendor", {"sriov_iommu": "intl"}, "sriov_iommu", "auto, intel, amd"),
