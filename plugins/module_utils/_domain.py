@@ -521,19 +521,9 @@ class GuestInterfaceManager(object):
 
     def check_assignable(self, function):
         """Refuse a VF that vfio cannot hand out alone (one rule: ``_sysfs.assignment_verdict``)."""
-        root = self.params["sysfs_root"]
         address = function["address"]
-        group = function.get("iommu_group")
-        members = self.sysfs.iommu_group_devices(root, group) if group is not None else [address]
-        functions = {address: function}
-        for member in members:
-            if member not in functions:
-                other = self.sysfs.read_function(root, member)
-                if other is not None:
-                    functions[member] = other
-        groups = {group: sorted(functions)} if group is not None else {}
-        verdict = self.sysfs.assignment_verdict(functions, groups, address)
-        if not verdict["assignable"]:
+        verdict, _functions = self.sysfs.group_verdict(self.params["sysfs_root"], address, function.get("iommu_group"))
+        if verdict is not None and not verdict["assignable"]:
             raise SriovError("VF %s cannot be given to a guest: %s" % (address, verdict["reason"]),
                              field="vf" if self.params.get("vf") else "vf_index",
                              details={"blocked_by": verdict["blocked_by"]})

@@ -265,16 +265,9 @@ class HostGuards(object):
     # -- IOMMU group sharing -------------------------------------------------------------------
     def iommu_group_problems(self, vf, group, to_vfio):
         """The group's blockers by the one assignability rule (``_sysfs.assignment_verdict``)."""
-        members = _sysfs.iommu_group_devices(self.sysfs_root, group) if group is not None else []
-        functions = {}
-        for address in set(members) | set([vf]):
-            function = _sysfs.read_function(self.sysfs_root, address)
-            if function is not None:
-                functions[address] = function
-        if vf not in functions:
+        verdict, functions = _sysfs.group_verdict(self.sysfs_root, vf, group, assigned_with=to_vfio)
+        if verdict is None:
             return []  # vanished: binding it fails with its own error
-        functions[vf]["iommu_group"] = group
-        verdict = _sysfs.assignment_verdict(functions, {group: members}, vf, assigned_with=to_vfio)
         if verdict["assignable"]:
             return []
         if not verdict["blocked_by"]:

@@ -51,9 +51,10 @@ SITE_VARIABLES = {
     "sriov_target": "a host pattern",
     "sriov_serial": "a play serial (number or percentage)",
 }
-# Role variables the site playbook sets from an inventory variable: setting them in the inventory
-# would be silently overridden (play vars win), so they are refused with the name to use.
-SET_BY_SITE = {"sriov_vfs_pfs": "sriov_pfs"}
+# Role variables that default to an inventory variable: set in the inventory they would replace it
+# unchecked (the validation and the preflight read the inventory variable), so they are refused with
+# the name to use.
+ROLE_COPIES = {"sriov_vfs_pfs": "sriov_pfs"}
 IOMMU_VENDORS = ("auto", "intel", "amd")
 BOOL_VARIABLES = ("sriov_iommu_passthrough", "sriov_reboot_ok", "sriov_isolate_failures")
 
@@ -384,8 +385,8 @@ def check_host(variables, known=(), resolved=None):
     errors = _Errors()
     names = set(SITE_VARIABLES) | set(known)
     for name in sorted(variables):
-        if name in SET_BY_SITE:
-            errors.add(name, "is set by the site playbook from %s; set %s instead" % (SET_BY_SITE[name], SET_BY_SITE[name]))
+        if name in ROLE_COPIES:
+            errors.add(name, "is the role's copy of %s; set %s instead" % (ROLE_COPIES[name], ROLE_COPIES[name]))
         elif name.startswith(PREFIX) and name not in names:
             hint = closest(name, names)
             errors.add(name, "unknown variable%s" % ("; did you mean %s?" % hint if hint else ""))

@@ -554,6 +554,26 @@ def _harmless_neighbour(function):
     return None
 
 
+def group_verdict(sysfs_root, address, group, assigned_with=()):
+    """``assignment_verdict`` of ``address`` in IOMMU group ``group``, reading only that group's functions.
+
+    -> (verdict, {address: function}) or (None, {}) when the function is gone. ``group`` is what the
+    caller knows of the function's group (None: it has none).
+    """
+    function = read_function(sysfs_root, address)
+    if function is None:
+        return None, {}
+    function["iommu_group"] = group
+    members = iommu_group_devices(sysfs_root, group) if group is not None else []
+    functions = {address: function}
+    for member in members:
+        if member not in functions:
+            other = read_function(sysfs_root, member)
+            if other is not None:
+                functions[member] = other
+    return assignment_verdict(functions, {group: members}, address, assigned_with=assigned_with), functions
+
+
 def assignment_verdict(functions, groups, address, no_iommu_reason=None, assigned_with=()):
     """Can ``address`` be handed to a guest through vfio? -> {assignable, reason, blocked_by}.
 
