@@ -61,7 +61,9 @@ def device_args(port, without_pf=(), iommu="intel"):
     for index in (1, 2):
         if index in without_pf:
             continue
-        args += ["-netdev", "user,id=n%d" % index,
+        # No IPv6 on the PFs' user networks: a PF brought up (as VFs need) would otherwise take a
+        # default route from the router advertisements, and the guards refuse to touch such a PF.
+        args += ["-netdev", "user,id=n%d,ipv6=off" % index,
                  "-device", "igb,netdev=n%d,bus=rp%d,romfile=" % (index, index)]
     args += [
         "-device", "pcie-pci-bridge,id=br1,bus=pcie.0,addr=6",
