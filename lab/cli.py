@@ -11,7 +11,7 @@ import json
 import os
 import sys
 
-from lab import image, inventory, vm
+from lab import image, inventory, nested, vm
 from lab.common import LabError, log
 
 
@@ -56,6 +56,13 @@ def _parser():
     prune = sub.add_parser("prune", help="remove cached images no VM overlay uses and that "
                                          "are not current")
     prune.add_argument("--dry-run", action="store_true")
+
+    report = sub.add_parser("nested-report", help="parse a nested guest's serial log (stdin); "
+                                                  "print its last complete report as JSON")
+    report.add_argument("--audit-guest", metavar="NAME",
+                        help="print it as an sriov_audit_extra_guests entry named NAME instead")
+    report.add_argument("--pin", action="append", default=[], metavar="MODULE=VERSION",
+                        help="with --audit-guest: a guest driver pin (repeatable)")
 
     accel = sub.add_parser("accel", help="print the accelerator the lab uses (probe if needed)")
     accel.add_argument("--refresh", action="store_true", help="probe KVM again")
@@ -121,6 +128,15 @@ def _dispatch(args):
         referenced = {machine.meta().get("image") for machine in vm.all_vms()}
         for path in image.prune(referenced, dry_run=args.dry_run):
             print(path)
+        return 0
+    if args.command == "nested-report":
+        parsed = nested.parse_report(sys.stdin.read())
+        if parsed is None:
+            raise LabError("no complete report round in the serial log")
+        if args.audit_guest:
+            pins = [dict(zip(("module", "version"), pin.split("=", 1))) for pin in args.pin]
+            parsed = nested.audit_guest(parsed, args.audit_guest, pins)
+        print(json.dumps(parsed, indent=2, sort_keys=True))
         return 0
     if args.command == "accel":
         print(vm.accel_args(refresh=args.refresh)[1].split(",")[0])

@@ -64,3 +64,15 @@ def nics_by_driver(report, driver):
     """{ifname: nic} of the NICs a driver binds in a parsed report."""
     return {name: nic for name, nic in (report or {}).get("nics", {}).items()
             if nic.get("driver") == driver}
+
+
+def audit_guest(report, name, pins=()):
+    """A nested guest's report as one `sriov_audit_extra_guests` entry of playbooks/audit.yml
+    (the keys the drift join reads from guest_nic_facts: name, mac, driver, driver_version,
+    virtio, lowers)."""
+    nics = []
+    for ifname, nic in sorted((report or {}).get("nics", {}).items()):
+        nics.append({"name": ifname, "mac": nic.get("mac"), "driver": nic.get("driver"),
+                     "driver_version": nic.get("version"),
+                     "virtio": nic.get("driver") == "virtio_net", "lowers": nic.get("lowers", [])})
+    return {"name": name, "guest_nics": {"nics": nics}, "pins": list(pins)}

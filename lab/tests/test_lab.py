@@ -6,6 +6,7 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import json
 import os
 import subprocess
 import sys
@@ -227,3 +228,15 @@ def test_nested_domain_template_gives_each_vf_as_a_plain_hostdev():
     assert addresses == [("0x01", "0x10", "0x2"), ("0x01", "0x11", "0x4")]
     assert domain.find("devices/serial/source").get("path") == "/s.log"
     assert domain.find("devices/interface") is None  # pool/failover NICs come from the module
+
+
+def test_nested_report_as_an_audit_guest_marks_virtio_and_keeps_lowers(monkeypatch, capsys):
+    from lab import cli
+    monkeypatch.setattr(sys, "stdin", __import__("io").StringIO(NESTED_LOG))
+    assert cli.main(["nested-report", "--audit-guest", "nested", "--pin", "igbvf=1.2.3"]) == 0
+    entry = json.loads(capsys.readouterr().out)
+    assert entry["name"] == "nested" and entry["pins"] == [{"module": "igbvf", "version": "1.2.3"}]
+    nics = {nic["name"]: nic for nic in entry["guest_nics"]["nics"]}
+    assert nics["eth0"]["virtio"] is True and nics["eth0"]["lowers"] == ["eth1", "eth2"]
+    assert nics["eth3"] == {"name": "eth3", "mac": "02:1a:00:00:00:77", "driver": "igbvf",
+                            "driver_version": "6.1.0-41-amd64", "virtio": False, "lowers": []}

@@ -15,6 +15,7 @@ __metaclass__ = type
 
 import glob
 import os
+import re
 
 import yaml
 
@@ -25,13 +26,17 @@ from ansible_collections.directiron.sriov.plugins.module_utils._inventory import
     PREFIX,
     _line,
     _short,
-    SET_BY_SITE,
+    ROLE_COPIES,
     SITE_VARIABLES,
     fleet_lines,
     validate_fleet,
 )
 
-ROLES_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "roles")
+COLLECTION_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+ROLES_DIR = os.path.join(COLLECTION_DIR, "roles")
+PLAYBOOKS_DIR = os.path.join(COLLECTION_DIR, "playbooks")
+# A variable named in a playbook: sriov_... not part of a longer name or of a plugin's FQCN.
+PLAYBOOK_VARIABLE_RE = re.compile(r"(?<![.\w])(sriov_[a-z0-9_]+)")
 
 
 def role_options(roles_dir=ROLES_DIR):
@@ -42,9 +47,19 @@ def role_options(roles_dir=ROLES_DIR):
             specs = yaml.safe_load(handle) or {}
         for entry in (specs.get("argument_specs") or {}).values():
             for name, spec in (entry.get("options") or {}).items():
-                if name.startswith(PREFIX) and name not in SITE_VARIABLES and name not in SET_BY_SITE:
+                if name.startswith(PREFIX) and name not in SITE_VARIABLES and name not in ROLE_COPIES:
                     options[name] = _plain_spec(spec)
     return options
+
+
+def playbook_variables(playbooks_dir=PLAYBOOKS_DIR):
+    """The ``sriov_*`` names the collection's playbooks read (``sriov_audit_hosts`` of audit.yml, ...)."""
+    names = set()
+    for path in sorted(glob.glob(os.path.join(playbooks_dir, "*.yml"))):
+        with open(path) as handle:
+            names.update(PLAYBOOK_VARIABLE_RE.findall(handle.read()))
+    modules = set(os.path.basename(path)[:-3] for path in glob.glob(os.path.join(COLLECTION_DIR, "plugins", "modules", "*.py")))
+    return names - set(ROLE_COPIES) - modules
 
 
 def _plain_spec(spec):
@@ -67,13 +82,14 @@ def role_option_errors(variables, options):
     return errors
 
 
-def fleet_errors(fleet, options, extra=None, outside=None, resolved=None):
+def fleet_errors(fleet, options, extra=None, outside=None, resolved=None, more_known=()):
     """{host: [error lines]} of a fleet ``{host: {sriov_* variables}}``: site rules and role options.
 
     outside: ``{host: sriov_pfs}`` of the inventory hosts not checked (their MACs still count);
-    resolved: ``{host: [{address, netdev}]}``, each host's PFs as the preflight resolved them.
+    resolved: ``{host: [{address, netdev}]}``, each host's PFs as the preflight resolved them;
+    more_known: more accepted names (the playbooks' own variables).
     """
-    errors_by_host = validate_fleet(fleet, known=options, outside=outside, resolved=resolved)
+    errors_by_host = validate_fleet(fleet, known=set(options) | set(more_known), outside=outside, resolved=resolved)
     for host in fleet:
         lines = list((extra or {}).get(host, [])) + role_option_errors(fleet[host], options)
         if lines:
@@ -131,7 +147,7 @@ class ActionModule(ActionBase):
                     resolved[host] = identities(hostvars[host].get(args["resolved_from"]))
                 except Exception as exc:
                     extra[host].append("%s: cannot be read: %s" % (args["resolved_from"], _first_line(exc)))
-        errors_by_host = fleet_errors(fleet, options, extra, outside, resolved)
+        errors_by_host = fleet_errors(fleet, options, extra, outside, resolved, playbook_variables())
         lines = fleet_lines(errors_by_host)
         result.update(changed=False, hosts=errors_by_host, checked=len(hosts))
         if not lines:

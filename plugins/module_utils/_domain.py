@@ -37,19 +37,15 @@ import re
 import time
 import xml.etree.ElementTree as ET
 
-from ansible_collections.directiron.sriov.plugins.module_utils import _sysfs
+from ansible_collections.directiron.sriov.plugins.module_utils import _rules, _sysfs
 from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
-from ansible_collections.directiron.sriov.plugins.module_utils._iplink import MAC_RE
 from ansible_collections.directiron.sriov.plugins.module_utils._libvirt import (
     NETWORK_NAME_RE,
-    PCI_ADDRESS_RE,
     _int_attr,
     close_connection,
     error_code,
-    join_pci_address,
     open_connection,
     render_network_xml,
-    split_pci_address,
 )
 
 VIR_DOMAIN_AFFECT_LIVE = 1
@@ -60,8 +56,6 @@ VIR_ERR_NO_NETWORK = 43
 
 # libvirt accepts user aliases only with this prefix (formatdomain.html#device-addresses, "alias")
 USER_ALIAS_RE = re.compile(r"^ua-[A-Za-z0-9_-]{1,60}\Z")
-BRIDGE_RE = re.compile(r"^[A-Za-z0-9_.:@-]{1,15}\Z")
-VLAN_MAX = 4094
 SOURCES = ("network", "vf", "pf")
 
 
@@ -84,14 +78,13 @@ def pci_address_of(elem):
     if elem is None or elem.get("type", "pci") != "pci" or elem.get("bus") is None:
         return None
     try:
-        return join_pci_address((_int_attr(elem.get("domain")), _int_attr(elem.get("bus")),
-                                 _int_attr(elem.get("slot")), _int_attr(elem.get("function"))))
+        return _rules.format_pci_address([_int_attr(elem.get(name)) for name in ("domain", "bus", "slot", "function")])
     except ValueError:
         return None
 
 
 def pci_address_element(address, tag="address"):
-    domain, bus, slot, function = split_pci_address(address)
+    domain, bus, slot, function = _rules.parse_pci_address(address)
     return ET.Element(tag, {"type": "pci", "domain": "0x%04x" % domain, "bus": "0x%02x" % bus,
                             "slot": "0x%02x" % slot, "function": "0x%x" % function})
 
@@ -260,6 +253,15 @@ def domain_device_map(libvirt_mod, conn):
                 holders[address] = {"domain": domain["name"], "active": domain["active"], "mac": mac,
                                     "alias": alias, "kind": kind}
     return {"domains": domains, "vfs": holders}
+
+
+def gather_domain_facts(libvirt_mod, uri):
+    """``domain_device_map`` over a connection of its own (what sriov_domain_facts returns)."""
+    conn = open_connection(libvirt_mod, uri)
+    try:
+        return domain_device_map(libvirt_mod, conn)
+    finally:
+        close_connection(libvirt_mod, conn)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -433,10 +435,10 @@ class GuestInterfaceManager(object):
             wanted["network"] = network
         vf = params.get("vf")
         if vf:
-            if not PCI_ADDRESS_RE.match(vf):
+            if not _rules.is_pci_address(vf, any_case=True):
                 raise SriovError("vf %r is not a PCI address (domain:bus:slot.function, e.g. 0000:01:10.0)" % vf,
                                  field="vf")
-            wanted["vf"] = join_pci_address(split_pci_address(vf))
+            wanted["vf"] = _rules.format_pci_address(_rules.parse_pci_address(vf))
         if "pf" in given:
             index = params["vf_index"]
             if isinstance(index, bool) or not isinstance(index, int) or index < 0:
@@ -444,15 +446,15 @@ class GuestInterfaceManager(object):
             wanted["pf"] = params["pf"]
         mac = params.get("mac")
         if mac:
-            if not isinstance(mac, str) or not MAC_RE.match(mac):
+            if not isinstance(mac, str) or not _rules.MAC_RE.match(mac):
                 raise SriovError("mac %r is not a MAC address (six colon-separated hex octets)" % (mac,), field="mac")
             if int(mac.split(":")[0], 16) & 1:
                 raise SriovError("mac %s is a multicast address; a NIC needs a unicast one" % mac, field="mac")
             wanted["mac"] = mac.lower()
         vlan = params.get("vlan")
         if vlan is not None:
-            if isinstance(vlan, bool) or not isinstance(vlan, int) or not 0 <= vlan <= VLAN_MAX:
-                raise SriovError("vlan %r must be an integer 0..%d" % (vlan, VLAN_MAX), field="vlan")
+            if isinstance(vlan, bool) or not isinstance(vlan, int) or not 0 <= vlan <= _rules.MAX_VLAN:
+                raise SriovError("vlan %r must be an integer 0..%d" % (vlan, _rules.MAX_VLAN), field="vlan")
             wanted["vlan"] = vlan
         alias = params.get("alias")
         if alias:
@@ -479,7 +481,7 @@ class GuestInterfaceManager(object):
         if network and not NETWORK_NAME_RE.match(network):
             raise SriovError("failover.network %r may only contain letters, digits and _.+-" % network,
                              field="failover.network")
-        if bridge and not BRIDGE_RE.match(bridge):
+        if bridge and not _rules.is_netdev_name(bridge):
             raise SriovError("failover.bridge %r is not a bridge name" % bridge, field="failover.bridge")
         if not wanted["mac"]:
             raise SriovError("failover pairing needs mac: the VF and its virtio partner must carry the same MAC",
@@ -519,19 +521,9 @@ class GuestInterfaceManager(object):
 
     def check_assignable(self, function):
         """Refuse a VF that vfio cannot hand out alone (one rule: ``_sysfs.assignment_verdict``)."""
-        root = self.params["sysfs_root"]
         address = function["address"]
-        group = function.get("iommu_group")
-        members = self.sysfs.iommu_group_devices(root, group) if group is not None else [address]
-        functions = {address: function}
-        for member in members:
-            if member not in functions:
-                other = self.sysfs.read_function(root, member)
-                if other is not None:
-                    functions[member] = other
-        groups = {group: sorted(functions)} if group is not None else {}
-        verdict = self.sysfs.assignment_verdict(functions, groups, address)
-        if not verdict["assignable"]:
+        verdict, _functions = self.sysfs.group_verdict(self.params["sysfs_root"], address, function.get("iommu_group"))
+        if verdict is not None and not verdict["assignable"]:
             raise SriovError("VF %s cannot be given to a guest: %s" % (address, verdict["reason"]),
                              field="vf" if self.params.get("vf") else "vf_index",
                              details={"blocked_by": verdict["blocked_by"]})
@@ -655,6 +647,7 @@ class GuestInterfaceManager(object):
         return {
             "changed": bool(self.actions),
             "actions": self.actions,
+            "warnings": self.warnings,
             "interface": self._result(dom, wanted, state, after_text, found),
             "diff": {"before": self._diff_text(before_elems, current["active"]),
                      "after": self._diff_text(after_elems, current["active"])},

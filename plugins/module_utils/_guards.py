@@ -34,10 +34,7 @@ import re
 import shutil
 import xml.etree.ElementTree as ET
 
-from ansible_collections.directiron.sriov.plugins.module_utils import _sysfs
-
-VFIO_DRIVER = "vfio-pci"
-NETDEV_RE = re.compile(r"^[A-Za-z0-9_.:@-]{1,15}$")
+from ansible_collections.directiron.sriov.plugins.module_utils import _rules, _sysfs
 
 
 class NoGuards(object):
@@ -101,7 +98,7 @@ def parse_address_owner(addr_json, address):
 def lower_netdevs(sysfs_root, netdev, _seen=None):
     """netdev plus every device below it (bridge ports, bond slaves, VLAN parents), via lower_* links."""
     seen = _seen if _seen is not None else set()
-    if netdev in seen or netdev in (".", "..") or not NETDEV_RE.match(netdev):
+    if netdev in seen or not _rules.is_netdev_name(netdev):
         return seen
     seen.add(netdev)
     base = os.path.join(sysfs_root, "class", "net", netdev)
@@ -133,9 +130,9 @@ def parse_domain_pci_addresses(xml_text):
             if addr.get("type", "pci") != "pci" or addr.get("bus") is None:
                 continue
             try:
-                addresses.append("%04x:%02x:%02x.%x" % (
-                    int(addr.get("domain", "0"), 0), int(addr.get("bus"), 0),
-                    int(addr.get("slot", "0"), 0), int(addr.get("function", "0"), 0)))
+                addresses.append(_rules.format_pci_address(
+                    (int(addr.get("domain", "0"), 0), int(addr.get("bus"), 0),
+                     int(addr.get("slot", "0"), 0), int(addr.get("function", "0"), 0))))
             except ValueError:
                 continue
     return addresses
@@ -267,17 +264,13 @@ class HostGuards(object):
 
     # -- IOMMU group sharing -------------------------------------------------------------------
     def iommu_group_problems(self, vf, group, to_vfio):
-        if group is None:
-            return ["VF %s has no IOMMU group: vfio-pci cannot use it (is the IOMMU on?)" % vf]
-        problems = []
-        for address in _sysfs.iommu_group_devices(self.sysfs_root, group):
-            if address == vf or address in to_vfio:
-                continue
-            function = _sysfs.read_function(self.sysfs_root, address)
-            if not function or function.get("is_bridge"):
-                continue
-            driver = function.get("driver")
-            if driver and driver not in _sysfs.VFIO_DRIVERS:
-                problems.append("VF %s shares IOMMU group %s with %s, still bound to host driver %s: "
-                                "vfio-pci needs the whole group" % (vf, group, address, driver))
-        return problems
+        """The group's blockers by the one assignability rule (``_sysfs.assignment_verdict``)."""
+        verdict, functions = _sysfs.group_verdict(self.sysfs_root, vf, group, assigned_with=to_vfio)
+        if verdict is None:
+            return []  # vanished: binding it fails with its own error
+        if verdict["assignable"]:
+            return []
+        if not verdict["blocked_by"]:
+            return ["VF %s: %s" % (vf, verdict["reason"])]
+        return ["VF %s shares IOMMU group %s with %s, still bound to host driver %s: vfio-pci needs the whole group"
+                % (vf, group, address, functions[address]["driver"]) for address in verdict["blocked_by"]]

@@ -15,7 +15,7 @@ __metaclass__ = type
 
 import os
 
-from ansible_collections.directiron.sriov.plugins.module_utils import _sysfs
+from ansible_collections.directiron.sriov.plugins.module_utils import _rules, _sysfs
 from ansible_collections.directiron.sriov.plugins.module_utils._iplink import parse_ethtool_info
 from ansible_collections.directiron.sriov.plugins.module_utils._sriov_facts import driver_version
 
@@ -41,10 +41,10 @@ def _pci_parent(sysfs_root, ifname):
         return None, None
     real = os.path.realpath(path)
     name = os.path.basename(real)
-    if _sysfs.is_pci_address(name):
+    if _rules.is_pci_address(name):
         return name, None
     parent = os.path.basename(os.path.dirname(real))
-    return (parent if _sysfs.is_pci_address(parent) else None), name
+    return (parent if _rules.is_pci_address(parent) else None), name
 
 
 def _links(sysfs_root, ifname, prefix):
@@ -85,7 +85,7 @@ def gather_guest_nics(sysfs_root="/sys", proc_root="/proc", runner=None, ethtool
     nics = []
     drivers = {}
     for ifname in sorted(names):
-        if not _sysfs.is_safe_name(ifname):
+        if not _rules.is_safe_name(ifname):
             continue
         address, bus_device = _pci_parent(root, ifname)
         if address is None:

@@ -25,18 +25,18 @@ import re
 from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
 from ansible_collections.directiron.sriov.plugins.module_utils._libvirt import (
     NETWORK_NAME_RE,
-    PCI_ADDRESS_RE,
     is_vf_selector,
     parse_vf_selector,
 )
-from ansible_collections.directiron.sriov.plugins.module_utils._spec import (
+from ansible_collections.directiron.sriov.plugins.module_utils._rules import (
     DRIVER_RE,
     MAX_VLAN,
-    _as_bool,
+    is_pci_address,
+    parse_bool,
     validate_mac,
-    validate_params,
     validate_pf,
 )
+from ansible_collections.directiron.sriov.plugins.module_utils._spec import validate_params
 
 PREFIX = "sriov_"
 # The inventory variables the site playbook reads, with what each must be.
@@ -51,9 +51,10 @@ SITE_VARIABLES = {
     "sriov_target": "a host pattern",
     "sriov_serial": "a play serial (number or percentage)",
 }
-# Role variables the site playbook sets from an inventory variable: setting them in the inventory
-# would be silently overridden (play vars win), so they are refused with the name to use.
-SET_BY_SITE = {"sriov_vfs_pfs": "sriov_pfs"}
+# Role variables that default to an inventory variable: set in the inventory they would replace it
+# unchecked (the validation and the preflight read the inventory variable), so they are refused with
+# the name to use.
+ROLE_COPIES = {"sriov_vfs_pfs": "sriov_pfs"}
 IOMMU_VENDORS = ("auto", "intel", "amd")
 BOOL_VARIABLES = ("sriov_iommu_passthrough", "sriov_reboot_ok", "sriov_isolate_failures")
 
@@ -107,7 +108,7 @@ class _Errors(object):
 
 def _bool(errors, field, value):
     try:
-        return _as_bool(value, field)
+        return parse_bool(value, field)
     except SriovError:
         errors.add(field, "must be a boolean (true or false), got %s" % _short(value))
         return None
@@ -205,7 +206,7 @@ def _pf_key(pf):
     """Comparable identity of a PF selector as written (a PCI address in any case is one key)."""
     if isinstance(pf, dict):
         return ("selector", pf["vendor"], pf["device"], pf["index"])
-    if PCI_ADDRESS_RE.match(pf):
+    if is_pci_address(pf, any_case=True):
         return ("address", pf.lower())
     return ("name", pf)
 
@@ -259,7 +260,7 @@ def _check_pool_vfs(errors, where, vfs, declared):
             if num_vfs is not None and ids[-1] >= num_vfs:
                 errors.add(field, "VF %d is past num_vfs %d of %s (VF indexes run from 0 to %d)"
                            % (ids[-1], num_vfs, pf, num_vfs - 1))
-        elif not PCI_ADDRESS_RE.match(item):
+        elif not is_pci_address(item, any_case=True):
             errors.add(field, "%s is neither a VF selector (enp1s0#0-3) nor a PCI address (0000:01:10.0)"
                        % _short(item))
 
@@ -384,8 +385,8 @@ def check_host(variables, known=(), resolved=None):
     errors = _Errors()
     names = set(SITE_VARIABLES) | set(known)
     for name in sorted(variables):
-        if name in SET_BY_SITE:
-            errors.add(name, "is set by the site playbook from %s; set %s instead" % (SET_BY_SITE[name], SET_BY_SITE[name]))
+        if name in ROLE_COPIES:
+            errors.add(name, "is the role's copy of %s; set %s instead" % (ROLE_COPIES[name], ROLE_COPIES[name]))
         elif name.startswith(PREFIX) and name not in names:
             hint = closest(name, names)
             errors.add(name, "unknown variable%s" % ("; did you mean %s?" % hint if hint else ""))

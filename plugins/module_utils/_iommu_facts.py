@@ -51,6 +51,18 @@ def read_cpu_vendor(proc_root):
     return "unknown"
 
 
+# The ACPI table that describes the platform's IOMMU: in a VM the CPU vendor can differ from the
+# emulated IOMMU, so the firmware's table decides which kernel argument turns it on.
+ACPI_IOMMU_TABLES = (("DMAR", "intel"), ("IVRS", "amd"))
+
+
+def read_firmware_vendor(sysfs_root):
+    """intel (DMAR table), amd (IVRS table), or None when the firmware publishes neither or both."""
+    base = os.path.join(sysfs_root, "firmware", "acpi", "tables")
+    found = [vendor for table, vendor in ACPI_IOMMU_TABLES if os.path.isfile(os.path.join(base, table))]
+    return found[0] if len(found) == 1 else None
+
+
 def _interrupt_remapping(units, cmdline):
     intremap = cmdline.get("intremap", "")
     if intremap == "off":
@@ -122,6 +134,8 @@ def gather_iommu_facts(sysfs_root="/sys", proc_root="/proc", subset=SUBSETS):
                        % os.path.join(proc_root, "cmdline"))
     cmdline = relevant_cmdline(cmdline_text or "")
     cpu_vendor = read_cpu_vendor(proc_root)
+    firmware_vendor = read_firmware_vendor(sysfs_root)
+    platform_vendor = firmware_vendor or (cpu_vendor if cpu_vendor in ("intel", "amd") else None)
     if not os.path.isdir(sysfs_root):
         missing.append("sysfs_root %s is not a readable directory: no device facts" % sysfs_root)
     functions = {}
@@ -161,6 +175,8 @@ def gather_iommu_facts(sysfs_root="/sys", proc_root="/proc", subset=SUBSETS):
         "enabled": enabled,
         "vendor": vendor,
         "cpu_vendor": cpu_vendor,
+        "firmware_vendor": firmware_vendor,
+        "platform_vendor": platform_vendor,
         "units": [u["name"] for u in units],
         "passthrough": bool(passthrough),
         "default_domain_type": default_type,

@@ -13,15 +13,13 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
-import re
 
+from ansible_collections.directiron.sriov.plugins.module_utils import _rules, _spec
 from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
 
-# iproute2 prints IFLA_VF_LINK_STATE as one of these words.
-LINK_STATES = ("auto", "enable", "disable")
-VLAN_PROTOS = ("802.1Q", "802.1ad")
-MAC_RE = re.compile(r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}\Z")
-IFNAME_RE = re.compile(r"^[A-Za-z0-9_.:@-]{1,15}\Z")
+# iproute2 prints IFLA_VF_LINK_STATE as one of the words of the link_state option.
+LINK_STATES = tuple(option["choices"] for option in _spec.VF_OPTIONS if option["name"] == "link_state")[0]
+_OPTIONS = dict((option["name"], option) for option in _spec.VF_OPTIONS)
 
 
 def _to_int(value, default=0):
@@ -114,19 +112,6 @@ def parse_ethtool_info(text):
     return result
 
 
-def _onoff(value, field):
-    if isinstance(value, bool):
-        return "on" if value else "off"
-    raise SriovError("%s must be true or false, got %r" % (field, value), field=field)
-
-
-def _nonneg_int(value, field, maximum=None):
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0 or (maximum is not None and value > maximum):
-        raise SriovError("%s must be an integer 0..%s, got %r" % (field, maximum if maximum is not None else "", value),
-                         field=field)
-    return str(value)
-
-
 def vf_set_argv(ifname, index, changes, ip_bin="ip"):
     """Argv lists that apply ``changes`` to VF ``index`` of PF netdev ``ifname``.
 
@@ -135,44 +120,33 @@ def vf_set_argv(ifname, index, changes, ip_bin="ip"):
     sets them together: pass ``vlan`` whenever qos or vlan_proto change), and so do the two rates.
     Values are validated here so a bad value fails before any command runs.
     """
-    if not isinstance(ifname, str) or not IFNAME_RE.match(ifname) or ifname in (".", ".."):
+    if not _rules.is_netdev_name(ifname):
         raise SriovError("not a network interface name: %r" % (ifname,), field="pf")
-    vf = _nonneg_int(index, "vfs.id")
-    base = [ip_bin, "link", "set", "dev", ifname, "vf", vf]
-    unknown = set(changes) - set(["mac", "vlan", "qos", "vlan_proto", "spoofchk", "trust", "link_state",
-                                  "min_tx_rate", "max_tx_rate"])
+    unknown = set(changes) - set(_spec.VF_LINK_KEYS)
     if unknown:
         raise SriovError("unknown VF settings: %s" % ", ".join(sorted(unknown)), field="vfs")
+    if ("qos" in changes or "vlan_proto" in changes) and "vlan" not in changes:
+        raise SriovError("qos and vlan_proto are set together with vlan: pass vlan too", field="vlan")
+    # The option table's own checks, so a bad value fails before any command runs.
+    words = {"id": str(_spec.check_value(_OPTIONS["id"], index, "vfs.id"))}
+    for key, value in changes.items():
+        value = _spec.check_value(_OPTIONS[key], value, key) if value is not None else None
+        words[key] = ("on" if value else "off") if isinstance(value, bool) else value
+    base = [ip_bin, "link", "set", "dev", ifname, "vf", words["id"]]
     argvs = []
     if "mac" in changes:
-        mac = changes["mac"]
-        if not isinstance(mac, str) or not MAC_RE.match(mac):
-            raise SriovError("mac must look like 02:00:00:00:00:01, got %r" % (mac,), field="mac")
-        argvs.append(base + ["mac", mac.lower()])
-    if "vlan" in changes or "qos" in changes or "vlan_proto" in changes:
-        if "vlan" not in changes:
-            raise SriovError("qos and vlan_proto are set together with vlan: pass vlan too", field="vlan")
-        argv = base + ["vlan", _nonneg_int(changes["vlan"], "vlan", 4095)]
-        if changes.get("qos") is not None:
-            argv += ["qos", _nonneg_int(changes["qos"], "qos", 7)]
-        if changes.get("vlan_proto") is not None:
-            if changes["vlan_proto"] not in VLAN_PROTOS:
-                raise SriovError("vlan_proto must be one of %s" % ", ".join(VLAN_PROTOS), field="vlan_proto")
-            argv += ["proto", changes["vlan_proto"]]
+        argvs.append(base + ["mac", words["mac"]])
+    if "vlan" in changes:
+        argv = base + ["vlan", str(words["vlan"])]
+        if words.get("qos") is not None:
+            argv += ["qos", str(words["qos"])]
+        if words.get("vlan_proto") is not None:
+            argv += ["proto", words["vlan_proto"]]
         argvs.append(argv)
-    if "spoofchk" in changes:
-        argvs.append(base + ["spoofchk", _onoff(changes["spoofchk"], "spoofchk")])
-    if "trust" in changes:
-        argvs.append(base + ["trust", _onoff(changes["trust"], "trust")])
-    if "link_state" in changes:
-        if changes["link_state"] not in LINK_STATES:
-            raise SriovError("link_state must be one of %s" % ", ".join(LINK_STATES), field="link_state")
-        argvs.append(base + ["state", changes["link_state"]])
-    if "min_tx_rate" in changes or "max_tx_rate" in changes:
-        argv = list(base)
-        if "min_tx_rate" in changes:
-            argv += ["min_tx_rate", _nonneg_int(changes["min_tx_rate"], "min_tx_rate")]
-        if "max_tx_rate" in changes:
-            argv += ["max_tx_rate", _nonneg_int(changes["max_tx_rate"], "max_tx_rate")]
-        argvs.append(argv)
+    for key, word in (("spoofchk", "spoofchk"), ("trust", "trust"), ("link_state", "state")):
+        if key in changes:
+            argvs.append(base + [word, words[key]])
+    rates = [key for key in ("min_tx_rate", "max_tx_rate") if key in changes]
+    if rates:
+        argvs.append(base + [part for key in rates for part in (key, str(words[key]))])
     return argvs

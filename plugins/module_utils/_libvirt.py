@@ -22,19 +22,16 @@ __metaclass__ = type
 import re
 import xml.etree.ElementTree as ET
 
-from ansible_collections.directiron.sriov.plugins.module_utils import _sysfs
+from ansible_collections.directiron.sriov.plugins.module_utils import _rules, _sysfs
 from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
+from ansible_collections.directiron.sriov.plugins.module_utils._lock import host_lock
 
 VIR_NETWORK_XML_INACTIVE = 1
 VIR_ERR_NO_NETWORK = 43
 
 NETWORK_NAME_RE = re.compile(r"^[A-Za-z0-9_.+-]{1,64}$")
-PF_NAME_RE = re.compile(r"^[A-Za-z0-9_.:@-]{1,64}$")
-PCI_ADDRESS_RE = re.compile(
-    r"^(?P<domain>[0-9a-fA-F]{4}):(?P<bus>[0-9a-fA-F]{2}):(?P<slot>[0-1][0-9a-fA-F])\.(?P<function>[0-7])$")
 SELECTOR_IDS_RE = re.compile(r"^\d+(-\d+)?(,\d+(-\d+)?)*$")
 BARE_IDS_RE = re.compile(r"^\d+(-\d+)?$")
-MAX_VF_ID = 4095
 
 
 # ---------------------------------------------------------------------------------------------
@@ -54,9 +51,10 @@ def parse_vf_selector(text, field="vfs"):
     if not sep or not pf or not ids:
         raise SriovError("VF selector %r must look like 'PF#a-b,c' (for example 'enp1s0#4-7,9')" % text,
                          field=field)
-    if not PF_NAME_RE.match(pf):
-        raise SriovError("VF selector %r: PF %r may only contain letters, digits and _.:@-" % (text, pf),
-                         field=field)
+    try:
+        pf = _rules.validate_pf(pf, field)
+    except SriovError as exc:
+        raise SriovError("VF selector %r: %s" % (text, exc.msg), field=field)
     ids = ids.replace(" ", "")
     if not SELECTOR_IDS_RE.match(ids):
         raise SriovError("VF selector %r: ids %r must be indexes or ranges like 4-7,9" % (text, ids), field=field)
@@ -67,8 +65,8 @@ def parse_vf_selector(text, field="vfs"):
         high = int(last) if dash else low
         if high < low:
             raise SriovError("VF selector %r: range %s runs backwards" % (text, part), field=field)
-        if high > MAX_VF_ID:
-            raise SriovError("VF selector %r: VF index %d is above %d" % (text, high, MAX_VF_ID), field=field)
+        if high > _rules.MAX_VF_ID:
+            raise SriovError("VF selector %r: VF index %d is above %d" % (text, high, _rules.MAX_VF_ID), field=field)
         result.update(range(low, high + 1))
     return pf, sorted(result)
 
@@ -91,23 +89,6 @@ def rejoin_vf_items(items):
         else:
             result.append(text)
     return result
-
-
-# ---------------------------------------------------------------------------------------------
-# PCI addresses
-
-
-def split_pci_address(address):
-    """``"0000:01:10.2"`` -> ``(0, 1, 16, 2)``."""
-    match = PCI_ADDRESS_RE.match(address or "")
-    if not match:
-        raise SriovError("%r is not a PCI address (domain:bus:slot.function, e.g. 0000:01:10.0)" % (address,),
-                         field="vfs")
-    return tuple(int(match.group(g), 16) for g in ("domain", "bus", "slot", "function"))
-
-
-def join_pci_address(parts):
-    return "%04x:%02x:%02x.%x" % tuple(parts)
 
 
 def _int_attr(value):
@@ -161,8 +142,8 @@ def canonical_network(root):
         for addr in forward.findall("address"):
             if addr.get("type", "pci") != "pci":
                 continue
-            addresses.append(join_pci_address((_int_attr(addr.get("domain")), _int_attr(addr.get("bus")),
-                                               _int_attr(addr.get("slot")), _int_attr(addr.get("function")))))
+            parts = [_int_attr(addr.get(name)) for name in ("domain", "bus", "slot", "function")]
+            addresses.append(_rules.format_pci_address(parts))
         result["addresses"] = sorted(addresses)
     vlan = root.find("vlan")
     if vlan is not None:
@@ -217,7 +198,7 @@ def apply_wanted(root, wanted):
     if wanted.get("pf"):
         ET.SubElement(forward, "pf", {"dev": wanted["pf"]})
     for address in wanted.get("addresses") or []:
-        domain, bus, slot, function = split_pci_address(address)
+        domain, bus, slot, function = _rules.parse_pci_address(address)
         ET.SubElement(forward, "address", {
             "type": "pci",
             "domain": "0x%04x" % domain,
@@ -335,18 +316,15 @@ class VfNetworkManager(object):
         if not pfs and not vfs:
             raise SriovError("state=present needs pfs (a pool of whole PFs) or vfs (explicit VFs)", field="pfs")
         for index, pf in enumerate(pfs):
-            if isinstance(pf, str) and not PF_NAME_RE.match(pf):
-                raise SriovError("pfs[%d] %r may only contain letters, digits and _.:@-" % (index, pf),
-                                 field="pfs[%d]" % index)
+            _rules.validate_pf(pf, "pfs[%d]" % index)
         for index, vf in enumerate(vfs):
             if is_vf_selector(vf):
                 parse_vf_selector(vf, field="vfs[%d]" % index)
-            elif not PCI_ADDRESS_RE.match(vf or ""):
+            elif not _rules.is_pci_address(vf.lower() if isinstance(vf, str) else vf):
                 raise SriovError("vfs[%d] %r is neither a PCI address (0000:01:10.0) nor a selector (enp1s0#0-3)"
                                  % (index, vf), field="vfs[%d]" % index)
-        vlan = params.get("vlan")
-        if vlan is not None and not 0 <= int(vlan) <= 4095:
-            raise SriovError("vlan %r must be between 0 and 4095" % (vlan,), field="vlan")
+        if params.get("vlan") is not None:
+            _rules.parse_int(params["vlan"], "vlan", 0, _rules.MAX_VLAN)
 
     def _pf_netdev(self, pf_address, asked):
         function = self.sysfs.read_function(self.params["sysfs_root"], pf_address)
@@ -404,7 +382,7 @@ class VfNetworkManager(object):
                                          field="vfs[%d]" % index)
                     addresses.extend(vfs[i] for i in ids)
                 else:
-                    addresses.append(join_pci_address(split_pci_address(vf)))
+                    addresses.append(_rules.format_pci_address(_rules.parse_pci_address(vf, "vfs[%d]" % index)))
         seen = set()
         wanted["addresses"] = [a for a in addresses if not (a in seen or seen.add(a))]
         wanted["vf_count"] = len(wanted["addresses"])
@@ -468,16 +446,18 @@ class VfNetworkManager(object):
 
     def run(self):
         self.validate()
-        wanted = self.wanted_pool() if self.params.get("state", "present") == "present" else None
-        self.connect()
-        try:
-            net = self.lookup()
-            before = self.read_state(net)
-            if self.params.get("state", "present") == "absent":
-                return self._absent(net, before)
-            return self._present(net, before, wanted)
-        finally:
-            close_connection(self.libvirt, self.conn)
+        # Outside check mode under the host lock: the VFs read from sysfs stay as read until defined.
+        with host_lock("libvirt_vf_network %s" % self.params["name"], enabled=not self.check_mode):
+            wanted = self.wanted_pool() if self.params.get("state", "present") == "present" else None
+            self.connect()
+            try:
+                net = self.lookup()
+                before = self.read_state(net)
+                if self.params.get("state", "present") == "absent":
+                    return self._absent(net, before)
+                return self._present(net, before, wanted)
+            finally:
+                close_connection(self.libvirt, self.conn)
 
     def _diff_text(self, xml_text, active, autostart):
         if xml_text is None:

@@ -33,6 +33,8 @@ import time
 import traceback
 
 from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
+from ansible_collections.directiron.sriov.plugins.module_utils._lock import host_lock
+from ansible_collections.directiron.sriov.plugins.module_utils._rules import HOST_ROOTS, pf_label
 
 CONFIG_VERSION = 1
 DEFAULT_CONFIG = "/etc/directiron-sriov/vfs.json"
@@ -40,8 +42,6 @@ DEFAULT_WAIT = 60
 # After udev has settled, a PF still absent gets only this much longer: it is most likely gone.
 SETTLED_GRACE = 5
 POLL_INTERVAL = 0.5
-# Options of sriov_vf the replay sets itself rather than taking them from the file.
-HOST_OPTIONS = ("sysfs_root", "proc_root")
 
 EXIT_OK = 0
 EXIT_PF_FAILED = 1
@@ -92,16 +92,9 @@ def load_config(path):
     return config
 
 
-def pf_label(pf):
-    """A short human name for a PF selector (string or {vendor, device, index})."""
-    if isinstance(pf, dict):
-        return "%s:%s#%s" % (pf.get("vendor"), pf.get("device"), pf.get("index", 0))
-    return str(pf)
-
-
 def replay_params(entry, sysfs_root="/sys", proc_root="/proc"):
     """The option dict handed to apply_pf: the persisted options plus this host's roots."""
-    params = dict((key, value) for key, value in entry.items() if key not in HOST_OPTIONS)
+    params = dict((key, value) for key, value in entry.items() if key not in HOST_ROOTS)
     params["sysfs_root"] = sysfs_root
     params["proc_root"] = proc_root
     return params
@@ -201,6 +194,43 @@ class Logger(object):
         self.stream.flush()
 
 
+def apply_one(entry, ready, apply, runner, log, summary, sysfs_root="/sys", proc_root="/proc", check_mode=False,
+              guards=None):
+    """Apply one PF of the config and record the outcome in ``summary`` (never raises for it)."""
+    label = pf_label(entry["pf"])
+    address, reason = ready
+    if reason is not None:
+        summary["missing"][label] = reason
+        log("PF %s is missing, not applied: %s" % (label, reason), ERR)
+        return
+    name = label if label == address else "%s (%s)" % (label, address)
+    params = replay_params(entry, sysfs_root, proc_root)
+    try:
+        result = apply(params, runner, sysfs_root=sysfs_root, check_mode=check_mode, guards=guards)
+    except SriovError as exc:
+        summary["failed"][label] = exc.msg
+        log("PF %s failed: %s" % (name, exc.msg), ERR)
+        return
+    except Exception as exc:  # pylint: disable=broad-except
+        # An unexpected bug for one PF must not leave the other PFs unconfigured at boot.
+        summary["failed"][label] = "%s: %s" % (type(exc).__name__, exc)
+        log("PF %s failed unexpectedly: %s: %s" % (name, type(exc).__name__, exc), ERR)
+        for line in traceback.format_exc().rstrip().splitlines():
+            log("  %s" % line, ERR)
+        return
+    for warning in result.get("warnings") or []:
+        log("PF %s: warning: %s" % (name, warning), WARNING)
+    for action in result.get("actions") or []:
+        log("PF %s: %s" % (name, action))
+    summary["ok"].append(label)
+    if result.get("changed"):
+        summary["changed"].append(label)
+        log("PF %s: applied (%d action(s))%s" % (name, len(result.get("actions") or []),
+                                                 " [check mode]" if check_mode else ""))
+    else:
+        log("PF %s: already as configured" % name)
+
+
 def replay(config, apply=default_apply, runner=subprocess_runner, log=None, readiness=None, guards=None,
            sysfs_root="/sys", proc_root="/proc", check_mode=False, settle=True, wait=None,
            sleep=time.sleep, clock=time.monotonic):
@@ -233,39 +263,18 @@ def replay(config, apply=default_apply, runner=subprocess_runner, log=None, read
                 % (rc, (err or "").strip(), timeout), WARNING)
     state = wait_for_pfs(pfs, readiness, deadline, settled, sleep=sleep, clock=clock)
 
-    for position, entry in enumerate(pfs):
-        label = pf_label(entry["pf"])
-        address, reason = state[position]
-        if reason is not None:
-            summary["missing"][label] = reason
-            log("PF %s is missing, not applied: %s" % (label, reason), ERR)
-            continue
-        name = label if label == address else "%s (%s)" % (label, address)
-        params = replay_params(entry, sysfs_root, proc_root)
-        try:
-            result = apply(params, runner, sysfs_root=sysfs_root, check_mode=check_mode, guards=guards)
-        except SriovError as exc:
-            summary["failed"][label] = exc.msg
-            log("PF %s failed: %s" % (name, exc.msg), ERR)
-            continue
-        except Exception as exc:  # pylint: disable=broad-except
-            # An unexpected bug for one PF must not leave the other PFs unconfigured at boot.
-            summary["failed"][label] = "%s: %s" % (type(exc).__name__, exc)
-            log("PF %s failed unexpectedly: %s: %s" % (name, type(exc).__name__, exc), ERR)
-            for line in traceback.format_exc().rstrip().splitlines():
-                log("  %s" % line, ERR)
-            continue
-        for warning in result.get("warnings") or []:
-            log("PF %s: warning: %s" % (name, warning), WARNING)
-        for action in result.get("actions") or []:
-            log("PF %s: %s" % (name, action))
-        summary["ok"].append(label)
-        if result.get("changed"):
-            summary["changed"].append(label)
-            log("PF %s: applied (%d action(s))%s" % (name, len(result.get("actions") or []),
-                                                     " [check mode]" if check_mode else ""))
-        else:
-            log("PF %s: already as configured" % name)
+    # One host lock for the whole replay: a converge that starts meanwhile waits for it to end.
+    try:
+        with host_lock("boot-time replay of the VF config", enabled=not check_mode):
+            for position, entry in enumerate(pfs):
+                apply_one(entry, state[position], apply, runner, log, summary, sysfs_root=sysfs_root,
+                          proc_root=proc_root, check_mode=check_mode, guards=guards)
+    except SriovError as exc:  # the lock only: apply_one records each PF's own errors
+        for entry in pfs:
+            label = pf_label(entry["pf"])
+            if not any(label in summary[key] for key in ("ok", "failed", "missing")):
+                summary["failed"][label] = exc.msg
+        log("nothing more applied: %s" % exc.msg, ERR)
     return summary
 
 

@@ -1,135 +1,166 @@
 # -*- coding: utf-8 -*-
 # Copyright: directiron.sriov contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Validation of a whole ``sriov_vf`` request before anything on the host is touched.
+"""The ``sriov_vf`` option table, and validation of a whole request against it.
 
-Pure standard library: the role validates a whole inventory with ``validate_params`` on the
-controller side and the boot-time replay imports this without Ansible.
+``PF_OPTIONS`` and ``VF_OPTIONS`` are the one description of the module's options: name, type,
+default, bounds, choices and documentation text. From them come the module's argument spec
+(``argument_spec()``), the key sets other files use (``VF_LINK_KEYS`` for ``ip link set``,
+``_sriov_facts``' per-VF keys) and the checks below. The module's DOCUMENTATION and the role's
+``meta/argument_specs.yml`` are static YAML; a unit test compares them with this table.
 
-``validate_params(params, totalvfs=None)`` returns a normalised copy of the request (defaults
-filled in, MACs lower-cased, ``vfs`` sorted by id) or raises ``SriovError`` whose ``field``
-names the offending option, for example ``vfs[2].mac``.
+``validate_params(params, totalvfs=None, numvfs=None)`` returns a normalised copy of the request
+(defaults filled in, MACs lower-cased, ``vfs`` sorted by id) or raises ``SriovError`` whose
+``field`` names the offending option, for example ``vfs[2].mac``. It needs no host state: the
+inventory filter runs it on the controller, the module and the boot-time replay on the host.
+
+Pure standard library.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import re
-
+from ansible_collections.directiron.sriov.plugins.module_utils import _rules
 from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
 
-# Same keys and defaults as the options of directiron.sriov.sriov_vf.
-DEFAULTS = {
-    "pf": None,
-    "num_vfs": None,
-    "drivers_autoprobe": None,
-    "vf_driver": None,
-    "vfs": None,
-    "force": False,
-    "timeout": 60,
-    "sysfs_root": "/sys",
-    "proc_root": "/proc",
-}
-
-VF_KEYS = (
-    "id", "mac", "vlan", "qos", "vlan_proto", "spoofchk", "trust", "link_state",
-    "min_tx_rate", "max_tx_rate", "driver",
-)
-# Per-VF settings applied through `ip link set DEV vf N ...` (everything but id and driver).
-VF_LINK_KEYS = (
-    "mac", "vlan", "qos", "vlan_proto", "spoofchk", "trust", "link_state",
-    "min_tx_rate", "max_tx_rate",
-)
-VLAN_PROTOS = ("802.1Q", "802.1ad")
-LINK_STATES = ("auto", "enable", "disable")
-DEFAULT_DRIVER = "default"
-
-MAC_RE = re.compile(r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$")
-# Characters a netdev name or a PCI address may hold; anything else could walk out of sysfs.
-PF_NAME_RE = re.compile(r"^[A-Za-z0-9_.:@-]+$")
-HEX_ID_RE = re.compile(r"^(0x)?[0-9a-fA-F]{1,4}$")
-DRIVER_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-IFNAMSIZ = 16
-MAX_PF_NAME = 64
-MAX_VLAN = 4094
+MAX_VLAN = _rules.MAX_VLAN
 MAX_QOS = 7
+# The kernel takes rates in Mbit/s; above 1 Tbit/s is a unit mistake (kbit/s), not a NIC.
+MAX_TX_RATE = 1000000
+MAX_VF_ID = _rules.MAX_VF_ID
+MAX_TIMEOUT = 3600
+
+# One entry per option: name, Ansible type (and elements), required/default, min/max for ints,
+# choices, and the description (a list of paragraphs) shared by the module and the role docs.
+PF_OPTIONS = (
+    {"name": "pf", "type": "raw", "required": True, "description": [
+        "The PF to manage. Give its netdev name (V(enp65s0f0)), its PCI address (V(0000:41:00.0)), "
+        "or a dict that selects an SR-IOV capable function by PCI ids.",
+        "The selector dict has the keys C(vendor) (PCI vendor id, for example V(0x8086)), C(device) (PCI device id "
+        "of the PF, for example V(0x10c9)) and C(index) (which of the matching PFs, from 0 in PCI address order; "
+        "default 0). Ids have 1 to 4 hex digits, with or without C(0x).",
+        "A netdev name has at most 15 characters. Names with C(/), C(..) or characters outside "
+        "C([A-Za-z0-9_.:@-]) are refused before sysfs is read.",
+        "A netdev name that changes (NIC renamed) makes the PF missing at the boot-time replay; a PCI address "
+        "does not.",
+    ]},
+    {"name": "num_vfs", "type": "int", "min": 0, "description": [
+        "Wanted number of VFs, from 0 to the PF's C(sriov_totalvfs). Omit it to keep the current count.",
+        "Changing a non-zero count removes all VFs first, then creates the new number.",
+    ]},
+    {"name": "drivers_autoprobe", "type": "bool", "description": [
+        "Wanted C(sriov_drivers_autoprobe) of the PF. When false, new VFs get no driver unless one is asked "
+        "for with C(vf_driver) or a VF's C(driver), and V(default) leaves them unbound.",
+        "It is set before VFs are created, so it applies to the VFs this run creates.",
+    ]},
+    {"name": "vf_driver", "type": "str", "driver": True, "description": [
+        "Driver for every VF of the PF unless an entry of C(vfs) names its own.",
+        "V(vfio-pci) (or any other driver name) is bound through C(driver_override) and C(drivers_probe); "
+        "the module loads the driver with C(modprobe) when it is not loaded yet.",
+        "V(default) clears C(driver_override) and hands the VF back to the kernel's choice (C(igbvf), C(iavf) ...).",
+        "Kernel module spellings of a driver name (V(vfio_pci)) are refused with the driver name to use.",
+        "Omit it to leave VF drivers as they are.",
+    ]},
+    {"name": "vfs", "type": "list", "elements": "dict", "default": [], "description": [
+        "Per-VF settings. Keys left out are not changed. Unknown keys are an error.",
+    ]},
+    {"name": "force", "type": "bool", "default": False, "description": [
+        "Do what the guards refuse (VFs in use, management interface, shared IOMMU group). "
+        "The refusals are returned as warnings instead.",
+        "The boot-time replay persists it, so the replay also forces.",
+    ]},
+    {"name": "timeout", "type": "int", "default": 60, "min": 1, "max": MAX_TIMEOUT, "description": [
+        "Seconds to wait for new VFs to appear, and for a VF to bind to its driver (1 to 3600).",
+    ]},
+)
+
+VF_OPTIONS = (
+    {"name": "id", "type": "int", "required": True, "min": 0, "max": MAX_VF_ID, "description": [
+        "VF index, from 0 to C(num_vfs) - 1.",
+    ]},
+    {"name": "mac", "type": "str", "mac": True, "description": [
+        "Administrative MAC address. It must be unicast, not all zeros, and not used by another VF or PF "
+        "of the host.",
+    ]},
+    {"name": "vlan", "type": "int", "min": 0, "max": MAX_VLAN, "description": [
+        "VLAN id 0-4094 that the PF tags onto the VF's traffic. V(0) means untagged.",
+    ]},
+    {"name": "qos", "type": "int", "min": 0, "max": MAX_QOS, "needs_vlan": True, "description": [
+        "802.1p priority 0-7 of the VLAN tag. It needs a non-zero C(vlan) in the same entry.",
+    ]},
+    {"name": "vlan_proto", "type": "str", "choices": ["802.1Q", "802.1ad"], "needs_vlan": True, "description": [
+        "VLAN protocol. It needs C(vlan) in the same entry.",
+    ]},
+    {"name": "spoofchk", "type": "bool", "description": [
+        "MAC/VLAN anti-spoofing check of the VF.",
+    ]},
+    {"name": "trust", "type": "bool", "description": [
+        "Trusted VF (it may change its MAC, enter promiscuous or all-multicast mode).",
+    ]},
+    {"name": "link_state", "type": "str", "choices": ["auto", "enable", "disable"], "description": [
+        "Link state the VF sees. V(auto) follows the PF.",
+    ]},
+    {"name": "min_tx_rate", "type": "int", "min": 0, "max": MAX_TX_RATE, "description": [
+        "Minimum guaranteed transmit rate in Mbit/s, 0-1000000. V(0) disables it.",
+        "It may not be above C(max_tx_rate), and the minimum rates of all VFs of a PF together may not be "
+        "above the PF's link speed when the host knows it.",
+    ]},
+    {"name": "max_tx_rate", "type": "int", "min": 0, "max": MAX_TX_RATE, "description": [
+        "Maximum transmit rate in Mbit/s, 0-1000000. V(0) means no limit.",
+        "It may not be above the PF's link speed when the host knows it.",
+    ]},
+    {"name": "driver", "type": "str", "driver": True, "description": [
+        "Driver for this VF, as in C(vf_driver).",
+    ]},
+)
+
+VF_KEYS = tuple(option["name"] for option in VF_OPTIONS)
+# Per-VF settings applied through `ip link set DEV vf N ...` (everything but id and driver), in
+# the order sriov_facts reports them.
+VF_LINK_KEYS = tuple(key for key in VF_KEYS if key not in ("id", "driver"))
+DEFAULTS = dict((option["name"], option.get("default")) for option in PF_OPTIONS)
+DEFAULTS.update(_rules.HOST_ROOTS)
+DEFAULT_DRIVER = _rules.DEFAULT_DRIVER
+_VF_BY_NAME = dict((option["name"], option) for option in VF_OPTIONS)
+_PF_BY_NAME = dict((option["name"], option) for option in PF_OPTIONS)
 
 
-def _is_int(value):
-    return isinstance(value, int) and not isinstance(value, bool)
+def _ansible_option(option):
+    """One table entry in AnsibleModule's argument-spec shape."""
+    spec = {"type": option["type"]}
+    for key in ("required", "default", "choices", "elements"):
+        if option.get(key) is not None:
+            spec[key] = option[key]
+    if option["name"] == "vfs":
+        spec["options"] = dict((vf["name"], _ansible_option(vf)) for vf in VF_OPTIONS)
+    return spec
 
 
-def _as_int(value, field, minimum=0, maximum=None):
-    """An int from an int or a decimal string; bools are refused (True is not 1 VF)."""
-    if isinstance(value, str) and re.match(r"^\s*\d+\s*$", value):
-        value = int(value)
-    if not _is_int(value):
-        raise SriovError("%s must be an integer, got %r" % (field, value), field=field)
-    if value < minimum or (maximum is not None and value > maximum):
-        if maximum is None:
-            raise SriovError("%s must be at least %d, got %d" % (field, minimum, value), field=field)
-        raise SriovError("%s must be between %d and %d, got %d" % (field, minimum, maximum, value), field=field)
+def argument_spec(host_options):
+    """The sriov_vf argument spec: the table plus the shared sysfs_root/proc_root options."""
+    spec = dict((option["name"], _ansible_option(option)) for option in PF_OPTIONS)
+    spec.update(host_options)
+    return spec
+
+
+def check_value(option, value, field):
+    """One value against its table entry: type, bounds, choices, and the MAC and driver rules."""
+    kind = option["type"]
+    if kind == "int":
+        return _rules.parse_int(value, field, option.get("min", 0), option.get("max"))
+    if kind == "bool":
+        return _rules.parse_bool(value, field)
+    if option.get("mac"):
+        return _rules.validate_mac(value, field)
+    if option.get("driver"):
+        return _rules.validate_driver(value, field)
+    if option.get("choices"):
+        # Exact, as Ansible's argument spec compares choices.
+        if value not in option["choices"]:
+            raise SriovError("%s must be one of %s, got %r" % (field, ", ".join(option["choices"]), value),
+                             field=field)
     return value
-
-
-_TRUE = ("yes", "on", "true", "1")
-_FALSE = ("no", "off", "false", "0")
-
-
-def _as_bool(value, field):
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().lower() in _TRUE + _FALSE:
-        return value.strip().lower() in _TRUE
-    raise SriovError("%s must be a boolean, got %r" % (field, value), field=field)
-
-
-def validate_pf(pf):
-    """The PF selector, checked for shape only (no filesystem access)."""
-    if isinstance(pf, dict):
-        unknown = sorted(set(pf) - set(("vendor", "device", "index")))
-        if unknown:
-            raise SriovError("pf selector has unknown key(s) %s; allowed: vendor, device, index"
-                             % ", ".join(unknown), field="pf.%s" % unknown[0])
-        out = {}
-        for key in ("vendor", "device"):
-            value = pf.get(key)
-            if isinstance(value, int) and not isinstance(value, bool):
-                value = "0x%04x" % value
-            if not isinstance(value, str) or not HEX_ID_RE.match(value):
-                raise SriovError("pf.%s must be a hexadecimal PCI id such as 0x8086, got %r" % (key, value),
-                                 field="pf.%s" % key)
-            out[key] = "0x%04x" % int(value, 16)
-        out["index"] = _as_int(pf.get("index", 0) if pf.get("index") is not None else 0, "pf.index")
-        return out
-    if not isinstance(pf, str) or not pf:
-        raise SriovError("pf is required: a netdev name, a PCI address or {vendor, device, index}", field="pf")
-    if len(pf) > MAX_PF_NAME or not PF_NAME_RE.match(pf) or ".." in pf or pf in (".",):
-        raise SriovError("pf %r is not a netdev name or a PCI address: only letters, digits and _.:@- are "
-                         "allowed, and no '..'" % pf, field="pf")
-    return pf
-
-
-def validate_mac(mac, field):
-    if not isinstance(mac, str) or not MAC_RE.match(mac):
-        raise SriovError("%s %r is not a MAC address (six colon-separated hex octets)" % (field, mac), field=field)
-    mac = mac.lower()
-    octets = [int(part, 16) for part in mac.split(":")]
-    if not any(octets):
-        raise SriovError("%s %s is all zeros; give a unicast address such as 02:00:00:00:00:01" % (field, mac),
-                         field=field)
-    if octets[0] & 1:
-        raise SriovError("%s %s is a multicast address (lowest bit of the first octet set); a VF needs a "
-                         "unicast address" % (field, mac), field=field)
-    return mac
-
-
-def validate_driver(driver, field):
-    if not isinstance(driver, str) or not DRIVER_RE.match(driver):
-        raise SriovError("%s %r is not a driver name: use 'default', 'vfio-pci' or a kernel driver name"
-                         % (field, driver), field=field)
-    return driver
 
 
 def validate_vf(entry, position):
@@ -143,56 +174,28 @@ def validate_vf(entry, position):
                          field="%s.%s" % (where, unknown[0]))
     if entry.get("id") is None:
         raise SriovError("%s needs an id (the VF index)" % where, field="%s.id" % where)
-    vf = dict((key, None) for key in VF_KEYS)
-    vf["id"] = _as_int(entry["id"], "%s.id" % where)
-    value = entry.get("mac")
-    if value is not None:
-        vf["mac"] = validate_mac(value, "%s.mac" % where)
-    if entry.get("vlan") is not None:
-        vf["vlan"] = _as_int(entry["vlan"], "%s.vlan" % where, 0, MAX_VLAN)
-    if entry.get("qos") is not None:
-        vf["qos"] = _as_int(entry["qos"], "%s.qos" % where, 0, MAX_QOS)
-        if vf["vlan"] is None:
-            raise SriovError("%s.qos needs a vlan in the same entry: the kernel sets the priority together "
-                             "with the VLAN tag" % where, field="%s.qos" % where)
-        if vf["vlan"] == 0 and vf["qos"]:
-            raise SriovError("%s.qos %d needs a non-zero vlan (vlan 0 means untagged)" % (where, vf["qos"]),
-                             field="%s.qos" % where)
-    if entry.get("vlan_proto") is not None:
-        proto = entry["vlan_proto"]
-        match = [p for p in VLAN_PROTOS if isinstance(proto, str) and p.lower() == proto.lower()]
-        if not match:
-            raise SriovError("%s.vlan_proto must be one of %s, got %r" % (where, ", ".join(VLAN_PROTOS), proto),
-                             field="%s.vlan_proto" % where)
-        if vf["vlan"] is None:
-            raise SriovError("%s.vlan_proto needs a vlan in the same entry" % where,
-                             field="%s.vlan_proto" % where)
-        vf["vlan_proto"] = match[0]
-    for key in ("spoofchk", "trust"):
+    vf = dict.fromkeys(VF_KEYS)
+    for key in VF_KEYS:
         if entry.get(key) is not None:
-            vf[key] = _as_bool(entry[key], "%s.%s" % (where, key))
-    if entry.get("link_state") is not None:
-        state = entry["link_state"]
-        if state not in LINK_STATES:
-            raise SriovError("%s.link_state must be one of %s, got %r" % (where, ", ".join(LINK_STATES), state),
-                             field="%s.link_state" % where)
-        vf["link_state"] = state
-    for key in ("min_tx_rate", "max_tx_rate"):
-        if entry.get(key) is not None:
-            vf[key] = _as_int(entry[key], "%s.%s" % (where, key))
+            vf[key] = check_value(_VF_BY_NAME[key], entry[key], "%s.%s" % (where, key))
+    for key in VF_KEYS:
+        if vf[key] is not None and _VF_BY_NAME[key].get("needs_vlan") and vf["vlan"] is None:
+            raise SriovError("%s.%s needs a vlan in the same entry: the kernel sets it together with the VLAN tag"
+                             % (where, key), field="%s.%s" % (where, key))
+    if vf["qos"] and vf["vlan"] == 0:
+        raise SriovError("%s.qos %d needs a non-zero vlan (vlan 0 means untagged)" % (where, vf["qos"]),
+                         field="%s.qos" % where)
     # max_tx_rate 0 means "no limit", so only a non-zero maximum bounds the minimum.
     if vf["min_tx_rate"] and vf["max_tx_rate"] and vf["min_tx_rate"] > vf["max_tx_rate"]:
         raise SriovError("%s.min_tx_rate %d is above max_tx_rate %d (Mbit/s)"
                          % (where, vf["min_tx_rate"], vf["max_tx_rate"]), field="%s.min_tx_rate" % where)
-    if entry.get("driver") is not None:
-        vf["driver"] = validate_driver(entry["driver"], "%s.driver" % where)
     return vf
 
 
 def validate_params(params, totalvfs=None, numvfs=None):
     """Validate a whole request; return the normalised copy or raise SriovError naming the field.
 
-    totalvfs: the PF's sriov_totalvfs when known (the role passes facts, the module reads sysfs).
+    totalvfs: the PF's sriov_totalvfs when known (the module reads sysfs).
     numvfs: the current VF count, used for VF indexes when the request leaves num_vfs unset.
     """
     if not isinstance(params, dict):
@@ -203,19 +206,14 @@ def validate_params(params, totalvfs=None, numvfs=None):
                          field=unknown[0])
     out = dict(DEFAULTS)
     out.update((key, value) for key, value in params.items() if value is not None)
-    out["pf"] = validate_pf(params.get("pf"))
-    if out["num_vfs"] is not None:
-        out["num_vfs"] = _as_int(out["num_vfs"], "num_vfs")
-        if totalvfs is not None and out["num_vfs"] > totalvfs:
-            raise SriovError("num_vfs %s is above what the PF supports (sriov_totalvfs %s)"
-                             % (out["num_vfs"], totalvfs), field="num_vfs")
-    if out["drivers_autoprobe"] is not None:
-        out["drivers_autoprobe"] = _as_bool(out["drivers_autoprobe"], "drivers_autoprobe")
-    if out["vf_driver"] is not None:
-        out["vf_driver"] = validate_driver(out["vf_driver"], "vf_driver")
-    out["force"] = _as_bool(out["force"], "force")
-    out["timeout"] = _as_int(out["timeout"], "timeout", 1, 3600)
-    for key in ("sysfs_root", "proc_root"):
+    out["pf"] = _rules.validate_pf(params.get("pf"))
+    for name in ("num_vfs", "drivers_autoprobe", "vf_driver", "force", "timeout"):
+        if out[name] is not None:
+            out[name] = check_value(_PF_BY_NAME[name], out[name], name)
+    if totalvfs is not None and out["num_vfs"] is not None and out["num_vfs"] > totalvfs:
+        raise SriovError("num_vfs %s is above what the PF supports (sriov_totalvfs %s)"
+                         % (out["num_vfs"], totalvfs), field="num_vfs")
+    for key in _rules.HOST_ROOTS:
         if not isinstance(out[key], str) or not out[key].startswith("/"):
             raise SriovError("%s must be an absolute path, got %r" % (key, out[key]), field=key)
 

@@ -13,10 +13,10 @@ __metaclass__ = type
 
 import os
 
-from ansible_collections.directiron.sriov.plugins.module_utils import _iplink, _sysfs
+from ansible_collections.directiron.sriov.plugins.module_utils import _iplink, _spec, _sysfs
 
-VF_NETLINK_KEYS = ("mac", "vlan", "qos", "vlan_proto", "spoofchk", "trust", "link_state", "min_tx_rate",
-                   "max_tx_rate")
+# The per-VF settings sriov_facts reports are the ones sriov_vf sets (the option table's).
+VF_NETLINK_KEYS = _spec.VF_LINK_KEYS
 
 
 def driver_version(sysfs_root, driver, kernel_release, cache):

@@ -18,14 +18,10 @@ __metaclass__ = type
 
 import errno
 import os
-import re
 
+from ansible_collections.directiron.sriov.plugins.module_utils import _rules
 from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
 
-PCI_ADDRESS_RE = re.compile(r"^[0-9a-f]{4,8}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]\Z")
-# netdev names, driver names, PCI addresses: nothing that can walk out of a directory
-NAME_RE = re.compile(r"^[A-Za-z0-9_.:@-]+\Z")
-ID_RE = re.compile(r"^(0x)?[0-9a-fA-F]{4}\Z")
 
 # errors that mean "this attribute is not there or not readable now" rather than a bug
 SOFT_ERRNOS = frozenset([errno.ENOENT, errno.ENODEV, errno.EACCES, errno.EIO, errno.EINVAL,
@@ -34,20 +30,10 @@ SOFT_ERRNOS = frozenset([errno.ENOENT, errno.ENODEV, errno.EACCES, errno.EIO, er
 # PCI classes with a type 1/2 header (PCI-to-PCI, subtractive, CardBus bridges): vfio does not
 # count them against group viability, so sharing a group with them does not block assignment.
 BRIDGE_CLASSES = frozenset(["0x0604", "0x0609", "0x0607"])
-VFIO_DRIVERS = frozenset(["vfio-pci", "pci-stub"])
+# Drivers that hold a device for a guest without using it on the host.
+VFIO_DRIVERS = frozenset([_rules.VFIO_DRIVER, "pci-stub"])
 
 _SRIOV_ATTRS = ("sriov_totalvfs", "sriov_numvfs", "sriov_drivers_autoprobe")
-
-
-def is_pci_address(value):
-    """True for a full PCI address as sysfs spells it (domain:bus:slot.func, lower case)."""
-    return isinstance(value, str) and PCI_ADDRESS_RE.match(value) is not None
-
-
-def is_safe_name(value):
-    """True for a single path component made of [A-Za-z0-9_.:@-] (no '/', '..', NUL, blanks)."""
-    return (isinstance(value, str) and NAME_RE.match(value) is not None and value not in (".", "..")
-            and ".." not in value)
 
 
 def _read(path, dir_fd=None):
@@ -124,7 +110,7 @@ def pci_devices_dir(sysfs_root="/sys"):
 
 def pci_function_path(sysfs_root, address):
     """``<root>/bus/pci/devices/<address>``; SriovError for anything that is not a PCI address."""
-    if not is_pci_address(address):
+    if not _rules.is_pci_address(address):
         raise SriovError("not a PCI address (domain:bus:slot.function, e.g. 0000:01:10.0): %r" % (address,),
                          field="address")
     return pci_devices_dir(sysfs_root) + "/" + address
@@ -273,7 +259,7 @@ def netdevs_by_function(sysfs_root="/sys"):
                 continue
             raise
         parts = target.split("/")
-        if len(parts) >= 3 and parts[-2] == "net" and PCI_ADDRESS_RE.match(parts[-3]):
+        if len(parts) >= 3 and parts[-2] == "net" and _rules.is_pci_address(parts[-3]):
             result.setdefault(parts[-3], []).append(name)
     for value in result.values():
         value.sort()
@@ -292,7 +278,7 @@ def drivers_by_function(sysfs_root="/sys"):
     result = {}
     for driver in names:
         for name in _listdir(base + "/" + driver) or ():
-            if PCI_ADDRESS_RE.match(name):
+            if _rules.is_pci_address(name):
                 result[name] = driver
     return result
 
@@ -343,7 +329,7 @@ def scan_functions(sysfs_root="/sys", brief=False, vfs=True, netdevs=True):
     functions = {}
     known_vfs = {}
     for address in sorted(names):
-        if not PCI_ADDRESS_RE.match(address):
+        if not _rules.is_pci_address(address):
             continue
         physfn = known_vfs.get(address)
         if physfn and not vfs:
@@ -390,7 +376,7 @@ def iommu_group_devices(sysfs_root, group):
     if not group.isdigit():
         raise SriovError("not an IOMMU group number: %r" % (group,), field="iommu_group")
     names = _listdir(sysfs_root.rstrip("/") + "/kernel/iommu_groups/" + group + "/devices") or []
-    return sorted(name for name in names if PCI_ADDRESS_RE.match(name))
+    return sorted(name for name in names if _rules.is_pci_address(name))
 
 
 def iommu_group_type(sysfs_root, group):
@@ -443,7 +429,7 @@ def iommu_units(sysfs_root="/sys"):
 
 def module_name(sysfs_root, driver):
     """Kernel module behind a PCI driver (vfio-pci -> vfio_pci), or None for built-in drivers."""
-    if not is_safe_name(driver):
+    if not _rules.is_safe_name(driver):
         return None
     root = sysfs_root.rstrip("/")
     name = _link_name(root + "/bus/pci/drivers/" + driver + "/module")
@@ -455,7 +441,7 @@ def module_name(sysfs_root, driver):
 
 def module_version(sysfs_root, driver):
     """``/sys/module/<driver>/version`` (driver or its module name), or None."""
-    if not is_safe_name(driver):
+    if not _rules.is_safe_name(driver):
         return None
     root = sysfs_root.rstrip("/")
     for name in (driver, driver.replace("-", "_"), module_name(sysfs_root, driver)):
@@ -468,22 +454,22 @@ def module_version(sysfs_root, driver):
 
 def module_taint(sysfs_root, module):
     """``/sys/module/<module>/taint`` ('O' = out of tree, 'E' = unsigned ...), '' if untainted, None if absent."""
-    if not is_safe_name(module):
+    if not _rules.is_safe_name(module):
         return None
     return _read(sysfs_root.rstrip("/") + "/module/" + module + "/taint")
 
 
 def netdev_function(sysfs_root, ifname):
     """PCI address behind a netdev (via class/net/IF/device), or None."""
-    if not is_safe_name(ifname):
+    if not _rules.is_safe_name(ifname):
         return None
     target = _link_name(sysfs_root.rstrip("/") + "/class/net/" + ifname + "/device")
-    return target if target and is_pci_address(target) else None
+    return target if target and _rules.is_pci_address(target) else None
 
 
 def netdev_state(sysfs_root, address, ifname):
     """{operstate, carrier, speed, mac} of a netdev below a PCI function (values None when absent)."""
-    if not is_safe_name(ifname):
+    if not _rules.is_safe_name(ifname):
         return {"operstate": None, "carrier": None, "speed": None, "mac": None}
     path = pci_function_path(sysfs_root, address) + "/net/" + ifname
     carrier = _read(path + "/carrier")
@@ -494,15 +480,6 @@ def netdev_state(sysfs_root, address, ifname):
         "speed": speed if speed is not None and speed >= 0 else None,
         "mac": _read(path + "/address"),
     }
-
-
-def _normalise_id(value, field):
-    if isinstance(value, int) and not isinstance(value, bool):
-        value = "%04x" % value
-    if not isinstance(value, str) or not ID_RE.match(value):
-        raise SriovError("%s must be a 4-digit hex PCI id such as 0x8086, got %r" % (field, value), field=field)
-    value = value.lower()
-    return value if value.startswith("0x") else "0x" + value
 
 
 def _require_sriov_pf(sysfs_root, address, asked):
@@ -526,20 +503,13 @@ def resolve_pf(sysfs_root, pf):
     Names are checked before any path is built from them; SriovError(field="pf") says what was
     looked for when nothing matches or the match is not an SR-IOV capable PF.
     """
+    pf = _rules.validate_pf(pf)
     if isinstance(pf, dict):
-        unknown = set(pf) - set(["vendor", "device", "index"])
-        if unknown:
-            raise SriovError("pf selector has unknown keys: %s (use vendor, device, index)"
-                             % ", ".join(sorted(unknown)), field="pf")
-        vendor = _normalise_id(pf.get("vendor"), "pf.vendor")
-        device = _normalise_id(pf.get("device"), "pf.device")
-        index = pf.get("index", 0)
-        if isinstance(index, bool) or not isinstance(index, int) or index < 0:
-            raise SriovError("pf.index must be a non-negative integer, got %r" % (index,), field="pf.index")
+        vendor, device, index = pf["vendor"], pf["device"], pf["index"]
         base = pci_devices_dir(sysfs_root)
         matches = []
         for address in sorted(_listdir(base) or []):
-            if not PCI_ADDRESS_RE.match(address):
+            if not _rules.is_pci_address(address):
                 continue
             path = base + "/" + address
             if (_read(path + "/vendor") == vendor and _read(path + "/device") == device
@@ -551,13 +521,8 @@ def resolve_pf(sysfs_root, pf):
                                               (": " + ", ".join(matches)) if matches else ""),
                              field="pf", details={"matches": matches})
         return matches[index]
-    if not isinstance(pf, str) or not is_safe_name(pf):
-        raise SriovError("pf must be a netdev name, a PCI address or {vendor, device, index}; %r has characters "
-                         "outside [A-Za-z0-9_.:@-] or '..'" % (pf,), field="pf")
-    if is_pci_address(pf):
+    if _rules.is_pci_address(pf):
         return _require_sriov_pf(sysfs_root, pf, pf)
-    if len(pf) > 15:
-        raise SriovError("pf %r is longer than a netdev name can be (15)" % (pf,), field="pf")
     address = netdev_function(sysfs_root, pf)
     if address is None:
         raise SriovError("PF %s: no network interface %s backed by a PCI function under %s/class/net"
@@ -589,12 +554,38 @@ def _harmless_neighbour(function):
     return None
 
 
-def assignment_verdict(functions, groups, address, no_iommu_reason=None):
+def group_verdict(sysfs_root, address, group, assigned_with=()):
+    """``assignment_verdict`` of ``address`` in IOMMU group ``group``, reading only that group's functions.
+
+    -> (verdict, {address: function}) or (None, {}) when the function is gone. ``group`` is what the
+    caller knows of the function's group (None: it has none).
+    """
+    function = read_function(sysfs_root, address)
+    if function is None:
+        return None, {}
+    function["iommu_group"] = group
+    members = iommu_group_devices(sysfs_root, group) if group is not None else []
+    functions = {address: function}
+    for member in members:
+        if member not in functions:
+            other = read_function(sysfs_root, member)
+            if other is not None:
+                functions[member] = other
+    return assignment_verdict(functions, {group: members}, address, assigned_with=assigned_with), functions
+
+
+def assignment_verdict(functions, groups, address, no_iommu_reason=None, assigned_with=()):
     """Can ``address`` be handed to a guest through vfio? -> {assignable, reason, blocked_by}.
 
-    ``no_iommu_reason``: set when the host has no active IOMMU (then nothing is assignable).
+    The one assignability rule: ``iommu_facts`` reports it per device, the ``sriov_vf`` guards
+    refuse a vfio-pci binding by it, and guest attachment checks it.
+
+    ``functions``: {address: function dict} holding at least the group's members;
+    ``groups``: {group id: [addresses]}; ``no_iommu_reason``: set when the host has no active
+    IOMMU (then nothing is assignable); ``assigned_with``: addresses bound to vfio together with
+    this one (the same request), which count as harmless neighbours.
     The rules are vfio's group viability rules: every other function in the group must be a
-    bridge, bound to vfio-pci/pci-stub, or bound to no driver.
+    bridge, bound to vfio-pci/pci-stub (or another vfio driver), or bound to no driver.
     """
     function = functions[address]
     if no_iommu_reason:
@@ -602,7 +593,7 @@ def assignment_verdict(functions, groups, address, no_iommu_reason=None):
     group = function["iommu_group"]
     if group is None:
         return {"assignable": False, "blocked_by": [],
-                "reason": "not assignable: the kernel put this function in no IOMMU group"}
+                "reason": "not assignable: the kernel put this function in no IOMMU group (is the IOMMU on?)"}
     if function["is_bridge"] or (function["class"] or "")[:4] == "0x06":
         return {"assignable": False, "blocked_by": [],
                 "reason": "not assignable: a bridge (class %s, IOMMU group %d); bridges stay with the host"
@@ -611,14 +602,14 @@ def assignment_verdict(functions, groups, address, no_iommu_reason=None):
     blockers = []
     harmless = []
     for other in others:
-        kind = _harmless_neighbour(functions[other])
+        kind = "assigned with it" if other in assigned_with else _harmless_neighbour(functions[other])
         if kind is None:
             blockers.append(other)
         else:
             harmless.append("%s (%s)" % (other, kind))
     binding = ""
     driver = function["driver"]
-    if driver != "vfio-pci":
+    if driver != _rules.VFIO_DRIVER:
         binding = "; bind it to vfio-pci before use (now %s)" % ("unbound" if driver is None else "on " + driver)
     if blockers:
         named = ", ".join("%s (%s)" % (b, functions[b]["driver"]) for b in blockers)

@@ -15,11 +15,23 @@ standard library. Entry point::
 returns ``(rc, stdout, stderr)``. ``guards`` is a guard set from ``_guards`` (default:
 ``HostGuards`` over this runner; the replay passes ``HostGuards(..., management=False)``).
 
-Order of work: read the PF and its VFs once, validate the whole request (nothing is written
-when that fails), check the guards, then write: drivers_autoprobe, the VF count (through 0,
-because the kernel refuses to change a non-zero count), wait for the VFs, per-VF settings
-through ``ip link set DEV vf N``, driver binding through ``driver_override``, and read back.
-Every failure is a ``SriovError``; kernel errors carry advice for their errno.
+Plan, then apply:
+
+1. read the PF, its VFs and the host's links once;
+2. validate the whole request against that state (option values, VF indexes against
+   sriov_totalvfs, MACs unique across every VF and netdev of the host, rates against the PF's
+   link speed, driver names known on the host) -- nothing is written when any of it fails;
+3. plan: the list of steps (drivers_autoprobe, the VF count through 0 because the kernel
+   refuses to change a non-zero count, per-VF settings through ``ip link set DEV vf N``,
+   driver binding through ``driver_override``), each with the action text it reports;
+4. check the guards over the plan;
+5. check mode: report the plan and predict the state from it; otherwise apply it step by step
+   and read back. VFs this run creates are planned against their predicted state and, once
+   the kernel has made them, re-planned against their real state before anything is written
+   to them (their IOMMU groups are checked then).
+
+Every failure is a ``SriovError``; kernel errors carry advice for their errno and the actions
+already done.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -33,10 +45,10 @@ import time
 from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
 from ansible_collections.directiron.sriov.plugins.module_utils import _guards
 from ansible_collections.directiron.sriov.plugins.module_utils import _iplink
+from ansible_collections.directiron.sriov.plugins.module_utils import _lock
+from ansible_collections.directiron.sriov.plugins.module_utils import _rules
 from ansible_collections.directiron.sriov.plugins.module_utils import _spec
 from ansible_collections.directiron.sriov.plugins.module_utils import _sysfs
-
-VFIO_DRIVER = "vfio-pci"
 
 ERRNO_ADVICE = {
     errno.EBUSY: "the device is busy: a VF is still in use (a guest, a vfio user, a bound driver), or the "
@@ -88,12 +100,6 @@ def errno_from_text(text):
     return None
 
 
-def _bool_of(value):
-    if isinstance(value, bool) or value is None:
-        return value
-    return str(value).lower() in ("on", "true", "1", "yes")
-
-
 def normalise_link(settings):
     """Per-VF settings as parsed from ip, in the types the request uses."""
     settings = dict(settings or {})
@@ -103,7 +109,7 @@ def normalise_link(settings):
         if key == "mac" and value is not None:
             value = str(value).lower()
         elif key in ("spoofchk", "trust"):
-            value = _bool_of(value)
+            value = None if value is None else _rules.parse_bool(value, key)
         elif key in ("vlan", "qos", "min_tx_rate", "max_tx_rate") and value is not None:
             try:
                 value = int(value)
@@ -156,7 +162,7 @@ def describe_changes(changes):
 
 
 class VfManager(object):
-    """Read once, validate, diff, apply. `sleep` and `clock` are seams for tests."""
+    """Read once, validate, plan, apply. `sleep` and `clock` are seams for tests."""
 
     def __init__(self, params, runner, sysfs_root="/sys", check_mode=False, guards=None,
                  sleep=time.sleep, clock=time.monotonic, poll_interval=0.25):
@@ -175,6 +181,14 @@ class VfManager(object):
         self.pf = None
         self.pf_function = None
         self.netdev = None
+        self.numvfs = 0
+        self.target = 0
+        self.autoprobe_now = None
+        self.autoprobe = None
+        self.vfs = {}
+        self.links = {}
+        self.host_links = {}
+        self.wanted_vfs = {}
 
     # -- small helpers ---------------------------------------------------------------------------
     def _path(self, address, *parts):
@@ -195,8 +209,6 @@ class VfManager(object):
         return out
 
     def _write(self, path, value, what):
-        if self.check_mode:
-            return
         try:
             _sysfs.write_attr(path, value)
         except (IOError, OSError) as exc:
@@ -205,7 +217,11 @@ class VfManager(object):
     def _deadline(self):
         return self.clock() + self.params["timeout"]
 
-    # -- reading ---------------------------------------------------------------------------------
+    @property
+    def recreate(self):
+        return self.target != self.numvfs
+
+    # -- 1. reading ------------------------------------------------------------------------------
     def read_vfs(self):
         """{index: function dict} of the PF's current VFs."""
         vfs = {}
@@ -215,14 +231,17 @@ class VfManager(object):
                 vfs[index] = function
         return vfs
 
-    def read_links(self):
-        """{index: per-VF settings} from `ip -d -j link show dev PF`; {} when the PF has no netdev."""
+    def read_links(self, whole_host=False):
+        """{ifname: parsed link} from `ip -d -j link show [dev PF]`; {} when the PF has no netdev."""
         if not self.netdev:
             return {}
-        out = self._run(["ip", "-d", "-j", "link", "show", "dev", self.netdev],
-                        "reading the VF settings of %s" % self.netdev)
-        parsed = _iplink.parse_link_show(out) or {}
-        link = parsed.get(self.netdev) or {}
+        argv = ["ip", "-d", "-j", "link", "show"] + ([] if whole_host else ["dev", self.netdev])
+        out = self._run(argv, "reading the VF settings of %s" % self.netdev)
+        return _iplink.parse_link_show(out) or {}
+
+    def vf_links(self, links):
+        """{index: per-VF settings} of this PF out of parsed links."""
+        link = links.get(self.netdev) or {}
         return dict((int(index), settings) for index, settings in (link.get("vfs") or {}).items())
 
     def state(self, num_vfs, autoprobe, vfs, links):
@@ -236,18 +255,187 @@ class VfManager(object):
         return {"pf": self.pf, "netdev": self.netdev, "num_vfs": num_vfs,
                 "drivers_autoprobe": autoprobe, "vfs": entries}
 
-    # -- checks ------------------------------------------------------------------------------------
-    def driver_known(self, driver):
-        if driver == _spec.DEFAULT_DRIVER:
-            return True
-        if os.path.isdir(os.path.join(self.root, "bus", "pci", "drivers", driver)):
-            return True
+    def read_current(self):
+        """Resolve the PF and read everything the plan needs, once."""
+        _spec.validate_params(self.raw_params)  # the request's own shape first, before any host read
+        self.pf = _sysfs.resolve_pf(self.root, _rules.validate_pf(self.raw_params.get("pf")))
+        self.pf_function = _sysfs.read_function(self.root, self.pf)
+        if not self.pf_function or self.pf_function.get("sriov_totalvfs") is None:
+            raise SriovError("PF %s is not SR-IOV capable (no sriov_totalvfs)" % self.pf, field="pf")
+        self.numvfs = self.pf_function.get("sriov_numvfs") or 0
+        self.params = params = _spec.validate_params(self.raw_params, totalvfs=self.pf_function["sriov_totalvfs"],
+                                                     numvfs=self.numvfs)
+        netdevs = self.pf_function.get("netdevs") or []
+        self.netdev = netdevs[0] if netdevs else None
+        if self.guards is None:
+            self.guards = _guards.HostGuards(self.runner, self.root, params["proc_root"])
+        self.autoprobe_now = self.pf_function.get("sriov_drivers_autoprobe")
+        self.autoprobe = params["drivers_autoprobe"] if params["drivers_autoprobe"] is not None else self.autoprobe_now
+        self.target = params["num_vfs"] if params["num_vfs"] is not None else self.numvfs
+        self.wanted_vfs = dict((vf["id"], vf) for vf in params["vfs"])
+        self.vfs = self.read_vfs()
+        # The whole host's links only when MACs are asked for: they must be unique on the host.
+        whole_host = any(vf["mac"] for vf in params["vfs"])
+        self.host_links = self.read_links(whole_host=whole_host)
+        self.links = self.vf_links(self.host_links)
+
+    # -- 2. validation against the current state ------------------------------------------------
+    def field_of(self, vf_id, key):
+        """``vfs[N].key`` with N the entry's position in the request as written."""
+        for position, entry in enumerate(self.raw_params.get("vfs") or []):
+            if isinstance(entry, dict) and str(entry.get("id")).strip() == str(vf_id):
+                return "vfs[%d].%s" % (position, key)
+        return "vfs"
+
+    def validate(self):
+        params = self.params
+        needs_link = any(any(vf.get(key) is not None for key in _spec.VF_LINK_KEYS) for vf in params["vfs"])
+        if needs_link and not self.netdev:
+            raise SriovError("PF %s has no network interface, so per-VF settings cannot be applied "
+                             "(is it bound to its network driver?)" % self.pf, field="vfs")
+        for vf in params["vfs"]:
+            if vf["driver"]:
+                self.check_driver(vf["driver"], self.field_of(vf["id"], "driver"))
+        if params["vf_driver"]:
+            self.check_driver(params["vf_driver"], "vf_driver")
+        self.check_macs()
+        self.check_rates()
+
+    def check_driver(self, driver, field):
+        """The driver exists on this host (loaded, or a module modprobe can load); else refuse."""
+        if driver == _rules.DEFAULT_DRIVER:
+            return
+        drivers_dir = os.path.join(self.root, "bus", "pci", "drivers")
+        if os.path.isdir(os.path.join(drivers_dir, driver)):
+            return
+        # A module name whose PCI driver is spelled differently (mlx5-core vs mlx5_core).
+        for other in (driver.replace("_", "-"), driver.replace("-", "_")):
+            if other != driver and os.path.isdir(os.path.join(drivers_dir, other)):
+                raise SriovError("%s %r is not a PCI driver on this host: did you mean %s?" % (field, driver, other),
+                                 field=field)
         try:
             rc, _out, _err = self.runner(["modinfo", "-n", driver])
         except OSError:
-            return False
-        return rc == 0
+            rc = 1
+        if rc != 0:
+            raise SriovError("%s: driver %r is unknown on this host (not in /sys/bus/pci/drivers, no kernel "
+                             "module of that name); use 'default', 'vfio-pci' or an installed driver"
+                             % (field, driver), field=field)
 
+    def mac_owners(self):
+        """{mac: who has it} over every VF and every netdev of the host, except what this run replaces."""
+        owners = {}
+        own_vf_netdevs = set()
+        for function in self.vfs.values():
+            own_vf_netdevs.update(function.get("netdevs") or [])
+        for ifname, link in sorted(self.host_links.items()):
+            for index, settings in sorted((link.get("vfs") or {}).items()):
+                if ifname == self.netdev and (self.recreate or index in self.wanted_vfs):
+                    continue  # reset by the new VF count, or set by this request
+                mac = (settings.get("mac") or "").lower()
+                if mac and mac != "00:00:00:00:00:00":
+                    owners.setdefault(mac, "VF %s of %s" % (index, ifname))
+        for ifname, link in sorted(self.host_links.items()):
+            mac = (link.get("address") or "").lower()
+            if mac and ifname not in own_vf_netdevs:
+                owners.setdefault(mac, "the network interface %s" % ifname)
+        return owners
+
+    def check_macs(self):
+        if not any(vf["mac"] for vf in self.params["vfs"]):
+            return
+        owners = self.mac_owners()
+        for vf in self.params["vfs"]:
+            if vf["mac"] and vf["mac"] in owners:
+                raise SriovError("%s %s is already used by %s on this host: give each VF a MAC of its own"
+                                 % (self.field_of(vf["id"], "mac"), vf["mac"], owners[vf["mac"]]),
+                                 field=self.field_of(vf["id"], "mac"))
+
+    def check_rates(self):
+        """Rates against the PF's link speed, when the host knows it (link up)."""
+        speed = _sysfs.netdev_state(self.root, self.pf, self.netdev).get("speed") if self.netdev else None
+        if not speed:
+            return
+        for vf in self.params["vfs"]:
+            for key in ("min_tx_rate", "max_tx_rate"):
+                if vf[key] and vf[key] > speed:
+                    raise SriovError("%s %d Mbit/s is above the link speed of %s (%s Mbit/s)"
+                                     % (self.field_of(vf["id"], key), vf[key], self.netdev, speed),
+                                     field=self.field_of(vf["id"], key))
+        total = 0
+        for index in range(self.target):
+            wanted = (self.wanted_vfs.get(index) or {}).get("min_tx_rate")
+            current = 0 if self.recreate else normalise_link(self.links.get(index)).get("min_tx_rate") or 0
+            total += wanted if wanted is not None else current
+        if total > speed:
+            first = [vf["id"] for vf in self.params["vfs"] if vf["min_tx_rate"]]
+            field = self.field_of(first[0], "min_tx_rate") if first else "vfs"
+            raise SriovError("the minimum rates of the VFs of %s add up to %d Mbit/s, above its link speed of %s "
+                             "Mbit/s" % (self.netdev, total, speed), field=field)
+
+    # -- 3. planning -----------------------------------------------------------------------------
+    def binding_plan(self, function, want):
+        """(override, unbind_from, probe) for one VF, or None when it is already as wanted."""
+        autoprobe = self.autoprobe
+        driver = function.get("driver")
+        override = function.get("driver_override")
+        if want == _rules.DEFAULT_DRIVER:
+            unbind = driver if driver and (driver == override or driver == _rules.VFIO_DRIVER) else None
+            probe = bool(autoprobe) and (unbind is not None or driver is None)
+            if override is None and unbind is None and not probe:
+                return None
+            return ("\n" if override is not None else None, unbind, probe)
+        if override == want and driver == want:
+            return None
+        return (want if override != want else None, driver if driver and driver != want else None,
+                driver != want)
+
+    def plan(self):
+        """The steps from the current state to the wanted one; each carries its action text."""
+        steps = []
+        if self.params["drivers_autoprobe"] is not None and self.params["drivers_autoprobe"] != self.autoprobe_now:
+            value = 1 if self.autoprobe else 0
+            steps.append({"do": "autoprobe", "value": value, "what": "setting sriov_drivers_autoprobe of %s" % self.pf,
+                          "text": "set sriov_drivers_autoprobe of %s to %d" % (self.pf, value)})
+        if not self.recreate:
+            return steps + self.plan_vfs(self.vfs, self.links)
+        if self.numvfs:
+            steps.append({"do": "numvfs", "value": 0,
+                          "what": "removing the %d VFs of %s (sriov_numvfs 0)" % (self.numvfs, self.pf),
+                          "text": "set sriov_numvfs of %s from %d to 0" % (self.pf, self.numvfs)})
+        if self.target:
+            steps.append({"do": "numvfs", "value": self.target,
+                          "what": "creating %d VFs on %s (sriov_numvfs %d)" % (self.target, self.pf, self.target),
+                          "text": "set sriov_numvfs of %s to %d" % (self.pf, self.target)})
+        return steps + self.plan_vfs(self.predicted_new_vfs(), {})
+
+    def plan_vfs(self, vfs, links):
+        """Per-VF settings, then driver bindings, against the given VFs and their settings."""
+        steps = []
+        for index in sorted(self.wanted_vfs):
+            changes = link_changes(self.wanted_vfs[index], links.get(index))
+            if changes:
+                steps.append({"do": "link", "vf": index, "changes": changes,
+                              "argvs": _iplink.vf_set_argv(self.netdev, index, changes),
+                              "text": "set VF %d of %s: %s" % (index, self.netdev, describe_changes(changes))})
+        for index, function in sorted(vfs.items()):
+            want = _spec.wanted_driver(self.params, index)
+            binding = self.binding_plan(function, want) if want is not None else None
+            if binding is not None:
+                label = "VF %d (%s)" % (index, function.get("address") or "new")
+                steps.append({"do": "bind", "vf": index, "function": function, "driver": want, "binding": binding,
+                              "label": label,
+                              "text": "bind %s to %s" % (label, want if want != _rules.DEFAULT_DRIVER
+                                                         else "its default driver")})
+        return steps
+
+    def predicted_new_vfs(self):
+        """What can be said of VFs that do not exist yet."""
+        driver = "(default)" if self.autoprobe else None
+        return dict((index, {"address": None, "driver": driver, "driver_override": None, "iommu_group": None})
+                    for index in range(self.target))
+
+    # -- 4. guards -------------------------------------------------------------------------------
     def refuse_or_warn(self, problems):
         if not problems:
             return
@@ -258,143 +446,85 @@ class VfManager(object):
                          % (self.pf, "; ".join(problems)),
                          details={"problems": problems, "actions_done": list(self.actions)})
 
-    # -- planning ----------------------------------------------------------------------------------
-    def binding_plan(self, function, want, autoprobe):
-        """(override, unbind_from, probe) for one VF, or None when it is already as wanted."""
-        driver = function.get("driver")
-        override = function.get("driver_override")
-        if want == _spec.DEFAULT_DRIVER:
-            unbind = driver if driver and (driver == override or driver == VFIO_DRIVER) else None
-            probe = bool(autoprobe) and (unbind is not None or driver is None)
-            if override is None and unbind is None and not probe:
-                return None
-            return ("\n" if override is not None else None, unbind, probe)
-        if override == want and driver == want:
-            return None
-        return (want if override != want else None, driver if driver and driver != want else None,
-                driver != want)
-
-    # -- the run -----------------------------------------------------------------------------------
-    def run(self):
-        pf_selector = _spec.validate_pf(self.raw_params.get("pf"))
-        self.pf = _sysfs.resolve_pf(self.root, pf_selector)
-        self.pf_function = _sysfs.read_function(self.root, self.pf)
-        if not self.pf_function or self.pf_function.get("sriov_totalvfs") is None:
-            raise SriovError("PF %s is not SR-IOV capable (no sriov_totalvfs)" % self.pf, field="pf")
-        totalvfs = self.pf_function["sriov_totalvfs"]
-        numvfs = self.pf_function.get("sriov_numvfs") or 0
-        self.params = params = _spec.validate_params(self.raw_params, totalvfs=totalvfs, numvfs=numvfs)
-        netdevs = self.pf_function.get("netdevs") or []
-        self.netdev = netdevs[0] if netdevs else None
-        if self.guards is None:
-            self.guards = _guards.HostGuards(self.runner, self.root, params["proc_root"])
-
-        autoprobe_now = self.pf_function.get("sriov_drivers_autoprobe")
-        autoprobe = params["drivers_autoprobe"] if params["drivers_autoprobe"] is not None else autoprobe_now
-        target = params["num_vfs"] if params["num_vfs"] is not None else numvfs
-        vfs = self.read_vfs()
-        links = self.read_links()
-        before = self.state(numvfs, autoprobe_now, vfs, links)
-
-        wanted_vfs = dict((vf["id"], vf) for vf in params["vfs"])
-        needs_link = any(any(vf.get(key) is not None for key in _spec.VF_LINK_KEYS) for vf in params["vfs"])
-        if needs_link and not self.netdev:
-            raise SriovError("PF %s has no network interface, so per-VF settings cannot be applied "
-                             "(is it bound to its network driver?)" % self.pf, field="vfs")
-        drivers = set(vf["driver"] for vf in params["vfs"] if vf["driver"]) | set(
-            [params["vf_driver"]] if params["vf_driver"] else [])
-        for driver in sorted(drivers):
-            if not self.driver_known(driver):
-                field = "vf_driver" if driver == params["vf_driver"] else "vfs"
-                raise SriovError("driver %r is unknown on this host (not in /sys/bus/pci/drivers, no kernel "
-                                 "module of that name); use 'default', 'vfio-pci' or an installed driver"
-                                 % driver, field=field)
-
-        recreate = target != numvfs
-        # -- guards, before any write ----------------------------------------------------------
+    def guard(self, steps):
+        """What the plan would break: the management connection, VFs in use, shared IOMMU groups."""
         problems = []
-        if recreate:
-            touched = list(netdevs)
-            for function in vfs.values():
+        if self.recreate:
+            touched = list(self.pf_function.get("netdevs") or [])
+            for function in self.vfs.values():
                 touched.extend(function.get("netdevs") or [])
             problems.extend(self.guards.management_problems(touched))
-            if numvfs:
-                problems.extend(self.guards.in_use_problems(list(vfs.values())))
+            if self.numvfs:
+                problems.extend(self.guards.in_use_problems(list(self.vfs.values())))
         else:
             touched_vfs = []
-            for index, function in sorted(vfs.items()):
-                want = _spec.wanted_driver(params, index)
-                rebind = want is not None and self.binding_plan(function, want, autoprobe) is not None
-                relink = index in wanted_vfs and link_changes(wanted_vfs[index], links.get(index))
-                if rebind or relink:
+            for index, function in sorted(self.vfs.items()):
+                kinds = set(step["do"] for step in steps if step.get("vf") == index)
+                if kinds:
                     problems.extend(self.guards.management_problems(function.get("netdevs") or []))
-                if rebind:
+                if "bind" in kinds:
                     touched_vfs.append(function)
             problems.extend(self.guards.in_use_problems(touched_vfs))
-            problems.extend(self.vfio_group_problems(vfs, autoprobe))
+            problems.extend(self.vfio_group_problems(steps))
         self.refuse_or_warn(problems)
 
-        # -- writes ------------------------------------------------------------------------------
-        if params["drivers_autoprobe"] is not None and params["drivers_autoprobe"] != autoprobe_now:
-            self._write(self._path(self.pf, "sriov_drivers_autoprobe"), 1 if autoprobe else 0,
-                        "setting sriov_drivers_autoprobe of %s" % self.pf)
-            self.actions.append("set sriov_drivers_autoprobe of %s to %d" % (self.pf, 1 if autoprobe else 0))
-        if recreate:
-            self.change_count(numvfs, target)
-            if self.check_mode:
-                vfs, links = self.predicted_new_vfs(target, autoprobe), {}
-            else:
-                vfs = self.wait_for_vfs(target, needs_link)
-                links = self.read_links()
-                self.refuse_or_warn(self.vfio_group_problems(vfs, autoprobe))
-
-        for index in sorted(wanted_vfs):
-            changes = link_changes(wanted_vfs[index], links.get(index))
-            if not changes:
-                continue
-            for argv in _iplink.vf_set_argv(self.netdev, index, changes):
-                if not self.check_mode:
-                    self._run(argv, "setting %s on VF %d of %s" % (describe_changes(changes), index, self.netdev))
-            self.actions.append("set VF %d of %s: %s" % (index, self.netdev, describe_changes(changes)))
-
-        for index, function in sorted(vfs.items()):
-            want = _spec.wanted_driver(params, index)
-            if want is not None:
-                self.bind(index, function, want, autoprobe)
-
-        if self.check_mode:
-            after = self.predicted_state(before, target, autoprobe, vfs, links, wanted_vfs)
-        else:
-            after = self.state(target, self.read_autoprobe(autoprobe), self.read_vfs(), self.read_links())
-            self.verify(after, wanted_vfs, autoprobe)
-        return {"changed": bool(self.actions), "pf": self.pf, "diff": {"before": before, "after": after},
-                "actions": self.actions, "warnings": self.warnings}
-
-    def read_autoprobe(self, fallback):
-        value = _sysfs.read_attr(self._path(self.pf, "sriov_drivers_autoprobe"))
-        return fallback if value is None else value == "1"
-
-    def vfio_group_problems(self, vfs, autoprobe):
-        to_vfio = set()
-        for index, function in vfs.items():
-            if _spec.wanted_driver(self.params, index) == VFIO_DRIVER and function.get("address"):
-                to_vfio.add(function["address"])
+    def vfio_group_problems(self, steps):
+        binds = [step for step in steps if step["do"] == "bind" and step["driver"] == _rules.VFIO_DRIVER
+                 and step["function"].get("address") and step["function"].get("driver") != _rules.VFIO_DRIVER]
+        to_vfio = set(step["function"]["address"] for step in binds)
         problems = []
-        for index, function in sorted(vfs.items()):
-            address = function.get("address")
-            if address in to_vfio and function.get("driver") != VFIO_DRIVER:
-                problems.extend(self.guards.iommu_group_problems(address, function.get("iommu_group"), to_vfio))
+        for step in binds:
+            function = step["function"]
+            problems.extend(self.guards.iommu_group_problems(function["address"], function.get("iommu_group"),
+                                                             to_vfio))
         return problems
 
-    def change_count(self, numvfs, target):
-        path = self._path(self.pf, "sriov_numvfs")
-        if numvfs:
-            # The kernel answers EBUSY to N -> M with both non-zero: go through 0.
-            self._write(path, 0, "removing the %d VFs of %s (sriov_numvfs 0)" % (numvfs, self.pf))
-            self.actions.append("set sriov_numvfs of %s from %d to 0" % (self.pf, numvfs))
-        if target:
-            self._write(path, target, "creating %d VFs on %s (sriov_numvfs %d)" % (target, self.pf, target))
-            self.actions.append("set sriov_numvfs of %s to %d" % (self.pf, target))
+    # -- 5. check mode: the prediction ----------------------------------------------------------
+    def predict(self, before, steps):
+        """The state after ``steps``, derived from the plan alone."""
+        if any(step["do"] == "numvfs" for step in steps):
+            entries = dict((index, {"id": index}) for index in range(self.target))
+            for index, function in self.predicted_new_vfs().items():
+                entries[index].update((key, function[key]) for key in ("address", "driver", "driver_override"))
+        else:
+            entries = dict((entry["id"], dict(entry)) for entry in before["vfs"])
+        for entry in entries.values():
+            for key in ("address", "driver", "driver_override") + _spec.VF_LINK_KEYS:
+                entry.setdefault(key, None)
+        for step in steps:
+            entry = entries.get(step.get("vf"))
+            if step["do"] == "link":
+                entry.update(step["changes"])
+            elif step["do"] == "bind" and step["driver"] == _rules.DEFAULT_DRIVER:
+                entry["driver_override"] = None
+                if entry["driver"] == _rules.VFIO_DRIVER or (entry["driver"] is None and self.autoprobe):
+                    entry["driver"] = "(default)" if self.autoprobe else None
+            elif step["do"] == "bind":
+                entry["driver_override"] = entry["driver"] = step["driver"]
+        return {"pf": self.pf, "netdev": self.netdev, "num_vfs": self.target, "drivers_autoprobe": self.autoprobe,
+                "vfs": [entries[index] for index in sorted(entries)]}
+
+    # -- 5. applying ------------------------------------------------------------------------------
+    def apply(self, steps):
+        count_steps = [step for step in steps if step["do"] in ("autoprobe", "numvfs")]
+        vf_steps = [step for step in steps if step["do"] in ("link", "bind")]
+        for step in count_steps:
+            name = "sriov_drivers_autoprobe" if step["do"] == "autoprobe" else "sriov_numvfs"
+            self._write(self._path(self.pf, name), step["value"], step["what"])
+            self.actions.append(step["text"])
+        if self.recreate:
+            needs_link = any(step["do"] == "link" for step in vf_steps)
+            vfs = self.wait_for_vfs(self.target, needs_link)
+            vf_steps = self.plan_vfs(vfs, self.vf_links(self.read_links()))
+            self.refuse_or_warn(self.vfio_group_problems(vf_steps))
+        for step in vf_steps:
+            if step["do"] == "link":
+                for argv in step["argvs"]:
+                    self._run(argv, "setting %s on VF %d of %s"
+                              % (describe_changes(step["changes"]), step["vf"], self.netdev))
+            else:
+                self.bind(step)
+            self.actions.append(step["text"])
 
     def wait_for_vfs(self, target, needs_link):
         """VFs appear asynchronously (udev, driver probe): poll until all `target` are there."""
@@ -403,7 +533,7 @@ class VfManager(object):
             vfs = self.read_vfs()
             ready = len(vfs) == target and all(f.get("address") for f in vfs.values())
             if ready and needs_link:
-                ready = len(self.read_links()) >= target
+                ready = len(self.vf_links(self.read_links())) >= target
             if ready:
                 return vfs
             if self.clock() >= deadline:
@@ -414,24 +544,10 @@ class VfManager(object):
                     details={"actions_done": list(self.actions)})
             self.sleep(self.poll_interval)
 
-    def predicted_new_vfs(self, target, autoprobe):
-        """What check mode can say about VFs that do not exist yet."""
-        driver = "(default)" if autoprobe else None
-        return dict((index, {"address": None, "driver": driver, "driver_override": None, "iommu_group": None})
-                    for index in range(target))
-
-    def bind(self, index, function, want, autoprobe):
-        plan = self.binding_plan(function, want, autoprobe)
-        if plan is None:
-            return
-        override, unbind, probe = plan
-        address = function.get("address")
-        label = "VF %d (%s)" % (index, address or "new")
-        done = "bind %s to %s" % (label, want if want != _spec.DEFAULT_DRIVER else "its default driver")
-        if self.check_mode:
-            self.actions.append(done)
-            return
-        if want != _spec.DEFAULT_DRIVER and not os.path.isdir(os.path.join(self.root, "bus", "pci", "drivers", want)):
+    def bind(self, step):
+        override, unbind, probe = step["binding"]
+        want, label, address = step["driver"], step["label"], step["function"].get("address")
+        if want != _rules.DEFAULT_DRIVER and not os.path.isdir(os.path.join(self.root, "bus", "pci", "drivers", want)):
             self._run(["modprobe", want], "loading the %s driver" % want)
         if override is not None:
             self._write(self._path(address, "driver_override"), override,
@@ -440,14 +556,13 @@ class VfManager(object):
             self._write(os.path.join(self.root, "bus", "pci", "drivers", unbind, "unbind"), address,
                         "unbinding %s from %s" % (label, unbind))
         if probe:
-            self.probe_until_bound(address, want, label, unbind)
-        self.actions.append(done)
+            self.probe_until_bound(address, want, label)
 
-    def probe_until_bound(self, address, want, label, unbound_from):
+    def probe_until_bound(self, address, want, label):
         """Write drivers_probe; a driver probing asynchronously may grab the VF first, so retry."""
         probe_path = os.path.join(self.root, "bus", "pci", "drivers_probe")
         self._write(probe_path, address, "probing %s for %s" % (label, want))
-        if self.check_mode or want == _spec.DEFAULT_DRIVER:
+        if want == _rules.DEFAULT_DRIVER:
             return
         deadline = self._deadline()
         while True:
@@ -464,48 +579,48 @@ class VfManager(object):
             self._write(probe_path, address, "probing %s for %s" % (label, want))
             self.sleep(self.poll_interval)
 
-    def predicted_state(self, before, target, autoprobe, vfs, links, wanted_vfs):
-        after = {"pf": self.pf, "netdev": self.netdev, "num_vfs": target, "drivers_autoprobe": autoprobe,
-                 "vfs": []}
-        old = dict((entry["id"], entry) for entry in before["vfs"])
-        for index in range(target):
-            entry = dict(old.get(index) or {"id": index}) if target == before["num_vfs"] else {"id": index}
-            for key in ("address", "driver", "driver_override") + _spec.VF_LINK_KEYS:
-                entry.setdefault(key, None)
-            wanted = wanted_vfs.get(index) or {}
-            for key, value in link_changes(wanted, links.get(index)).items():
-                entry[key] = value
-            want = _spec.wanted_driver(self.params, index)
-            if want == _spec.DEFAULT_DRIVER:
-                entry["driver_override"] = None
-                if entry["driver"] == VFIO_DRIVER or (entry["driver"] is None and autoprobe):
-                    entry["driver"] = "(default)" if autoprobe else None
-            elif want is not None:
-                entry["driver_override"] = want
-                entry["driver"] = want
-            after["vfs"].append(entry)
-        return after
+    def read_autoprobe(self, fallback):
+        value = _sysfs.read_attr(self._path(self.pf, "sriov_drivers_autoprobe"))
+        return fallback if value is None else value == "1"
 
-    def verify(self, after, wanted_vfs, autoprobe):
+    def verify(self, after):
         """Read back: a setting the driver silently ignored would make every run 'changed'."""
         current = dict((entry["id"], entry) for entry in after["vfs"])
-        for index, wanted in sorted(wanted_vfs.items()):
+        for index, wanted in sorted(self.wanted_vfs.items()):
             left = link_changes(wanted, current.get(index))
             if left:
                 self.warnings.append("VF %d of %s does not report %s after setting it: the driver may not "
                                      "support it" % (index, self.netdev, describe_changes(left)))
         for index, entry in sorted(current.items()):
             want = _spec.wanted_driver(self.params, index)
-            if want == _spec.DEFAULT_DRIVER and autoprobe and entry.get("driver") is None:
+            if want == _rules.DEFAULT_DRIVER and self.autoprobe and entry.get("driver") is None:
                 self.warnings.append("VF %d (%s) has no driver after probing: no kernel driver claims it"
                                      % (index, entry.get("address")))
+
+    # -- the run ---------------------------------------------------------------------------------
+    def run(self):
+        """Outside check mode under the host lock: read, validate, plan and apply as one step."""
+        with _lock.host_lock("sriov_vf %s" % _rules.pf_label(self.raw_params.get("pf")), enabled=not self.check_mode):
+            return self.converge()
+
+    def converge(self):
+        self.read_current()
+        self.validate()
+        before = self.state(self.numvfs, self.autoprobe_now, self.vfs, self.links)
+        steps = self.plan()
+        self.guard(steps)
+        if self.check_mode:
+            self.actions.extend(step["text"] for step in steps)
+            after = self.predict(before, steps)
+        else:
+            self.apply(steps)
+            after = self.state(self.target, self.read_autoprobe(self.autoprobe), self.read_vfs(),
+                               self.vf_links(self.read_links()))
+            self.verify(after)
+        return {"changed": bool(self.actions), "pf": self.pf, "diff": {"before": before, "after": after},
+                "actions": self.actions, "warnings": self.warnings}
 
 
 def apply_pf(params, runner, sysfs_root="/sys", check_mode=False, guards=None):
     """Bring one PF to the wanted VF state; see the module docstring for the result."""
     return VfManager(params, runner, sysfs_root=sysfs_root, check_mode=check_mode, guards=guards).run()
-
-
-def validate_params(params, totalvfs=None):
-    """Re-exported from _spec for callers that only import _vf."""
-    return _spec.validate_params(params, totalvfs=totalvfs)

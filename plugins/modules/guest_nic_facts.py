@@ -33,6 +33,7 @@ options:
     default: auto
 extends_documentation_fragment:
   - directiron.sriov.sysfs
+  - directiron.sriov.sysfs.proc_root
   - directiron.sriov.attributes
   - directiron.sriov.attributes.facts
   - directiron.sriov.attributes.platform_linux
@@ -191,31 +192,28 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.directiron.sriov.plugins.module_utils._guest_facts import gather_guest_nics
+from ansible_collections.directiron.sriov.plugins.module_utils._module import command_runner, host_options, run_module
 
 
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            sysfs_root=dict(type="path", default="/sys"),
-            proc_root=dict(type="path", default="/proc"),
             ethtool=dict(type="str", default="auto", choices=["auto", "never"]),
+            **host_options("sysfs_root", "proc_root")
         ),
         supports_check_mode=True,
     )
 
-    def runner(argv):
-        return module.run_command(argv, environ_update={"LC_ALL": "C"})
-
     sysfs_root = module.params["sysfs_root"]
     use_ethtool = module.params["ethtool"] == "auto" and os.path.realpath(sysfs_root) == "/sys"
-    facts = gather_guest_nics(
-        sysfs_root=sysfs_root,
-        proc_root=module.params["proc_root"],
-        runner=runner,
-        ethtool_bin=module.get_bin_path("ethtool") if use_ethtool else None,
-        use_ethtool=use_ethtool,
-    )
-    module.exit_json(changed=False, ansible_facts={"guest_nics": facts})
+    ethtool_bin = module.get_bin_path("ethtool") if use_ethtool else None
+
+    def call():
+        facts = gather_guest_nics(sysfs_root=sysfs_root, proc_root=module.params["proc_root"],
+                                  runner=command_runner(module), ethtool_bin=ethtool_bin, use_ethtool=use_ethtool)
+        return {"changed": False, "ansible_facts": {"guest_nics": facts}}
+
+    run_module(module, call)
 
 
 if __name__ == "__main__":

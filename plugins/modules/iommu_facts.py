@@ -41,6 +41,7 @@ options:
     default: [all]
 extends_documentation_fragment:
   - directiron.sriov.sysfs
+  - directiron.sriov.sysfs.proc_root
   - directiron.sriov.attributes
   - directiron.sriov.attributes.facts
   - directiron.sriov.attributes.platform_linux
@@ -95,7 +96,8 @@ ansible_facts:
       description: IOMMU state of the host.
       returned: always
       type: dict
-      sample: {"enabled": true, "vendor": "intel", "cpu_vendor": "intel", "units": ["dmar0"], "passthrough": true,
+      sample: {"enabled": true, "vendor": "intel", "cpu_vendor": "intel", "firmware_vendor": "intel",
+               "platform_vendor": "intel", "units": ["dmar0"], "passthrough": true,
                "default_domain_type": "identity", "interrupt_remapping": true,
                "interrupt_remapping_source": "ecap bit 3 of dmar0", "allow_unsafe_interrupts": false,
                "cmdline": {"intel_iommu": "on", "iommu": "pt"}, "group_count": 1, "gather_subset": ["devices", "groups"],
@@ -120,6 +122,23 @@ ansible_facts:
           type: str
           returned: always
           choices: [intel, amd, other, unknown]
+          sample: intel
+        firmware_vendor:
+          description:
+            - The IOMMU the firmware describes in an ACPI table (C(/sys/firmware/acpi/tables/DMAR) for Intel VT-d,
+              C(IVRS) for AMD-Vi); null when it publishes neither (IOMMU off in the firmware setup) or both.
+          type: str
+          returned: always
+          choices: [intel, amd]
+          sample: intel
+        platform_vendor:
+          description:
+            - Whose IOMMU kernel argument turns the IOMMU on (C(intel_iommu=on) or C(amd_iommu=on)).
+            - RV(ansible_facts.iommu.firmware_vendor) when set (in a VM the CPU vendor can differ from the
+              emulated IOMMU), else RV(ansible_facts.iommu.cpu_vendor) when it is intel or amd, else null.
+          type: str
+          returned: always
+          choices: [intel, amd]
           sample: intel
         units:
           description: IOMMU hardware units the kernel registered (C(/sys/class/iommu)).
@@ -236,25 +255,25 @@ ansible_facts:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.directiron.sriov.plugins.module_utils._iommu_facts import SUBSETS, gather_iommu_facts
-from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
+from ansible_collections.directiron.sriov.plugins.module_utils._module import host_options, run_module
 from ansible_collections.directiron.sriov.plugins.module_utils._subset import resolve_subset
 
 
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            sysfs_root=dict(type="path", default="/sys"),
-            proc_root=dict(type="path", default="/proc"),
+            host_options("sysfs_root", "proc_root"),
             gather_subset=dict(type="list", elements="str", default=["all"]),
         ),
         supports_check_mode=True,
     )
-    try:
+
+    def call():
         subset = resolve_subset(module.params["gather_subset"], SUBSETS)
-    except SriovError as exc:
-        module.fail_json(**exc.to_result())
-    facts = gather_iommu_facts(module.params["sysfs_root"], module.params["proc_root"], subset)
-    module.exit_json(changed=False, ansible_facts={"iommu": facts})
+        facts = gather_iommu_facts(module.params["sysfs_root"], module.params["proc_root"], subset)
+        return {"changed": False, "ansible_facts": {"iommu": facts}}
+
+    run_module(module, call)
 
 
 if __name__ == "__main__":

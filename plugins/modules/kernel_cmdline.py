@@ -204,7 +204,7 @@ diff:
     - Before and after of the edited file or argument line; a list of such dicts when several
       files change (for example C(/etc/default/grub) and a drop-in).
     - Non-UTF-8 bytes are shown as U+FFFD here; the file keeps them.
-  returned: always
+  returned: when diff mode is on
   type: raw
   sample:
     before: "GRUB_CMDLINE_LINUX=\"\"\n"
@@ -217,15 +217,11 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.directiron.sriov.plugins.module_utils._cmdline_backends import KernelCmdline, replace_file
-from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
+from ansible_collections.directiron.sriov.plugins.module_utils._cmdline_backends import (
+    BACKENDS, KernelCmdline, replace_file)
+from ansible_collections.directiron.sriov.plugins.module_utils._cmdline_shell import GRUB_VARIABLES
 from ansible_collections.directiron.sriov.plugins.module_utils._lock import host_lock
-
-
-def _runner(module):
-    def run(argv):
-        return module.run_command(argv, check_rc=False)
-    return run
+from ansible_collections.directiron.sriov.plugins.module_utils._module import command_runner, run_module
 
 
 def _atomic_writer(module):
@@ -240,10 +236,8 @@ def main():
         argument_spec=dict(
             args=dict(type="list", elements="str", default=[]),
             remove=dict(type="list", elements="str", default=[]),
-            backend=dict(type="str", default="auto",
-                         choices=["auto", "grub", "grubby", "kernel-install", "rpm-ostree"]),
-            grub_variable=dict(type="str", default="GRUB_CMDLINE_LINUX",
-                               choices=["GRUB_CMDLINE_LINUX", "GRUB_CMDLINE_LINUX_DEFAULT"]),
+            backend=dict(type="str", default="auto", choices=["auto"] + list(BACKENDS)),
+            grub_variable=dict(type="str", default="GRUB_CMDLINE_LINUX", choices=list(GRUB_VARIABLES)),
             root=dict(type="path", default="/"),
             proc_root=dict(type="path"),
             update_bootloader=dict(type="bool", default=True),
@@ -255,7 +249,7 @@ def main():
     if proc_root is None and os.path.realpath(params["root"]) == "/":
         proc_root = "/proc"
     manager = KernelCmdline(
-        runner=_runner(module),
+        runner=command_runner(module),
         ensure=params["args"],
         remove=params["remove"],
         backend=params["backend"],
@@ -267,17 +261,13 @@ def main():
         which=module.get_bin_path,
         write_file=_atomic_writer(module),
     )
-    try:
+
+    def call():
         # Outside check mode the read and the write happen under the host lock.
         with host_lock("kernel_cmdline", enabled=not module.check_mode):
-            result = manager.run()
-    except SriovError as err:
-        module.fail_json(actions=manager.actions, **err.to_result())
-    except (IOError, OSError) as err:
-        module.fail_json(msg="kernel_cmdline: %s" % err, actions=manager.actions)
-    for warning in result.pop("warnings"):
-        module.warn(warning)
-    module.exit_json(**result)
+            return manager.run()
+
+    run_module(module, call, manager.actions)
 
 
 if __name__ == "__main__":

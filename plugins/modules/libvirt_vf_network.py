@@ -84,12 +84,8 @@ options:
       - libvirt connection URI.
     type: str
     default: qemu:///system
-  sysfs_root:
-    description:
-      - Where sysfs is mounted, or a directory holding a captured copy of it; PFs and VFs are looked up below it.
-    type: path
-    default: /sys
 extends_documentation_fragment:
+  - directiron.sriov.sysfs
   - directiron.sriov.attributes
   - directiron.sriov.attributes.platform_linux
 attributes:
@@ -198,8 +194,8 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
 from ansible_collections.directiron.sriov.plugins.module_utils._libvirt import VfNetworkManager
+from ansible_collections.directiron.sriov.plugins.module_utils._module import host_options, run_module
 
 LIBVIRT_IMPORT_ERROR = None
 try:
@@ -220,7 +216,7 @@ def argument_spec():
         active=dict(type="bool", default=True),
         restart=dict(type="bool", default=False),
         uri=dict(type="str", default="qemu:///system"),
-        sysfs_root=dict(type="path", default="/sys"),
+        **host_options("sysfs_root")
     )
 
 
@@ -235,15 +231,11 @@ def main():
         module.fail_json(msg=missing_required_lib("libvirt (python3-libvirt)"), exception=LIBVIRT_IMPORT_ERROR)
 
     manager = VfNetworkManager(libvirt, module.params, check_mode=module.check_mode)
-    try:
-        result = manager.run()
-    except SriovError as err:
-        module.fail_json(actions=manager.actions, **err.to_result())
-    for warning in manager.warnings:
-        module.warn(warning)
-    if not module._diff:
-        result.pop("diff", None)
-    module.exit_json(**result)
+
+    def call():
+        return dict(manager.run(), warnings=manager.warnings)
+
+    run_module(module, call, manager.actions)
 
 
 if __name__ == "__main__":

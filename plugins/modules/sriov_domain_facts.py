@@ -148,9 +148,8 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.directiron.sriov.plugins.module_utils._domain import domain_device_map
-from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
-from ansible_collections.directiron.sriov.plugins.module_utils._libvirt import close_connection, open_connection
+from ansible_collections.directiron.sriov.plugins.module_utils._domain import gather_domain_facts
+from ansible_collections.directiron.sriov.plugins.module_utils._module import run_module
 
 LIBVIRT_IMPORT_ERROR = None
 try:
@@ -167,15 +166,8 @@ def main():
     )
     if libvirt is None:
         module.fail_json(msg=missing_required_lib("libvirt (python3-libvirt)"), exception=LIBVIRT_IMPORT_ERROR)
-    conn = None
-    try:
-        conn = open_connection(libvirt, module.params["uri"])
-        facts = domain_device_map(libvirt, conn)
-    except SriovError as err:
-        module.fail_json(**err.to_result())
-    finally:
-        close_connection(libvirt, conn)
-    module.exit_json(changed=False, ansible_facts={"sriov_domains": facts})
+    run_module(module, lambda: {"changed": False,
+                                "ansible_facts": {"sriov_domains": gather_domain_facts(libvirt, module.params["uri"])}})
 
 
 if __name__ == "__main__":

@@ -57,6 +57,7 @@ options:
     type: path
 extends_documentation_fragment:
   - directiron.sriov.sysfs
+  - directiron.sriov.sysfs.proc_root
   - directiron.sriov.attributes
   - directiron.sriov.attributes.facts
   - directiron.sriov.attributes.platform_linux
@@ -334,41 +335,36 @@ ansible_facts:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.directiron.sriov.plugins.module_utils._module import command_runner, host_options, run_module
 from ansible_collections.directiron.sriov.plugins.module_utils._sriov_facts import SUBSETS, gather_sriov_facts
-from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
 from ansible_collections.directiron.sriov.plugins.module_utils._subset import resolve_subset
 
 
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            sysfs_root=dict(type="path", default="/sys"),
-            proc_root=dict(type="path", default="/proc"),
+            host_options("sysfs_root", "proc_root"),
             gather_subset=dict(type="list", elements="str", default=["all"]),
             netlink=dict(type="str", default="auto", choices=["auto", "always", "never"]),
             ip_link_json=dict(type="path"),
         ),
         supports_check_mode=True,
     )
-    try:
-        subset = resolve_subset(module.params["gather_subset"], SUBSETS)
-    except SriovError as exc:
-        module.fail_json(**exc.to_result())
 
-    def runner(argv):
-        return module.run_command(argv, environ_update={"LC_ALL": "C"})
+    def call():
+        facts = gather_sriov_facts(
+            sysfs_root=module.params["sysfs_root"],
+            proc_root=module.params["proc_root"],
+            netlink=module.params["netlink"],
+            ip_link_json=module.params["ip_link_json"],
+            runner=command_runner(module),
+            ip_bin=module.get_bin_path("ip"),
+            ethtool_bin=module.get_bin_path("ethtool"),
+            subset=resolve_subset(module.params["gather_subset"], SUBSETS),
+        )
+        return {"changed": False, "ansible_facts": {"sriov": facts}}
 
-    facts = gather_sriov_facts(
-        sysfs_root=module.params["sysfs_root"],
-        proc_root=module.params["proc_root"],
-        netlink=module.params["netlink"],
-        ip_link_json=module.params["ip_link_json"],
-        runner=runner,
-        ip_bin=module.get_bin_path("ip"),
-        ethtool_bin=module.get_bin_path("ethtool"),
-        subset=subset,
-    )
-    module.exit_json(changed=False, ansible_facts={"sriov": facts})
+    run_module(module, call)
 
 
 if __name__ == "__main__":

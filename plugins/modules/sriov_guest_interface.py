@@ -251,7 +251,7 @@ import traceback
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.directiron.sriov.plugins.module_utils._domain import GuestInterfaceManager
-from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
+from ansible_collections.directiron.sriov.plugins.module_utils._module import host_options, run_module
 
 LIBVIRT_IMPORT_ERROR = None
 try:
@@ -280,7 +280,7 @@ def argument_spec():
         live=dict(type="bool", default=True),
         unplug_timeout=dict(type="int", default=30),
         uri=dict(type="str", default="qemu:///system"),
-        sysfs_root=dict(type="path", default="/sys"),
+        **host_options("sysfs_root")
     )
 
 
@@ -295,15 +295,7 @@ def main():
         module.fail_json(msg=missing_required_lib("libvirt (python3-libvirt)"), exception=LIBVIRT_IMPORT_ERROR)
 
     manager = GuestInterfaceManager(libvirt, module.params, check_mode=module.check_mode)
-    try:
-        result = manager.run()
-    except SriovError as err:
-        module.fail_json(actions=manager.actions, **err.to_result())
-    for warning in manager.warnings:
-        module.warn(warning)
-    if not module._diff:
-        result.pop("diff", None)
-    module.exit_json(**result)
+    run_module(module, manager.run, manager.actions)
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ author:
   - directiron.sriov contributors (@directiron)
 extends_documentation_fragment:
   - directiron.sriov.sysfs
+  - directiron.sriov.sysfs.proc_root
   - directiron.sriov.attributes
   - directiron.sriov.attributes.platform_linux
 attributes:
@@ -41,12 +42,15 @@ attributes:
 options:
   pf:
     description:
-      - The PF to manage. Give its netdev name (V(enp65s0f0)), its PCI address (V(0000:41:00.0)),
-        or a dict that selects an SR-IOV capable function by PCI ids.
-      - "The selector dict has the keys C(vendor) (PCI vendor id, for example V(0x8086)), C(device) (PCI device id
-        of the PF, for example V(0x10c9)) and C(index) (which of the matching PFs, from 0 in PCI address order;
-        default 0)."
-      - Names with C(/), C(..) or characters outside C([A-Za-z0-9_.:@-]) are refused before sysfs is read.
+      - The PF to manage. Give its netdev name (V(enp65s0f0)), its PCI address (V(0000:41:00.0)), or a dict that
+        selects an SR-IOV capable function by PCI ids.
+      - The selector dict has the keys C(vendor) (PCI vendor id, for example V(0x8086)), C(device) (PCI device
+        id of the PF, for example V(0x10c9)) and C(index) (which of the matching PFs, from 0 in PCI address
+        order; default 0). Ids have 1 to 4 hex digits, with or without C(0x).
+      - A netdev name has at most 15 characters. Names with C(/), C(..) or characters outside
+        C([A-Za-z0-9_.:@-]) are refused before sysfs is read.
+      - A netdev name that changes (NIC renamed) makes the PF missing at the boot-time replay; a PCI address
+        does not.
     type: raw
     required: true
   num_vfs:
@@ -56,16 +60,18 @@ options:
     type: int
   drivers_autoprobe:
     description:
-      - Wanted C(sriov_drivers_autoprobe) of the PF. When false, new VFs get no driver unless one is asked
-        for with O(vf_driver) or O(vfs[].driver), and V(default) leaves them unbound.
+      - Wanted C(sriov_drivers_autoprobe) of the PF. When false, new VFs get no driver unless one is asked for
+        with C(vf_driver) or a VF's C(driver), and V(default) leaves them unbound.
       - It is set before VFs are created, so it applies to the VFs this run creates.
     type: bool
   vf_driver:
     description:
-      - Driver for every VF of the PF unless an entry of O(vfs) names its own.
-      - V(vfio-pci) (or any other driver name) is bound through C(driver_override) and C(drivers_probe);
-        the module loads the driver with C(modprobe) when it is not loaded yet.
-      - V(default) clears C(driver_override) and hands the VF back to the kernel's choice (C(igbvf), C(iavf) ...).
+      - Driver for every VF of the PF unless an entry of C(vfs) names its own.
+      - V(vfio-pci) (or any other driver name) is bound through C(driver_override) and C(drivers_probe); the
+        module loads the driver with C(modprobe) when it is not loaded yet.
+      - V(default) clears C(driver_override) and hands the VF back to the kernel's choice (C(igbvf), C(iavf)
+        ...).
+      - Kernel module spellings of a driver name (V(vfio_pci)) are refused with the driver name to use.
       - Omit it to leave VF drivers as they are.
     type: str
   vfs:
@@ -76,50 +82,66 @@ options:
     default: []
     suboptions:
       id:
-        description: VF index, from 0 to O(num_vfs) - 1.
+        description:
+          - VF index, from 0 to C(num_vfs) - 1.
         type: int
         required: true
       mac:
-        description: Administrative MAC address. It must be unicast and not all zeros.
+        description:
+          - Administrative MAC address. It must be unicast, not all zeros, and not used by another VF or PF of
+            the host.
         type: str
       vlan:
-        description: VLAN id 0-4094 that the PF tags onto the VF's traffic. V(0) means untagged.
+        description:
+          - VLAN id 0-4094 that the PF tags onto the VF's traffic. V(0) means untagged.
         type: int
       qos:
-        description: 802.1p priority 0-7 of the VLAN tag. It needs O(vfs[].vlan) in the same entry.
+        description:
+          - 802.1p priority 0-7 of the VLAN tag. It needs a non-zero C(vlan) in the same entry.
         type: int
       vlan_proto:
-        description: VLAN protocol. It needs O(vfs[].vlan) in the same entry.
+        description:
+          - VLAN protocol. It needs C(vlan) in the same entry.
         type: str
         choices: [802.1Q, 802.1ad]
       spoofchk:
-        description: MAC/VLAN anti-spoofing check of the VF.
+        description:
+          - MAC/VLAN anti-spoofing check of the VF.
         type: bool
       trust:
-        description: Trusted VF (it may change its MAC, enter promiscuous or all-multicast mode).
+        description:
+          - Trusted VF (it may change its MAC, enter promiscuous or all-multicast mode).
         type: bool
       link_state:
-        description: Link state the VF sees. V(auto) follows the PF.
+        description:
+          - Link state the VF sees. V(auto) follows the PF.
         type: str
         choices: [auto, enable, disable]
       min_tx_rate:
-        description: Minimum guaranteed transmit rate in Mbit/s. V(0) disables it.
+        description:
+          - Minimum guaranteed transmit rate in Mbit/s, 0-1000000. V(0) disables it.
+          - It may not be above C(max_tx_rate), and the minimum rates of all VFs of a PF together may not be
+            above the PF's link speed when the host knows it.
         type: int
       max_tx_rate:
-        description: Maximum transmit rate in Mbit/s. V(0) means no limit.
+        description:
+          - Maximum transmit rate in Mbit/s, 0-1000000. V(0) means no limit.
+          - It may not be above the PF's link speed when the host knows it.
         type: int
       driver:
-        description: Driver for this VF, as in O(vf_driver).
+        description:
+          - Driver for this VF, as in C(vf_driver).
         type: str
   force:
     description:
-      - Do what the guards refuse (VFs in use, management interface, shared IOMMU group).
-        The refusals are returned as warnings instead.
+      - Do what the guards refuse (VFs in use, management interface, shared IOMMU group). The refusals are
+        returned as warnings instead.
+      - The boot-time replay persists it, so the replay also forces.
     type: bool
     default: false
   timeout:
     description:
-      - Seconds to wait for new VFs to appear, and for a VF to bind to its driver.
+      - Seconds to wait for new VFs to appear, and for a VF to bind to its driver (1 to 3600).
     type: int
     default: 60
 notes:
@@ -219,59 +241,27 @@ diff:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
 from ansible_collections.directiron.sriov.plugins.module_utils._guards import HostGuards
-from ansible_collections.directiron.sriov.plugins.module_utils._vf import apply_pf
-
-VF_OPTIONS = dict(
-    id=dict(type="int", required=True),
-    mac=dict(type="str"),
-    vlan=dict(type="int"),
-    qos=dict(type="int"),
-    vlan_proto=dict(type="str", choices=["802.1Q", "802.1ad"]),
-    spoofchk=dict(type="bool"),
-    trust=dict(type="bool"),
-    link_state=dict(type="str", choices=["auto", "enable", "disable"]),
-    min_tx_rate=dict(type="int"),
-    max_tx_rate=dict(type="int"),
-    driver=dict(type="str"),
-)
-
-ARGUMENT_SPEC = dict(
-    pf=dict(type="raw", required=True),
-    num_vfs=dict(type="int"),
-    drivers_autoprobe=dict(type="bool"),
-    vf_driver=dict(type="str"),
-    vfs=dict(type="list", elements="dict", default=[], options=VF_OPTIONS),
-    force=dict(type="bool", default=False),
-    timeout=dict(type="int", default=60),
-    sysfs_root=dict(type="path", default="/sys"),
-    proc_root=dict(type="path", default="/proc"),
-)
-
-
-def module_runner(module):
-    """runner(argv) -> (rc, out, err) over run_command; C locale so error texts can be mapped."""
-    def runner(argv):
-        return module.run_command(argv, check_rc=False, handle_exceptions=False,
-                                  environ_update={"LC_ALL": "C", "LANG": "C"})
-    return runner
+from ansible_collections.directiron.sriov.plugins.module_utils._module import command_runner, host_options, run_module
+from ansible_collections.directiron.sriov.plugins.module_utils._spec import argument_spec
+from ansible_collections.directiron.sriov.plugins.module_utils._vf import VfManager
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    params = dict(module.params)
-    runner = module_runner(module)
+    module = AnsibleModule(argument_spec=argument_spec(host_options("sysfs_root", "proc_root")),
+                           supports_check_mode=True)
+    params = module.params
+    runner = command_runner(module)
     guards = HostGuards(runner, params["sysfs_root"], params["proc_root"])
-    try:
-        result = apply_pf(params, runner, sysfs_root=params["sysfs_root"], check_mode=module.check_mode,
-                          guards=guards)
-    except SriovError as err:
-        module.fail_json(**err.to_result())
-    for warning in result["warnings"] + guards.notes:
-        module.warn(warning)
-    module.exit_json(changed=result["changed"], pf=result["pf"], actions=result["actions"],
-                     state=result["diff"]["after"], diff=result["diff"])
+    manager = VfManager(params, runner, check_mode=module.check_mode, guards=guards)
+
+    def call():
+        result = manager.run()
+        result["warnings"] = result["warnings"] + guards.notes
+        result["state"] = result["diff"]["after"]
+        return result
+
+    run_module(module, call, manager.actions)
 
 
 if __name__ == "__main__":

@@ -17,8 +17,10 @@ author:
 description:
   - Reads the C(sriov_*) variables of every host of the play and checks them all before any host is
     touched; the site playbook runs it first. It connects to no host and runs once per play.
-  - Every C(sriov_*) name must be one the collection reads; an unknown one (C(sriov_pf)) is refused
-    with the closest valid name.
+  - Every C(sriov_*) name must be one the collection reads (the site variables below, role options
+    named C(sriov_*), variables of the collection's playbooks such as C(sriov_audit_hosts)); an unknown
+    one (C(sriov_pf)) is refused with the closest valid name. C(sriov_vfs_pfs) is refused as the
+    role's copy of C(sriov_pfs).
   - C(sriov_iommu) is V(auto), V(intel) or V(amd); C(sriov_iommu_passthrough), C(sriov_reboot_ok) and
     C(sriov_isolate_failures) are booleans.
   - Each C(sriov_pfs) entry gets the checks of M(directiron.sriov.sriov_vf) (MAC, VLAN, QoS, rates,

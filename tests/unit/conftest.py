@@ -13,7 +13,8 @@ from ansible_collections.directiron.sriov.plugins.module_utils import _lock
 
 
 @pytest.fixture(autouse=True)
-def private_host_lock(tmp_path, monkeypatch):
-    path = str(tmp_path / "directiron-sriov.lock")
+def private_host_lock(tmp_path_factory, monkeypatch):
+    # Its own directory, not tmp_path: tests that snapshot their tree must not see the lock file.
+    path = str(tmp_path_factory.mktemp("lock") / "directiron-sriov.lock")
     monkeypatch.setenv(_lock.LOCK_PATH_ENV, path)
     return path

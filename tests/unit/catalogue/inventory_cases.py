@@ -62,7 +62,7 @@ CASES = [
     ("unknown-variable-passthrough", {"sriov_iommu_pasthrough": True}, "sriov_iommu_pasthrough",
      "did you mean sriov_iommu_passthrough"),
     ("unknown-role-option", {"sriov_vfs_prun": True}, "sriov_vfs_prun", "did you mean sriov_vfs_prune"),
-    ("role-variable-set-by-site", {"sriov_vfs_pfs": []}, "sriov_vfs_pfs", "set sriov_pfs instead"),
+    ("role-copy-of-an-inventory-variable", {"sriov_vfs_pfs": []}, "sriov_vfs_pfs", "set sriov_pfs instead"),
     ("role-option-not-bool", {"sriov_vfs_prune": "perhaps"}, "sriov_vfs_prune", "bool"),
     ("role-option-not-int", {"sriov_vfs_boot_wait": "soon"}, "sriov_vfs_boot_wait", "int"),
     ("iommu-vendor", {"sriov_iommu": "intl"}, "sriov_iommu", "auto, intel, amd"),
@@ -196,8 +196,8 @@ RESOLVED_CASES = [
      [TWO_PFS[0], TWO_PFS[0]], "sriov_pfs[1].pf", "already declared at sriov_pfs[0].pf"),
     ("pool-pf-neither-name-nor-address", {"sriov_pfs": [pf(pf="0000:01:00.0")], "sriov_pools": [pool(pfs=["enp2s0"])]},
      TWO_PFS[:1], "sriov_pools[0].pfs[0]", "not declared"),
-    ("pool-selector-past-num-vfs-by-netdev", {"sriov_pfs": [pf(pf="0000:01:00.0")],
-                                               "sriov_pools": [{"name": "n", "vfs": "enp1s0#3-4"}]},
+    ("pool-selector-past-num-vfs-by-netdev",
+     {"sriov_pfs": [pf(pf="0000:01:00.0")], "sriov_pools": [{"name": "n", "vfs": "enp1s0#3-4"}]},
      TWO_PFS[:1], "sriov_pools[0].vfs", "past num_vfs 4"),
 ]
 

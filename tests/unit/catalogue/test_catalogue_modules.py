@@ -19,7 +19,7 @@ from ansible.module_utils import basic
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.directiron.sriov.plugins.modules import libvirt_vf_network, sriov_vf
-from ansible_collections.directiron.sriov.tests.unit.plugins.module_utils.test_vf_tree import FakeHost, install
+from ansible_collections.directiron.sriov.tests.fixtures.fake_vf_host import FakeHost, install
 from ansible_collections.directiron.sriov.tests.unit.plugins.modules.module_harness import run_module
 from ansible_collections.directiron.sriov.tests.unit.plugins.modules.test_libvirt_vf_network import PF1_VFS, fake_mod
 

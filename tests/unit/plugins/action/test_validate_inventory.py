@@ -17,7 +17,12 @@ from ansible.playbook.play_context import PlayContext
 from ansible.playbook.task import Task
 from ansible.template import Templar
 
-from ansible_collections.directiron.sriov.plugins.action.validate_inventory import ActionModule, identities, role_options
+from ansible_collections.directiron.sriov.plugins.action.validate_inventory import (
+    ActionModule,
+    identities,
+    playbook_variables,
+    role_options,
+)
 
 GOOD = {"sriov_pfs": [{"pf": "enp1s0", "num_vfs": 2}], "ansible_host": "10.0.0.1", "other_var": 1}
 
@@ -84,7 +89,7 @@ def test_a_variable_that_cannot_be_templated_is_one_line():
 def test_role_options_named_sriov_are_known_and_typed():
     options = role_options()
     assert options["sriov_vfs_prune"]["type"] == "bool"
-    assert "sriov_vfs_pfs" not in options  # set by the site playbook from sriov_pfs
+    assert "sriov_vfs_pfs" not in options  # the role's copy of sriov_pfs
     result = run({"kvm1": {"sriov_vfs_prune": "perhaps", "sriov_vfs_boot_wait": 30}})
     assert result["hosts"] == {"kvm1": ["sriov_vfs_prune: must be of type bool (its role's argument spec), "
                                         "got 'perhaps'"]}
@@ -110,3 +115,11 @@ def test_failed_or_skipped_preflight_results_resolve_nothing():
     assert identities({"results": [{"failed": True, "msg": "x"}, {"skipped": True}, {"pf": "0000:02:00.0"}]}) == [
         None, None, {"address": "0000:02:00.0", "netdev": None}]
     assert identities(None) == []
+
+
+def test_the_playbooks_own_variables_are_known():
+    names = playbook_variables()
+    assert {"sriov_audit_fail_on_drift", "sriov_target", "sriov_serial"} <= names
+    assert "sriov_vf" not in names  # a module named in a comment is no variable
+    result = run({"kvm1": {"sriov_audit_fail_on_drift": False, "sriov_audit_host": "kvm"}})
+    assert result["hosts"] == {"kvm1": ["sriov_audit_host: unknown variable; did you mean sriov_audit_hosts?"]}

@@ -53,9 +53,7 @@ def run(fake, sysfs_root, check_mode=False, clock=None, **overrides):
     params.update(overrides)
     clock = clock or Clock()
     manager = _domain.GuestInterfaceManager(fake, params, check_mode=check_mode, sleep=clock.sleep, clock=clock)
-    result = manager.run()
-    result["warnings"] = manager.warnings
-    return result
+    return manager.run()
 
 
 def interfaces(dom, live):

@@ -12,7 +12,7 @@ import json
 import os
 
 from ansible_collections.directiron.sriov.plugins.module_utils import _guards
-from ansible_collections.directiron.sriov.tests.unit.plugins.module_utils.test_vf_tree import FakeHost
+from ansible_collections.directiron.sriov.tests.fixtures.fake_vf_host import FakeHost
 
 
 def test_connection_address_from_ssh_connection():

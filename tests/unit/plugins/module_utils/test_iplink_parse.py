@@ -101,13 +101,14 @@ class TestVfSetArgv(object):
         ("enp1s0", True, {"trust": True}, "vfs.id"),
         ("enp1s0", 0, {"mac": "02:aa:00:00:00"}, "mac"),
         ("enp1s0", 0, {"mac": "02:aa:00:00:00:02\n"}, "mac"),
-        ("enp1s0", 0, {"vlan": 4096}, "vlan"),
+        ("enp1s0", 0, {"vlan": 4095}, "vlan"),
         ("enp1s0", 0, {"qos": 3}, "vlan"),
         ("enp1s0", 0, {"vlan": 5, "qos": 8}, "qos"),
         ("enp1s0", 0, {"vlan": 5, "vlan_proto": "802.1x"}, "vlan_proto"),
-        ("enp1s0", 0, {"spoofchk": "yes"}, "spoofchk"),
+        ("enp1s0", 0, {"spoofchk": "maybe"}, "spoofchk"),
         ("enp1s0", 0, {"link_state": "up"}, "link_state"),
-        ("enp1s0", 0, {"max_tx_rate": "1000"}, "max_tx_rate"),
+        ("enp1s0", 0, {"max_tx_rate": "fast"}, "max_tx_rate"),
+        ("enp1s0", 0, {"max_tx_rate": 1000001}, "max_tx_rate"),
         ("enp1s0", 0, {"colour": "blue"}, "vfs"),
     ])
     def test_bad_values_fail_before_any_command(self, ifname, index, changes, field):

@@ -6,7 +6,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import importlib.util
 import os
 import xml.etree.ElementTree as ET
 
@@ -14,17 +13,8 @@ import pytest
 
 from ansible_collections.directiron.sriov.plugins.module_utils import _libvirt
 from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
+from ansible_collections.directiron.sriov.tests.fixtures import fake_libvirt as fake_mod
 
-
-def load_fake():
-    path = os.path.join(os.path.dirname(__file__), "test_libvirt_fake.py")
-    spec = importlib.util.spec_from_file_location("directiron_sriov_test_libvirt_fake", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-fake_mod = load_fake()
 
 PF1 = "0000:01:00.0"
 PF2 = "0000:02:00.0"
@@ -372,3 +362,54 @@ def test_selector_split_on_commas_by_ansible_is_rejoined(fake, sysfs_root):
     run(fake, sysfs_root=sysfs_root, vfs=["enp1s0#0", "2-3"])
     assert _libvirt.canonical_network(persistent_root(fake))["addresses"] == [
         "0000:01:10.0", "0000:01:10.4", "0000:01:10.6"]
+
+
+def test_fake_keeps_live_definition_until_restart():
+    fake = fake_mod.FakeLibvirt(pf_vfs={"enp1s0": ["0000:01:10.0"]})
+    conn = fake.open("qemu:///system")
+    net = conn.networkDefineXML("<network><name>n</name><forward mode='hostdev' managed='yes'>"
+                                "<pf dev='enp1s0'/></forward></network>")
+    net.create()
+    uuid = ET.fromstring(net.XMLDesc(1)).findtext("uuid")
+    conn.networkDefineXML("<network><name>n</name><uuid>%s</uuid><forward mode='hostdev' managed='yes'>"
+                          "<pf dev='enp1s0'/></forward><vlan><tag id='5'/></vlan></network>" % uuid)
+    assert ET.fromstring(net.XMLDesc(0)).find("vlan") is None
+    assert ET.fromstring(net.XMLDesc(1)).find("vlan") is not None
+    assert ET.fromstring(net.XMLDesc(0)).find("forward/address").get("slot") == "0x10"
+    assert ET.fromstring(net.XMLDesc(0)).find("forward/pf").get("dev") == "enp1s0"
+
+
+RECORDED = os.path.join(os.path.dirname(__file__), "..", "..", "..", "fixtures", "libvirt")
+
+
+def shape(text):
+    """Element paths in document order with their attribute names: the XML's form, not its values."""
+    def walk(elem, path):
+        here = path + "/" + elem.tag
+        yield here, tuple(sorted(elem.attrib))
+        for child in elem:
+            yield from walk(child, here)
+    return list(walk(ET.fromstring(text), ""))
+
+
+def recorded(name):
+    with open(os.path.join(RECORDED, name)) as handle:
+        return handle.read()
+
+
+@pytest.mark.parametrize("name, pool, recorded_vfs", [
+    ("vfpool", "<pf dev='enp1s0'/>", 7),
+    ("vfpool-sel", "<address type='pci' domain='0x0000' bus='0x02' slot='0x10' function='0x0'/>"
+                   "<address type='pci' domain='0x0000' bus='0x02' slot='0x10' function='0x2'/>", 0),
+])
+def test_fake_xml_has_the_shape_libvirt_printed_in_the_lab(name, pool, recorded_vfs):
+    vfs = ["0000:01:%02x.%d" % (0x10 + i // 4, (i % 4) * 2) for i in range(7)]
+    fake = fake_mod.FakeLibvirt(pf_vfs={"enp1s0": vfs})
+    vlan = "<vlan><tag id='42'/></vlan>" if name == "vfpool" else ""
+    net = fake.open("qemu:///system").networkDefineXML(
+        "<network><name>%s</name><forward mode='hostdev' managed='yes'>%s</forward>%s</network>" % (name, pool, vlan))
+    net.create()
+    assert shape(net.XMLDesc(1)) == shape(recorded(name + "-inactive.xml"))
+    assert shape(net.XMLDesc(0)) == shape(recorded(name + "-live.xml"))
+    live = ET.fromstring(recorded(name + "-live.xml"))
+    assert len(live.findall("forward/address")) == (recorded_vfs or 2)

@@ -12,7 +12,7 @@ import io
 import os
 
 from ansible_collections.directiron.sriov.plugins.module_utils import _replay
-from ansible_collections.directiron.sriov.tests.unit.plugins.module_utils.test_vf_tree import FakeHost, install
+from ansible_collections.directiron.sriov.tests.fixtures.fake_vf_host import FakeHost, install
 
 CONFIG = {"version": 1, "wait_timeout": 0, "pfs": [
     {"pf": "enp1s0", "num_vfs": 3, "vf_driver": "default", "timeout": 2,

@@ -17,7 +17,7 @@ import pytest
 from ansible_collections.directiron.sriov.plugins.module_utils import _guards
 from ansible_collections.directiron.sriov.plugins.module_utils import _vf
 from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
-from ansible_collections.directiron.sriov.tests.unit.plugins.module_utils.test_vf_tree import FakeHost, install
+from ansible_collections.directiron.sriov.tests.fixtures.fake_vf_host import FakeHost, install
 
 PF = "0000:01:00.0"
 
@@ -353,3 +353,98 @@ def test_refuses_settings_on_a_vf_that_carries_the_default_route_only(tmp_path, 
     # removing all VFs would take enp1s0v1 down with them
     with pytest.raises(SriovError):
         apply(host, num_vfs=0)
+
+
+# -- validation against the host's current state, before any write ---------------------------------
+
+def test_mac_of_a_vf_on_another_pf_is_refused_before_any_write(host):
+    apply(host, pf="enp2s0", num_vfs=2, vfs=[{"id": 1, "mac": "02:00:00:00:00:42"}])
+    host.writes[:] = []
+    host.calls[:] = []
+    with pytest.raises(SriovError) as info:
+        apply(host, num_vfs=2, vfs=[{"id": 0, "mac": "02:00:00:00:00:01"}, {"id": 1, "mac": "02:00:00:00:00:42"}])
+    assert info.value.field == "vfs[1].mac" and "VF 1 of enp2s0" in info.value.msg
+    assert host.writes == [] and not [c for c in host.calls if c[:3] == ["ip", "link", "set"]]
+
+
+def test_mac_of_a_network_interface_is_refused(host):
+    host.extra_links = [{"ifname": "br0", "address": "02:00:00:00:00:07"}]
+    with pytest.raises(SriovError) as info:
+        apply(host, num_vfs=1, vfs=[{"id": 0, "mac": "02:00:00:00:00:07"}])
+    assert info.value.field == "vfs[0].mac" and "br0" in info.value.msg and host.writes == []
+
+
+def test_mac_moving_between_vfs_of_the_same_request_is_accepted(host):
+    apply(host, num_vfs=2, vfs=[{"id": 0, "mac": "02:00:00:00:00:01"}])
+    apply(host, num_vfs=2, vfs=[{"id": 0, "mac": "02:00:00:00:00:02"}, {"id": 1, "mac": "02:00:00:00:00:01"}])
+    assert host.links["enp1s0"][1]["mac"] == "02:00:00:00:00:01"
+    # its own MAC again is no conflict either (idempotent)
+    assert apply(host, num_vfs=2, vfs=[{"id": 1, "mac": "02:00:00:00:00:01"}])["changed"] is False
+
+
+def _link_speed(host, mbits):
+    with open(os.path.join(host.root, host.dev_path(PF), "net", "enp1s0", "speed"), "w") as handle:
+        handle.write(str(mbits))
+
+
+def test_rate_above_the_link_speed_is_refused(host):
+    apply(host, num_vfs=2)
+    _link_speed(host, 1000)
+    host.writes[:] = []
+    with pytest.raises(SriovError) as info:
+        apply(host, num_vfs=2, vfs=[{"id": 0, "max_tx_rate": 500}, {"id": 1, "max_tx_rate": 1001}])
+    assert info.value.field == "vfs[1].max_tx_rate" and "1000 Mbit/s" in info.value.msg
+    assert not [c for c in host.calls if c[:3] == ["ip", "link", "set"]]
+
+
+def test_minimum_rates_together_above_the_link_speed_are_refused_counting_current_ones(host):
+    _link_speed(host, 1000)
+    apply(host, num_vfs=2, vfs=[{"id": 0, "min_tx_rate": 600}])
+    with pytest.raises(SriovError) as info:
+        apply(host, num_vfs=2, vfs=[{"id": 1, "min_tx_rate": 600}])
+    assert info.value.field == "vfs[0].min_tx_rate" and "1200 Mbit/s" in info.value.msg
+    # lowering VF 0 in the same request makes room
+    apply(host, num_vfs=2, vfs=[{"id": 0, "min_tx_rate": 300}, {"id": 1, "min_tx_rate": 600}])
+    assert host.links["enp1s0"][1]["min_tx"] == 600
+
+
+def test_unknown_link_speed_leaves_rates_to_the_driver(host):
+    _link_speed(host, -1)
+    assert apply(host, num_vfs=1, vfs=[{"id": 0, "max_tx_rate": 5000}])["changed"] is True
+
+
+@pytest.mark.parametrize("driver", ["vfio_pci", "vfio"])
+def test_module_spelling_of_vfio_is_refused_before_any_write(host, driver):
+    with pytest.raises(SriovError) as info:
+        apply(host, num_vfs=2, vf_driver=driver)
+    assert "did you mean vfio-pci?" in info.value.msg and info.value.field == "vf_driver"
+    assert host.writes == []
+
+
+def test_driver_spelled_like_its_module_is_refused_with_the_pci_name(host):
+    os.makedirs(os.path.join(host.root, "bus", "pci", "drivers", "my-vf"))
+    with pytest.raises(SriovError) as info:
+        apply(host, num_vfs=1, vfs=[{"id": 0, "driver": "my_vf"}])
+    assert info.value.field == "vfs[0].driver" and "did you mean my-vf?" in info.value.msg
+    assert host.writes == []
+
+
+def test_a_bad_later_entry_fails_before_an_earlier_one_is_written(host):
+    apply(host, num_vfs=3)
+    _link_speed(host, 100)
+    host.writes[:] = []
+    with pytest.raises(SriovError) as info:
+        apply(host, num_vfs=3, vf_driver="vfio-pci",
+              vfs=[{"id": 0, "vlan": 5}, {"id": 1, "mac": "02:00:00:00:00:01"}, {"id": 2, "max_tx_rate": 101}])
+    assert info.value.field == "vfs[2].max_tx_rate"
+    assert host.writes == [] and not [c for c in host.calls if c[:3] == ["ip", "link", "set"]]
+
+
+def test_check_mode_reports_exactly_the_plan_that_a_real_run_applies(host):
+    apply(host, num_vfs=2)
+    params = {"num_vfs": 2, "vf_driver": "vfio-pci", "drivers_autoprobe": False,
+              "vfs": [{"id": 0, "vlan": 9}, {"id": 1, "mac": "02:00:00:00:00:05", "trust": True}]}
+    predicted = apply(host, check_mode=True, **params)
+    applied = apply(host, **params)
+    assert predicted["actions"] == applied["actions"]
+    assert predicted["diff"]["after"] == applied["diff"]["after"]

@@ -186,6 +186,32 @@ def test_module_main_returns_facts(host, capsys):
     assert result["ansible_facts"]["iommu"]["enabled"] is True
 
 
+def _acpi_table(host, name):
+    base = os.path.join(host["sysfs_root"], "firmware", "acpi", "tables")
+    if not os.path.isdir(base):
+        os.makedirs(base)
+    with open(os.path.join(base, name), "w") as handle:
+        handle.write("table")
+
+
+def test_platform_vendor_is_the_firmware_table_before_the_cpu_vendor(tmp_path):
+    host = sysfs_tree.generate(str(tmp_path / "h"), pfs=1, vfs_per_pf=1)
+    facts = gather(host)
+    assert facts["firmware_vendor"] is None and facts["platform_vendor"] == facts["cpu_vendor"] == "intel"
+    _acpi_table(host, "IVRS")  # an AMD-Vi table under an Intel CPU (an emulated IOMMU in a VM)
+    facts = gather(host)
+    assert facts["firmware_vendor"] == "amd" and facts["platform_vendor"] == "amd"
+    _acpi_table(host, "DMAR")  # both tables: the firmware does not decide, the CPU does
+    facts = gather(host)
+    assert facts["firmware_vendor"] is None and facts["platform_vendor"] == "intel"
+
+
+def test_platform_vendor_is_null_when_nothing_tells(tmp_path):
+    host = sysfs_tree.generate(str(tmp_path / "h"), pfs=1, vfs_per_pf=1)
+    os.remove(os.path.join(host["proc_root"], "cpuinfo"))
+    assert gather(host)["platform_vendor"] is None
+
+
 def test_module_gather_subset_and_unknown_names(host, capsys):
     args = {"sysfs_root": host["sysfs_root"], "proc_root": host["proc_root"], "gather_subset": ["!all", "groups"]}
     with patch_module_args(args):

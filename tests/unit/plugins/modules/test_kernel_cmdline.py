@@ -63,10 +63,13 @@ def test_check_mode_leaves_file(monkeypatch, image):
     root, proc = image
     before = grub_text(root)
     out = run_module(monkeypatch, {"args": ["amd_iommu=on"], "root": root, "proc_root": proc,
-                                   "_ansible_check_mode": True})
+                                   "_ansible_check_mode": True, "_ansible_diff": True})
     assert out.result["changed"] is True
     assert grub_text(root) == before
     assert 'amd_iommu=on' in out.result["diff"]["after"]
+    quiet = run_module(monkeypatch, {"args": ["amd_iommu=on"], "root": root, "proc_root": proc,
+                                     "_ansible_check_mode": True})
+    assert "diff" not in quiet.result, "a diff only in diff mode"
 
 
 def test_no_proc_root_for_offline_root_means_no_reboot_verdict(monkeypatch, image):

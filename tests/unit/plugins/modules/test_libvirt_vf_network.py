@@ -7,26 +7,16 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import importlib.util
-import os
 
 import pytest
 
 from ansible.module_utils import basic
 
 from ansible_collections.directiron.sriov.plugins.modules import libvirt_vf_network
+from ansible_collections.directiron.sriov.tests.fixtures import fake_libvirt as fake_mod
 from ansible_collections.directiron.sriov.tests.unit.plugins.modules.module_harness import module_args
 
 
-def load_fake():
-    path = os.path.join(os.path.dirname(__file__), "..", "module_utils", "test_libvirt_fake.py")
-    spec = importlib.util.spec_from_file_location("directiron_sriov_test_libvirt_fake_m", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-fake_mod = load_fake()
 PF1_VFS = ["0000:01:10.0", "0000:01:10.2", "0000:01:10.4"]
 
 

@@ -13,7 +13,7 @@ from ansible.module_utils import basic
 from ansible_collections.directiron.sriov.tests.unit.plugins.modules.module_harness import module_args as patch_module_args
 
 from ansible_collections.directiron.sriov.plugins.modules import sriov_vf
-from ansible_collections.directiron.sriov.tests.unit.plugins.module_utils.test_vf_tree import FakeHost, install
+from ansible_collections.directiron.sriov.tests.fixtures.fake_vf_host import FakeHost, install
 
 
 class ExitJson(Exception):
@@ -59,13 +59,14 @@ def run(host, **args):
 def test_module_converges_and_is_idempotent(host):
     args = {"pf": "enp1s0", "num_vfs": 3, "vf_driver": "vfio-pci",
             "vfs": [{"id": 0, "mac": "02:aa:00:00:00:01", "vlan": 100, "trust": True}]}
-    ok, first = run(host, **args)
+    ok, first = run(host, _ansible_diff=True, **args)
     assert ok and first["changed"] is True and first["pf"] == "0000:01:00.0"
     assert first["actions"][0] == "set sriov_numvfs of 0000:01:00.0 to 3"
     assert first["state"]["num_vfs"] == 3 and first["diff"]["before"]["num_vfs"] == 0
     assert first["state"]["vfs"][0]["driver"] == "vfio-pci"
     ok, second = run(host, **args)
     assert ok and second["changed"] is False and second["actions"] == []
+    assert "diff" not in second  # diffs only with --diff, as every module of the collection
 
 
 def test_module_check_mode_writes_nothing(host):

@@ -1,0 +1,65 @@
+# -*- coding: utf-8 -*-
+# Copyright: directiron.sriov contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What every module's ``main()`` shares: the host options, the command runner, the ending.
+
+- ``host_options("sysfs_root", "proc_root")``: the argument-spec entries of the options the
+  ``directiron.sriov.sysfs`` doc fragment documents (declared here once, composed per module);
+- ``command_runner(module)``: ``runner(argv) -> (rc, stdout, stderr)`` over ``run_command`` in
+  the C locale, so the service layer can map error texts (strerror) to advice;
+- ``run_module(module, call, actions=None)``: runs ``call()``, turns ``SriovError`` (and a
+  bare ``OSError``) into ``fail_json`` with the actions done so far, sends the result's
+  ``warnings`` through ``module.warn``, keeps ``diff`` only in diff mode, and exits.
+
+Takes the ``AnsibleModule`` instance but does not import ``ansible.module_utils.basic``, so
+it stays a plain module_utils file like the others.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
+from ansible_collections.directiron.sriov.plugins.module_utils._rules import HOST_ROOTS
+
+# The argument-spec entries of the host roots (the sysfs doc fragment documents them).
+HOST_OPTIONS = dict((name, {"type": "path", "default": default}) for name, default in HOST_ROOTS.items())
+C_LOCALE = {"LC_ALL": "C", "LANG": "C", "LC_MESSAGES": "C"}
+
+
+def host_options(*names):
+    """Argument-spec entries for the named host options (fresh dicts, safe to change)."""
+    return dict((name, dict(HOST_OPTIONS[name])) for name in names)
+
+
+def command_runner(module):
+    """runner(argv) -> (rc, out, err) over run_command, C locale, never raising on rc != 0."""
+    def runner(argv):
+        return module.run_command(argv, check_rc=False, handle_exceptions=False, environ_update=C_LOCALE)
+    return runner
+
+
+def run_module(module, call, actions=None):
+    """Run ``call() -> result dict`` and end the module with it.
+
+    ``actions``: the manager's list of actions, returned with a failure so a user sees what was
+    done before it. The result's ``warnings`` become module warnings; its ``diff`` is returned
+    only when the user asked for diffs (``--diff``).
+    """
+    try:
+        result = call()
+    except SriovError as err:
+        failure = err.to_result()
+        if actions is not None:
+            failure["actions"] = list(actions)
+        module.fail_json(**failure)
+    except (IOError, OSError) as err:
+        failure = {"msg": "%s: %s" % (getattr(module, "_name", "module"), err)}
+        if actions is not None:
+            failure["actions"] = list(actions)
+        module.fail_json(**failure)
+    for warning in result.pop("warnings", None) or []:
+        module.warn(warning)
+    if not module._diff:
+        result.pop("diff", None)
+    module.exit_json(**result)

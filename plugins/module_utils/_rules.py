@@ -1,0 +1,216 @@
+# -*- coding: utf-8 -*-
+# Copyright: directiron.sriov contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The primitives every other file checks names and values with: one rule, one place.
+
+- the host roots ``HOST_ROOTS`` (``sysfs_root``, ``proc_root`` and their defaults);
+- PCI addresses: ``PCI_ADDRESS_RE``, ``is_pci_address``, ``parse_pci_address``, ``format_pci_address``;
+- netdev names (``IFNAMSIZ``) and safe single path components: ``is_netdev_name``, ``is_safe_name``;
+- PF references: ``validate_pf`` (a netdev name, a PCI address or ``{vendor, device, index}``),
+  ``normalise_pci_id`` (PCI vendor/device ids) and ``pf_label`` (how messages name one);
+- VLAN ids and VF indexes: ``MAX_VLAN``, ``MAX_VF_ID``;
+- MAC addresses: ``MAC_RE``, ``validate_mac``;
+- booleans and integers as Ansible accepts them: ``parse_bool``, ``parse_int``;
+- driver names: ``VFIO_DRIVER``, ``DEFAULT_DRIVER``, ``validate_driver`` (module spellings such
+  as ``vfio_pci`` are refused with the driver name to use, never guessed).
+
+Pure standard library (the boot-time replay imports it without Ansible). Every check raises
+``SriovError`` whose ``field`` is the caller's field name.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+
+from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
+
+# -- host roots -------------------------------------------------------------------------------------
+# Where a module (or the replay) finds sysfs and procfs: options of every module that reads the
+# host, so captured trees and tests need no mocks of open(). Documented by the sysfs doc fragment.
+HOST_ROOTS = {"sysfs_root": "/sys", "proc_root": "/proc"}
+
+
+# -- PCI addresses ---------------------------------------------------------------------------------
+# domain:bus:slot.function as sysfs spells it (lower case; slot 0x00-0x1f, function 0-7).
+PCI_ADDRESS_RE = re.compile(
+    r"^(?P<domain>[0-9a-f]{4,8}):(?P<bus>[0-9a-f]{2}):(?P<slot>[01][0-9a-f])\.(?P<function>[0-7])\Z")
+_PCI_ADDRESS_ANY_CASE_RE = re.compile(PCI_ADDRESS_RE.pattern, re.IGNORECASE)
+
+
+def is_pci_address(value, any_case=False):
+    """True for a full PCI address in the form sysfs uses (lower case; any case with ``any_case``)."""
+    pattern = _PCI_ADDRESS_ANY_CASE_RE if any_case else PCI_ADDRESS_RE
+    return isinstance(value, str) and pattern.match(value) is not None
+
+
+def parse_pci_address(value, field="address"):
+    """``"0000:01:10.2"`` (any case) -> ``(domain, bus, slot, function)`` as ints."""
+    match = _PCI_ADDRESS_ANY_CASE_RE.match(value) if isinstance(value, str) else None
+    if not match:
+        raise SriovError("%r is not a PCI address (domain:bus:slot.function, e.g. 0000:01:10.0)" % (value,),
+                         field=field)
+    return tuple(int(match.group(part), 16) for part in ("domain", "bus", "slot", "function"))
+
+
+def format_pci_address(parts):
+    """``(domain, bus, slot, function)`` -> ``"0000:01:10.2"``, the sysfs spelling."""
+    return "%04x:%02x:%02x.%x" % tuple(parts)
+
+
+# -- names -----------------------------------------------------------------------------------------
+# The kernel's IFNAMSIZ is 16 bytes with the trailing NUL: a netdev name has at most 15 characters.
+IFNAMSIZ = 16
+MAX_NETDEV_NAME = IFNAMSIZ - 1
+# Characters a netdev name, a driver name or a PCI address may hold: nothing that can walk out of
+# a sysfs directory ('/', NUL, blanks) and, with the '..' check, no parent reference.
+SAFE_NAME_RE = re.compile(r"^[A-Za-z0-9_.:@-]+\Z")
+
+
+def is_safe_name(value):
+    """True for a single path component made of [A-Za-z0-9_.:@-] (no '/', '..', NUL, blanks)."""
+    return isinstance(value, str) and SAFE_NAME_RE.match(value) is not None and ".." not in value \
+        and value != "."
+
+
+def is_netdev_name(value):
+    """True for a safe name the kernel could give a netdev (at most 15 characters)."""
+    return is_safe_name(value) and len(value) <= MAX_NETDEV_NAME
+
+
+# -- PF references ---------------------------------------------------------------------------------
+PF_SELECTOR_KEYS = ("vendor", "device", "index")
+# A PCI vendor or device id: 1 to 4 hex digits, with or without 0x, or an int; spelled 0x%04x.
+PCI_ID_RE = re.compile(r"^(0x)?[0-9a-fA-F]{1,4}\Z")
+
+
+def normalise_pci_id(value, field):
+    """``0x8086``, ``8086``, ``0x15b`` or an int -> ``"0x8086"``, ``"0x015b"`` (the sysfs spelling)."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 0xffff:
+        return "0x%04x" % value
+    if not isinstance(value, str) or not PCI_ID_RE.match(value):
+        raise SriovError("%s must be a hexadecimal PCI id such as 0x8086, got %r" % (field, value), field=field)
+    return "0x%04x" % int(value, 16)
+
+
+def validate_pf(pf, field="pf"):
+    """A PF reference, checked for shape only (no filesystem access).
+
+    Returns the netdev name or PCI address unchanged (a PCI address lower-cased), or the
+    selector as ``{vendor: "0x8086", device: "0x10c9", index: 0}``.
+    """
+    if isinstance(pf, dict):
+        unknown = sorted(set(pf) - set(PF_SELECTOR_KEYS))
+        if unknown:
+            raise SriovError("%s selector has unknown key(s) %s; allowed: %s"
+                             % (field, ", ".join(unknown), ", ".join(PF_SELECTOR_KEYS)),
+                             field="%s.%s" % (field, unknown[0]))
+        index = pf.get("index")
+        return {"vendor": normalise_pci_id(pf.get("vendor"), "%s.vendor" % field),
+                "device": normalise_pci_id(pf.get("device"), "%s.device" % field),
+                "index": parse_int(0 if index is None else index, "%s.index" % field)}
+    if not isinstance(pf, str) or not pf:
+        raise SriovError("%s is required: a netdev name, a PCI address or {vendor, device, index}" % field,
+                         field=field)
+    if _PCI_ADDRESS_ANY_CASE_RE.match(pf):
+        return pf.lower()
+    if not is_safe_name(pf):
+        raise SriovError("%s %r is not a netdev name or a PCI address: only letters, digits and the characters "
+                         "_.:@- are allowed, and no '..'" % (field, pf), field=field)
+    if len(pf) > MAX_NETDEV_NAME:
+        raise SriovError("%s %r is longer than a netdev name can be (%d characters) and is not a PCI address"
+                         % (field, pf, MAX_NETDEV_NAME), field=field)
+    return pf
+
+
+def pf_label(pf):
+    """A short name for a PF reference in messages: the name or address, or ``vendor:device#index``."""
+    if isinstance(pf, dict):
+        return "%s:%s#%s" % (pf.get("vendor"), pf.get("device"), pf.get("index", 0))
+    return str(pf)
+
+
+# -- VLANs and VF indexes -------------------------------------------------------------------------
+MAX_VLAN = 4094  # 4095 is reserved by 802.1Q; the kernel and libvirt's pools get 0-4094
+# Highest VF index a request or a VF selector may name (sriov_totalvfs bounds it on the host).
+MAX_VF_ID = 4095
+
+
+# -- MAC addresses ---------------------------------------------------------------------------------
+MAC_RE = re.compile(r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}\Z")
+
+
+def validate_mac(mac, field):
+    """A unicast, non-zero MAC address, lower-cased."""
+    if not isinstance(mac, str) or not MAC_RE.match(mac):
+        raise SriovError("%s %r is not a MAC address (six colon-separated hex octets)" % (field, mac), field=field)
+    mac = mac.lower()
+    octets = [int(part, 16) for part in mac.split(":")]
+    if not any(octets):
+        raise SriovError("%s %s is all zeros; give a unicast address such as 02:00:00:00:00:01" % (field, mac),
+                         field=field)
+    if octets[0] & 1:
+        raise SriovError("%s %s is a multicast address (lowest bit of the first octet set); a VF needs a "
+                         "unicast address" % (field, mac), field=field)
+    return mac
+
+
+# -- booleans and integers -------------------------------------------------------------------------
+# Ansible's own sets (ansible.module_utils.parsing.convert_bool): `trust: 1`, `trust: "yes"` and
+# `trust: t` mean the same in the argument spec, the inventory filter and the module.
+BOOLEANS_TRUE = frozenset(("y", "yes", "on", "1", "true", "t", 1, 1.0, True))
+BOOLEANS_FALSE = frozenset(("n", "no", "off", "0", "false", "f", 0, 0.0, False))
+
+
+def parse_bool(value, field):
+    if isinstance(value, bool):
+        return value
+    normalised = value.strip().lower() if isinstance(value, str) else value
+    try:
+        if normalised in BOOLEANS_TRUE:
+            return True
+        if normalised in BOOLEANS_FALSE:
+            return False
+    except TypeError:  # unhashable (a list, a dict)
+        pass
+    raise SriovError("%s must be a boolean, got %r" % (field, value), field=field)
+
+
+def parse_int(value, field, minimum=0, maximum=None):
+    """An int from an int or a decimal string, within bounds; bools are refused (True is not 1 VF)."""
+    if isinstance(value, str) and re.match(r"^\s*\d+\s*\Z", value):
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise SriovError("%s must be an integer, got %r" % (field, value), field=field)
+    if value < minimum or (maximum is not None and value > maximum):
+        if maximum is None:
+            raise SriovError("%s must be at least %d, got %d" % (field, minimum, value), field=field)
+        raise SriovError("%s must be between %d and %d, got %d" % (field, minimum, maximum, value), field=field)
+    return value
+
+
+# -- drivers ---------------------------------------------------------------------------------------
+VFIO_DRIVER = "vfio-pci"
+# "default": give the VF back to the kernel's choice of driver (clear driver_override).
+DEFAULT_DRIVER = "default"
+DRIVER_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}\Z")
+# Kernel module names and near misses of PCI driver names. sysfs knows a PCI driver by its driver
+# name only (/sys/bus/pci/drivers/vfio-pci); binding to "vfio_pci" would wait for a driver that
+# never appears, so these are refused with the name to use.
+DRIVER_MISSPELLINGS = {
+    "vfio_pci": VFIO_DRIVER,
+    "vfio": VFIO_DRIVER,
+    "pci_stub": "pci-stub",
+}
+
+
+def validate_driver(driver, field):
+    """A driver name for ``driver_override``: ``default``, ``vfio-pci`` or a kernel driver name."""
+    if not isinstance(driver, str) or not DRIVER_RE.match(driver):
+        raise SriovError("%s %r is not a driver name: use '%s', '%s' or a kernel driver name"
+                         % (field, driver, DEFAULT_DRIVER, VFIO_DRIVER), field=field)
+    if driver in DRIVER_MISSPELLINGS:
+        raise SriovError("%s %r is a kernel module name, not the PCI driver name: did you mean %s?"
+                         % (field, driver, DRIVER_MISSPELLINGS[driver]), field=field)
+    return driver

@@ -1,0 +1,192 @@
+# -*- coding: utf-8 -*-
+# Copyright: directiron.sriov contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""One option table for sriov_vf (``_spec.PF_OPTIONS``/``VF_OPTIONS``): every copy agrees with it.
+
+The module DOCUMENTATION and the role's meta/argument_specs.yml are static YAML; the
+validator, the ``ip link set`` builder and the facts keys are code. Each test here fails when
+one of them changes without the table (or the table without them).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+
+import pytest
+import yaml
+
+from ansible_collections.directiron.sriov.plugins.filter.sriov_inventory import sriov_pfs_errors
+from ansible_collections.directiron.sriov.plugins.module_utils import _iplink, _rules, _spec, _sriov_facts
+from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
+from ansible_collections.directiron.sriov.plugins.module_utils._module import HOST_OPTIONS
+from ansible_collections.directiron.sriov.plugins.modules import sriov_vf
+
+ROOT = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..")
+ROLE = os.path.join(ROOT, "roles", "sriov_vfs")
+COMPARED = ("type", "elements", "required", "default", "choices", "description")
+INT_OPTIONS = [o for o in _spec.PF_OPTIONS + _spec.VF_OPTIONS if o["type"] == "int" and o["name"] != "num_vfs"]
+
+
+def _load(path):
+    with open(path) as handle:
+        return yaml.safe_load(handle)
+
+
+def _shape(option, children_key):
+    """The compared fields of a YAML option (defaults made explicit) and its children."""
+    description = option.get("description")
+    shape = {
+        "type": option.get("type", "str"),
+        "elements": option.get("elements"),
+        "required": option.get("required", False),
+        "default": option.get("default"),
+        "choices": option.get("choices"),
+        "description": description if isinstance(description, list) else [description],
+    }
+    return shape, option.get(children_key) or {}
+
+
+def _table_shape(option):
+    return {
+        "type": option["type"],
+        "elements": option.get("elements"),
+        "required": option.get("required", False),
+        "default": option.get("default"),
+        "choices": option.get("choices"),
+        "description": option["description"],
+    }
+
+
+def _disagreements(yaml_options, children_key, where):
+    """Every field where the YAML options and the table differ, as readable lines."""
+    problems = []
+    names = set(yaml_options) - set(HOST_OPTIONS)
+    table = dict((o["name"], o) for o in _spec.PF_OPTIONS)
+    if names != set(table):
+        problems.append("%s: options %s, table %s" % (where, sorted(names), sorted(table)))
+    for name in sorted(names & set(table)):
+        shape, children = _shape(yaml_options[name], children_key)
+        want = _table_shape(table[name])
+        problems.extend("%s: %s.%s is %r, table says %r" % (where, name, key, shape[key], want[key])
+                        for key in COMPARED if shape[key] != want[key])
+        if name == "vfs":
+            vf_table = dict((o["name"], o) for o in _spec.VF_OPTIONS)
+            if set(children) != set(vf_table):
+                problems.append("%s: vfs options %s, table %s" % (where, sorted(children), sorted(vf_table)))
+            for vf_name in sorted(set(children) & set(vf_table)):
+                vf_shape = _shape(children[vf_name], children_key)[0]
+                vf_want = _table_shape(vf_table[vf_name])
+                problems.extend("%s: vfs.%s.%s is %r, table says %r" % (where, vf_name, key, vf_shape[key], vf_want[key])
+                                for key in COMPARED if vf_shape[key] != vf_want[key])
+    return problems
+
+
+def test_module_documentation_matches_the_table():
+    options = yaml.safe_load(sriov_vf.DOCUMENTATION)["options"]
+    assert _disagreements(options, "suboptions", "sriov_vf DOCUMENTATION") == []
+
+
+def test_role_argument_spec_matches_the_table():
+    spec = _load(os.path.join(ROLE, "meta", "argument_specs.yml"))
+    options = spec["argument_specs"]["main"]["options"]["sriov_vfs_pfs"]["options"]
+    assert _disagreements(options, "options", "roles/sriov_vfs/meta/argument_specs.yml") == []
+
+
+def test_module_argument_spec_is_the_table():
+    spec = _spec.argument_spec(HOST_OPTIONS)
+    assert set(spec) == set(o["name"] for o in _spec.PF_OPTIONS) | set(HOST_OPTIONS)
+    assert set(spec["vfs"]["options"]) == set(_spec.VF_KEYS)
+    assert spec["vfs"]["options"]["vlan_proto"]["choices"] == ["802.1Q", "802.1ad"]
+
+
+def _sriov_vf_calls(tasks):
+    """The arguments of every directiron.sriov.sriov_vf task, blocks included."""
+    for task in tasks or []:
+        if "directiron.sriov.sriov_vf" in task:
+            yield task["directiron.sriov.sriov_vf"]
+        for key in ("block", "rescue", "always", "tasks"):
+            yield from _sriov_vf_calls(task.get(key))
+
+
+@pytest.mark.parametrize("path", [os.path.join(ROLE, "tasks", "main.yml"), os.path.join(ROOT, "playbooks", "site.yml")])
+def test_every_full_mapping_of_an_inventory_entry_passes_every_option_of_the_table(path):
+    entries = [args for args in _sriov_vf_calls(_load(path)) if "vfs" in args]  # not the prune task (pf, num_vfs)
+    assert entries, "no sriov_vf task mapping an inventory entry in %s" % path
+    for args in entries:
+        assert set(args) == set(o["name"] for o in _spec.PF_OPTIONS)
+
+
+@pytest.mark.parametrize("option", [o for o in INT_OPTIONS if o.get("max") and o["name"] != "id"],
+                         ids=lambda o: o["name"])
+def test_documented_bounds_are_the_table_bounds(option):
+    text = " ".join(option["description"])
+    assert "%d-%d" % (option.get("min", 0), option["max"]) in text or \
+        "%d to %d" % (option.get("min", 0), option["max"]) in text
+
+
+def _request_with(name, value):
+    if name in _spec.VF_KEYS:
+        entry = {"id": 0, name: value} if name != "id" else {"id": value}
+        if name in ("qos", "vlan_proto"):
+            entry["vlan"] = 5
+        return {"pf": "enp1s0", "vfs": [entry]}, "vfs[0].%s" % name
+    return {"pf": "enp1s0", name: value}, name
+
+
+@pytest.mark.parametrize("option", INT_OPTIONS, ids=lambda o: o["name"])
+def test_validator_enforces_the_table_bounds(option):
+    low, high = option.get("min", 0), option.get("max")
+    if option["name"] == "qos":
+        low = 1  # qos 0 with a tag is fine; the bound under test is the upper one
+    _spec.validate_params(_request_with(option["name"], low)[0])
+    if high is not None:
+        _spec.validate_params(_request_with(option["name"], high)[0])
+        request, field = _request_with(option["name"], high + 1)
+        with pytest.raises(SriovError) as info:
+            _spec.validate_params(request)
+        assert info.value.field == field
+
+
+@pytest.mark.parametrize("key", [k for k in _spec.VF_LINK_KEYS
+                                 if dict((o["name"], o) for o in _spec.VF_OPTIONS)[k].get("max")])
+def test_ip_link_builder_enforces_the_table_bounds(key):
+    option = dict((o["name"], o) for o in _spec.VF_OPTIONS)[key]
+    changes = {key: option["max"]}
+    if key in ("qos", "vlan_proto"):
+        changes["vlan"] = 5
+    assert _iplink.vf_set_argv("enp1s0", 0, changes)
+    changes[key] = option["max"] + 1
+    with pytest.raises(SriovError) as info:
+        _iplink.vf_set_argv("enp1s0", 0, changes)
+    assert info.value.field == key
+
+
+def test_ip_link_parser_and_facts_report_the_table_keys():
+    assert set(_iplink.parse_vfinfo({"vf": 0})) == set(_spec.VF_LINK_KEYS)
+    assert tuple(_sriov_facts.VF_NETLINK_KEYS) == _spec.VF_LINK_KEYS
+    assert _spec.VF_LINK_KEYS == tuple(k for k in _spec.VF_KEYS if k not in ("id", "driver"))
+
+
+@pytest.mark.parametrize("value", sorted(_rules.BOOLEANS_TRUE | _rules.BOOLEANS_FALSE, key=repr) + ["YES", " on "])
+def test_every_ansible_boolean_means_the_same_in_filter_validator_and_module(value):
+    from ansible.module_utils.parsing.convert_bool import boolean
+    entry = {"pf": "enp1s0", "vfs": [{"id": 0, "trust": value}]}
+    assert sriov_pfs_errors([entry]) == []
+    assert _spec.validate_params(entry)["vfs"][0]["trust"] is boolean(value)
+
+
+def test_ansible_and_the_rules_accept_the_same_booleans():
+    from ansible.module_utils.parsing import convert_bool
+    assert _rules.BOOLEANS_TRUE == convert_bool.BOOLEANS_TRUE
+    assert _rules.BOOLEANS_FALSE == convert_bool.BOOLEANS_FALSE
+
+
+def test_host_roots_are_documented_by_the_sysfs_fragment_as_declared():
+    from ansible_collections.directiron.sriov.plugins.doc_fragments.sysfs import ModuleDocFragment
+    documented = dict(yaml.safe_load(ModuleDocFragment.DOCUMENTATION)["options"])
+    documented.update(yaml.safe_load(ModuleDocFragment.PROC_ROOT)["options"])
+    assert dict((name, (doc["type"], doc["default"])) for name, doc in documented.items()) == \
+        dict((name, (spec["type"], spec["default"])) for name, spec in HOST_OPTIONS.items())
+    assert set(HOST_OPTIONS) == set(_rules.HOST_ROOTS)
