@@ -196,8 +196,8 @@ RESOLVED_CASES = [
      [TWO_PFS[0], TWO_PFS[0]], "sriov_pfs[1].pf", "already declared at sriov_pfs[0].pf"),
     ("pool-pf-neither-name-nor-address", {"sriov_pfs": [pf(pf="0000:01:00.0")], "sriov_pools": [pool(pfs=["enp2s0"])]},
      TWO_PFS[:1], "sriov_pools[0].pfs[0]", "not declared"),
-    ("pool-selector-past-num-vfs-by-netdev", {"sriov_pfs": [pf(pf="0000:01:00.0")],
-                                               "sriov_pools": [{"name": "n", "vfs": "enp1s0#3-4"}]},
+    ("pool-selector-past-num-vfs-by-netdev",
+     {"sriov_pfs": [pf(pf="0000:01:00.0")], "sriov_pools": [{"name": "n", "vfs": "enp1s0#3-4"}]},
      TWO_PFS[:1], "sriov_pools[0].vfs", "past num_vfs 4"),
 ]
 
