@@ -15,7 +15,7 @@ run_timed() {  # run_timed LABEL LOG COMMAND...: run, record "passed/FAILED in N
     local start=$SECONDS
     if "$@" >"$log" 2>&1; then status=passed; else status=FAILED; failed=1; tail -30 "$log"; fi
     echo "matrix: $label $status in $((SECONDS - start)) s (log: ${log#"$root"/})"
-    results+=("$(printf '%-26s %-7s %5ss  %s' "$label" "$status" "$((SECONDS - start))" "$(grep -v '^$' "$log" | tail -1 | cut -c1-70)")")
+    results+=("$(printf '%-26s %-7s %5ss  %s' "$label" "$status" "$((SECONDS - start))" "$(grep -Ev '^($|WARNING)' "$log" | tail -1 | cut -c1-70)")")
 }
 
 # shellcheck disable=SC2317  # called through run_timed
