@@ -336,6 +336,13 @@ class VfNetworkManager(object):
                              field="pfs")
         return sorted(netdevs)[0]
 
+    def _vfs_missing(self, message, field):
+        """VFs the pool needs do not exist. A real run refuses; check mode predicts the pool without
+        them, because the same check run of the site playbook predicts their creation just before."""
+        if not self.check_mode:
+            raise SriovError(message, field=field)
+        self.warnings.append("check mode: %s; the pool is predicted without them" % message)
+
     def _vf_addresses(self, pf, field):
         root = self.params["sysfs_root"]
         try:
@@ -367,8 +374,8 @@ class VfNetworkManager(object):
                 pf_address, vfs = self._vf_addresses(pf, "pfs[%d]" % index)
                 wanted["pf_addresses"].append(pf_address)
                 if not vfs:
-                    raise SriovError("PF %s (%s) has no VFs to list in the pool; create them first "
-                                     "(directiron.sriov.sriov_vf)" % (pf, pf_address), field="pfs[%d]" % index)
+                    self._vfs_missing("PF %s (%s) has no VFs to list in the pool; create them first "
+                                      "(directiron.sriov.sriov_vf)" % (pf, pf_address), "pfs[%d]" % index)
                 addresses.extend(vfs[i] for i in sorted(vfs))
         else:
             for index, vf in enumerate(params.get("vfs") or []):
@@ -377,10 +384,10 @@ class VfNetworkManager(object):
                     pf_address, vfs = self._vf_addresses(pf, "vfs[%d]" % index)
                     missing = [i for i in ids if i not in vfs]
                     if missing:
-                        raise SriovError("vfs[%d] %r: PF %s has no VF %s (it has %d VFs)"
-                                         % (index, vf, pf_address, ",".join(str(i) for i in missing), len(vfs)),
-                                         field="vfs[%d]" % index)
-                    addresses.extend(vfs[i] for i in ids)
+                        self._vfs_missing("vfs[%d] %r: PF %s has no VF %s (it has %d VFs)"
+                                          % (index, vf, pf_address, ",".join(str(i) for i in missing), len(vfs)),
+                                          "vfs[%d]" % index)
+                    addresses.extend(vfs[i] for i in ids if i in vfs)
                 else:
                     addresses.append(_rules.format_pci_address(_rules.parse_pci_address(vf, "vfs[%d]" % index)))
         seen = set()
@@ -513,8 +520,8 @@ class VfNetworkManager(object):
         live_differs = before["active"] and live_pool_differs(before["live_root"], new_root,
                                                               wanted.get("pool_addresses") or [])
         if want_active and wanted.get("pf") and not wanted.get("vf_count"):
-            raise SriovError("PF %s has no VFs: libvirt cannot start a hostdev pool on it; create VFs first "
-                             "(directiron.sriov.sriov_vf) or set active=false" % wanted["pf"], field="pfs")
+            self._vfs_missing("PF %s has no VFs: libvirt cannot start a hostdev pool on it; create VFs first "
+                              "(directiron.sriov.sriov_vf) or set active=false" % wanted["pf"], "pfs")
 
         if definition_changed:
             self.actions.append("%s network %s" % ("redefined" if before["exists"] else "defined", name))

@@ -413,3 +413,20 @@ def test_fake_xml_has_the_shape_libvirt_printed_in_the_lab(name, pool, recorded_
     assert shape(net.XMLDesc(0)) == shape(recorded(name + "-live.xml"))
     live = ET.fromstring(recorded(name + "-live.xml"))
     assert len(live.findall("forward/address")) == (recorded_vfs or 2)
+
+
+@pytest.mark.parametrize("request_", [{"pfs": ["enp3s0"]}, {"vfs": ["enp2s0#1-3"]}, {"pfs": ["enp1s0", "enp3s0"]}])
+def test_check_mode_predicts_a_pool_whose_vfs_the_same_run_creates_first(fake, sysfs_root, request_):
+    # site.yml --check on a fresh host: sriov_vf (check mode) predicts the VFs, so the pool check
+    # must not fail on their absence; it warns, predicts the definition and touches nothing.
+    manager = _libvirt.VfNetworkManager(fake, params(sysfs_root, **request_), check_mode=True)
+    result = manager.run()
+    assert result["changed"] is True
+    assert result["actions"][0] == "defined network fast-net"
+    assert any(w.startswith("check mode: ") and "predicted without them" in w for w in manager.warnings)
+    assert fake.networks == {}
+    assert writes(fake) == []
+    # the same request for real still refuses before libvirt is touched
+    with pytest.raises(SriovError):
+        run(fake, sysfs_root=sysfs_root, **request_)
+    assert fake.networks == {}
