@@ -208,7 +208,7 @@ def test_nested_report_is_the_last_complete_round():
 
 def test_nested_report_is_none_before_the_first_complete_round():
     from lab import nested
-    assert nested.parse_report(NESTED_LOG.split("LABROUND")[0]) is None
+    assert nested.parse_report(NESTED_LOG.split("LABROUND", maxsplit=1)[0]) is None
     # a round whose NIC count does not match what was read is not complete
     assert nested.parse_report(NESTED_LOG.replace("nics=4", "nics=5")) is None
 
