@@ -29,13 +29,14 @@ def sriov_vf(host, check=False, **args):
     """Run the module on the guest: (True, result) or (False, failure result).
 
     testinfra reads the result from `ansible --tree`, where ansible-core 2.19 leaves out the
-    `failed` key; a success of this module always returns `actions`, a failure never does.
+    `failed` key. A failure of this module carries `msg` (and the `actions` done before it); a
+    success returns no `msg`.
     """
     try:
         result = host.ansible("directiron.sriov.sriov_vf", json.dumps(args), check=check)
     except AnsibleException as exc:
         return False, exc.result
-    return "actions" in result, result
+    return not result.get("failed") and "msg" not in result, result
 
 
 def converge_args(**extra):
