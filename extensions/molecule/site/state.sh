@@ -1,4 +1,4 @@
-#!/bin/bash
+#!/usr/bin/env bash
 # Everything site.yml could change on the host, as the host's own tools print it: kernel
 # arguments (booted and stored), VFs and their settings, drivers, units, libvirt networks,
 # package holds. prepare.yml compares this output before and after `site.yml --check --diff`.

@@ -55,7 +55,7 @@ def run_audit(tmp_path, guest_pin_version, extra=()):
                ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", ANSIBLE_LOCAL_TEMP=str(tmp_path / "tmp"),
                ANSIBLE_CACHE_PLUGIN="jsonfile", ANSIBLE_CACHE_PLUGIN_CONNECTION=str(cache),
                ANSIBLE_DEPRECATION_WARNINGS="0", ANSIBLE_LOCALHOST_WARNING="0", ANSIBLE_INVENTORY_UNPARSED_WARNING="0")
-    argv = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", str(inventory),
+    argv = [sys.executable, "-m", "ansible.cli.playbook", "-i", str(inventory),
             "--tags", "report", "-e", "sriov_audit_markdown_path=%s" % (tmp_path / "drift.md"),
             "-e", "sriov_audit_json_path=%s" % (tmp_path / "drift.json")] + list(extra)
     run = subprocess.run(argv + [os.path.join(COLLECTION, "playbooks", "audit.yml")], stdout=subprocess.PIPE,

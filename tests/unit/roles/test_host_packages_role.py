@@ -39,7 +39,7 @@ def run_play(tmp_path, wanted, check):
     env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="default", ANSIBLE_NOCOLOR="1",
                ANSIBLE_LOCALHOST_WARNING="0", ANSIBLE_INVENTORY_UNPARSED_WARNING="0",
                ANSIBLE_PYTHON_INTERPRETER=sys.executable)
-    argv = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), str(playbook),
+    argv = [sys.executable, "-m", "ansible.cli.playbook", str(playbook),
             "-e", json.dumps({"wanted": wanted})] + (["--check"] if check else [])
     proc = subprocess.run(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, check=False,
                           universal_newlines=True)
