@@ -49,6 +49,9 @@ class NoGuards(object):
     def iommu_group_problems(self, vf, group, to_vfio):
         return []
 
+    def domain_holding(self, address):
+        return None
+
 
 def _json_or_empty(text):
     try:
@@ -247,6 +250,10 @@ class HostGuards(object):
                         holders.append(int(pid))
         self._open_groups = groups
         return groups
+
+    def domain_holding(self, address):
+        """The running libvirt domain a PCI function is handed to, or None."""
+        return self.running_domain_devices().get(address)
 
     def in_use_problems(self, vfs):
         problems = []

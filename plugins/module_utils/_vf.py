@@ -460,8 +460,29 @@ class VfManager(object):
                          % (self.pf, "; ".join(problems)),
                          details={"problems": problems, "actions_done": list(self.actions)})
 
+    def left_to_libvirt(self, step):
+        """A VF on vfio-pci that a running domain holds, asked back to its default driver: libvirt
+        bound it for the guest (a managed hostdev, e.g. from a pool network) and gives it back to
+        its default driver when the guest releases it. Rebinding it would pull it out of the guest."""
+        function = step.get("function") or {}
+        if (step["do"] != "bind" or step["driver"] != _rules.DEFAULT_DRIVER
+                or function.get("driver") != _rules.VFIO_DRIVER or not function.get("address")):
+            return False
+        domain = self.guards.domain_holding(function["address"])
+        if domain is None:
+            return False
+        self.warnings.append("%s stays on vfio-pci while the running domain %s holds it; libvirt returns it to its "
+                             "default driver when the guest releases it" % (step["label"], domain))
+        return True
+
     def guard(self, steps):
-        """What the plan would break: the management connection, VFs in use, shared IOMMU groups."""
+        """What the plan would break: the management connection, VFs in use, shared IOMMU groups.
+
+        Steps that would take a VF from a running guest only to give it back later (see
+        ``left_to_libvirt``) leave the plan here, so a converged host stays unchanged while guests run.
+        """
+        if not self.recreate:
+            steps[:] = [step for step in steps if not self.left_to_libvirt(step)]
         problems = []
         if self.recreate:
             touched = list(self.pf_function.get("netdevs") or [])

@@ -291,6 +291,35 @@ def test_libvirt_domain_using_a_vf_blocks_removal(host, tmp_path):
     assert "VF %s is attached to the running libvirt domain guest1" % vf1 in info.value.msg
 
 
+def test_vf_a_running_domain_holds_stays_with_libvirt_and_the_rerun_is_unchanged(host, tmp_path):
+    # A pool network (managed hostdev) bound VF 1 to vfio-pci for a running guest, while the
+    # inventory asks VFs back to their default driver: the re-run must neither fail nor pull it
+    # out of the guest; it warns and changes nothing. A VF no domain holds is still given back.
+    apply(host, num_vfs=2, vf_driver="vfio-pci")
+    vf0, vf1 = host.vf_addresses()[0], host.vf_addresses()[1]
+    xml = ("<domain><devices><hostdev mode='subsystem' type='pci' managed='yes'><source>"
+           "<address domain='0x0000' bus='0x%s' slot='0x%s' function='0x%s'/></source></hostdev>"
+           "</devices></domain>" % (vf1[5:7], vf1[8:10], vf1[11]))
+
+    def runner(argv):
+        if argv[0] == "/usr/bin/virsh":
+            return (0, "guest1\n", "") if "list" in argv else (0, xml, "")
+        return host.runner(argv)
+
+    def run(check_mode=False):
+        guards = _guards.HostGuards(runner, host.root, host.proc, environ={}, virsh="/usr/bin/virsh")
+        return _vf.apply_pf({"pf": "enp1s0", "num_vfs": 2, "vf_driver": "default", "sysfs_root": host.root},
+                            runner, guards=guards, check_mode=check_mode)
+
+    predicted = run(check_mode=True)
+    result = run()
+    assert result["actions"] == predicted["actions"] == ["bind VF 0 (%s) to its default driver" % vf0]
+    assert host.driver_of(vf1) == "vfio-pci" and host.driver_of(vf0) == "igbvf"
+    assert any("running domain guest1 holds it" in warning for warning in result["warnings"])
+    again = run()
+    assert again["changed"] is False and again["actions"] == []
+
+
 # -- kernel errors -------------------------------------------------------------------------------------
 @pytest.mark.parametrize("err_no, words", [
     (errno.EBUSY, "in use"),
