@@ -461,13 +461,17 @@ class VfManager(object):
                          details={"problems": problems, "actions_done": list(self.actions)})
 
     def left_to_libvirt(self, step):
-        """A VF on vfio-pci that a running domain holds, asked back to its default driver: libvirt
-        bound it for the guest (a managed hostdev, e.g. from a pool network) and gives it back to
-        its default driver when the guest releases it. Rebinding it would pull it out of the guest."""
+        """A VF on vfio-pci that a running domain holds, asked back to its default driver by the PF's
+        ``vf_driver`` only: libvirt bound it for the guest (a managed hostdev, e.g. from a pool
+        network) and gives it back to its default driver when the guest releases it. Rebinding it
+        would pull it out of the guest. A VF's own ``driver`` is a request about that VF: the
+        in-use guard refuses it unless ``force``."""
         function = step.get("function") or {}
         if (step["do"] != "bind" or step["driver"] != _rules.DEFAULT_DRIVER
                 or function.get("driver") != _rules.VFIO_DRIVER or not function.get("address")):
             return False
+        if (self.wanted_vfs.get(step["vf"]) or {}).get("driver") is not None:
+            return False  # asked for this VF by name: the in-use guard decides (force)
         domain = self.guards.domain_holding(function["address"])
         if domain is None:
             return False

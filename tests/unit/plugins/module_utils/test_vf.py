@@ -318,6 +318,13 @@ def test_vf_a_running_domain_holds_stays_with_libvirt_and_the_rerun_is_unchanged
     assert any("running domain guest1 holds it" in warning for warning in result["warnings"])
     again = run()
     assert again["changed"] is False and again["actions"] == []
+    # asked for by name, the same VF is refused with the domain named (force is the way through)
+    guards = _guards.HostGuards(runner, host.root, host.proc, environ={}, virsh="/usr/bin/virsh")
+    with pytest.raises(SriovError) as info:
+        _vf.apply_pf({"pf": "enp1s0", "vfs": [{"id": 1, "driver": "default"}], "sysfs_root": host.root},
+                     runner, guards=guards)
+    assert "VF %s is attached to the running libvirt domain guest1" % vf1 in info.value.msg
+    assert host.driver_of(vf1) == "vfio-pci"
 
 
 # -- kernel errors -------------------------------------------------------------------------------------
