@@ -20,11 +20,21 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import re
+import traceback
 import xml.etree.ElementTree as ET
 
 from ansible_collections.directiron.sriov.plugins.module_utils import _rules, _sysfs
 from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
 from ansible_collections.directiron.sriov.plugins.module_utils._lock import host_lock
+
+# The libvirt Python binding (python3-libvirt) of the managed host, or None with the import
+# error. Modules bind it to their own ``libvirt`` name, which unit tests swap for a fake.
+LIBVIRT_IMPORT_ERROR = None
+try:
+    import libvirt as LIBVIRT  # pylint: disable=unused-import
+except ImportError:
+    LIBVIRT = None
+    LIBVIRT_IMPORT_ERROR = traceback.format_exc()
 
 VIR_NETWORK_XML_INACTIVE = 1
 VIR_ERR_NO_NETWORK = 43

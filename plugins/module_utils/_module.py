@@ -39,6 +39,14 @@ def command_runner(module):
     return runner
 
 
+def require_libvirt(module, binding):
+    """fail_json with the usual missing-library message when the libvirt binding is absent."""
+    if binding is None:
+        from ansible.module_utils.basic import missing_required_lib
+        from ansible_collections.directiron.sriov.plugins.module_utils._libvirt import LIBVIRT_IMPORT_ERROR
+        module.fail_json(msg=missing_required_lib("libvirt (python3-libvirt)"), exception=LIBVIRT_IMPORT_ERROR)
+
+
 def run_module(module, call, actions=None):
     """Run ``call() -> result dict`` and end the module with it.
 

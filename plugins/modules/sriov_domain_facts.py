@@ -144,19 +144,15 @@ ansible_facts:
           sample: {"0000:01:10.0": {"domain": "web01", "active": true, "mac": "52:54:00:10:00:01", "alias": "hostdev0", "kind": "interface"}}
 """
 
-import traceback
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.directiron.sriov.plugins.module_utils._domain import gather_domain_facts
-from ansible_collections.directiron.sriov.plugins.module_utils._module import run_module
+from ansible_collections.directiron.sriov.plugins.module_utils._libvirt import LIBVIRT
+from ansible_collections.directiron.sriov.plugins.module_utils._module import run_module, require_libvirt
 
-LIBVIRT_IMPORT_ERROR = None
-try:
-    import libvirt
-except ImportError:
-    libvirt = None
-    LIBVIRT_IMPORT_ERROR = traceback.format_exc()
+# The binding, imported once in _libvirt; this module's own name is the unit tests' seam.
+libvirt = LIBVIRT
 
 
 def main():
@@ -164,8 +160,7 @@ def main():
         argument_spec=dict(uri=dict(type="str", default="qemu:///system")),
         supports_check_mode=True,
     )
-    if libvirt is None:
-        module.fail_json(msg=missing_required_lib("libvirt (python3-libvirt)"), exception=LIBVIRT_IMPORT_ERROR)
+    require_libvirt(module, libvirt)
     run_module(module, lambda: {"changed": False,
                                 "ansible_facts": {"sriov_domains": gather_domain_facts(libvirt, module.params["uri"])}})
 

@@ -246,19 +246,15 @@ interface:
       sample: "<interface type=\"network\">\n  <mac address=\"52:54:00:10:00:01\" />\n  <source network=\"fast-net\" />\n</interface>\n"
 """
 
-import traceback
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.directiron.sriov.plugins.module_utils._domain import GuestInterfaceManager
-from ansible_collections.directiron.sriov.plugins.module_utils._module import host_options, run_module
+from ansible_collections.directiron.sriov.plugins.module_utils._libvirt import LIBVIRT
+from ansible_collections.directiron.sriov.plugins.module_utils._module import host_options, run_module, require_libvirt
 
-LIBVIRT_IMPORT_ERROR = None
-try:
-    import libvirt
-except ImportError:
-    libvirt = None
-    LIBVIRT_IMPORT_ERROR = traceback.format_exc()
+# The binding, imported once in _libvirt; this module's own name is the unit tests' seam.
+libvirt = LIBVIRT
 
 
 def argument_spec():
@@ -291,8 +287,7 @@ def main():
         required_together=[("pf", "vf_index")],
         supports_check_mode=True,
     )
-    if libvirt is None:
-        module.fail_json(msg=missing_required_lib("libvirt (python3-libvirt)"), exception=LIBVIRT_IMPORT_ERROR)
+    require_libvirt(module, libvirt)
 
     manager = GuestInterfaceManager(libvirt, module.params, check_mode=module.check_mode)
     run_module(module, manager.run, manager.actions)
