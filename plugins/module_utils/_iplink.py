@@ -74,7 +74,7 @@ def parse_link_show(json_text):
     """``ip -d -j link show`` output -> {ifname: {"vfs": {index: settings}, ...}}.
 
     Besides ``vfs`` each interface carries ``ifindex``, ``address``, ``operstate``, ``admin_up``
-    (``UP`` among its flags), ``mtu`` and ``num_vf`` (from the ``-d`` details) when iproute2 printed them. Raises ValueError when the
+    (``UP`` among its flags), ``mtu``, ``min_mtu``, ``max_mtu`` and ``num_vf`` (from the ``-d`` details) when iproute2 printed them. Raises ValueError when the
     text is not the JSON list iproute2 prints.
     """
     data = json.loads(json_text) if json_text and json_text.strip() else []
@@ -94,6 +94,8 @@ def parse_link_show(json_text):
             "operstate": link.get("operstate"),
             "admin_up": "UP" in (link.get("flags") or []),
             "mtu": link.get("mtu"),
+            "min_mtu": link.get("min_mtu"),
+            "max_mtu": link.get("max_mtu"),
             "num_vf": link.get("num_vf"),
             "vfs": vfs,
         }
@@ -111,6 +113,14 @@ def parse_ethtool_info(text):
             value = value.strip()
             result[keys[name.strip()]] = value or None
     return result
+
+
+def mtu_argv(ifname, mtu, field="mtu", ip_bin="ip"):
+    """``ip link set dev IF mtu N`` for a PF or a VF's own netdev, the value checked against the table."""
+    if not _rules.is_netdev_name(ifname):
+        raise SriovError("not a network interface name: %r" % (ifname,), field=field)
+    option = [o for o in _spec.PF_OPTIONS if o["name"] == "mtu"][0]
+    return [ip_bin, "link", "set", "dev", ifname, "mtu", str(_spec.check_value(option, mtu, field))]
 
 
 def vf_set_argv(ifname, index, changes, ip_bin="ip"):

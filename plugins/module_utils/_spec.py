@@ -30,6 +30,9 @@ MAX_QOS = 7
 MAX_TX_RATE = 1000000
 MAX_VF_ID = _rules.MAX_VF_ID
 MAX_TIMEOUT = 3600
+# IPv4's minimum MTU (RFC 791) and the largest value the kernel's MTU field takes (IP_MAX_MTU).
+MIN_MTU = 68
+MAX_MTU = 65535
 
 # One entry per option: name, Ansible type (and elements), required/default, min/max for ints,
 # choices, and the description (a list of paragraphs) shared by the module and the role docs.
@@ -79,6 +82,15 @@ PF_OPTIONS = (
     {"name": "timeout", "type": "int", "default": 60, "min": 1, "max": MAX_TIMEOUT, "description": [
         "Seconds to wait for new VFs to appear, and for a VF to bind to its driver (1 to 3600).",
     ]},
+    {"name": "mtu", "type": "int", "min": MIN_MTU, "max": MAX_MTU, "description": [
+        "MTU of the PF's netdev (C(ip link set PF mtu N)), 68-65535, and at most the C(max_mtu) the driver "
+        "reports (C(ip -d link)). Omit it to leave the PF's MTU as it is.",
+        "A VF's own C(mtu) may not be above it, as the PF carries the VFs' frames.",
+    ]},
+    {"name": "state", "type": "str", "default": "present", "choices": ["present", "absent"], "description": [
+        "V(absent) takes the PF out of SR-IOV duty. Its VFs go to 0 (through the guards) and the boot-time "
+        "replay forgets it. It takes no C(num_vfs) above 0 and no C(vfs), C(vf_driver) or C(mtu).",
+    ]},
 )
 
 VF_OPTIONS = (
@@ -119,12 +131,18 @@ VF_OPTIONS = (
     {"name": "driver", "type": "str", "driver": True, "description": [
         "Driver for this VF, as in C(vf_driver).",
     ]},
+    {"name": "mtu", "type": "int", "min": MIN_MTU, "max": MAX_MTU, "description": [
+        "MTU of the VF's host-side netdev (C(ip link set VF mtu N)), 68-65535, at most the VF's C(max_mtu) and "
+        "not above the PF's MTU. The VF needs a host network driver (not V(vfio-pci)); a guest sets the MTU of "
+        "a VF it owns itself.",
+    ]},
 )
 
 VF_KEYS = tuple(option["name"] for option in VF_OPTIONS)
-# Per-VF settings applied through `ip link set DEV vf N ...` (everything but id and driver), in
-# the order sriov_facts reports them.
-VF_LINK_KEYS = tuple(key for key in VF_KEYS if key not in ("id", "driver"))
+# Per-VF settings applied through the PF, `ip link set DEV vf N ...` (everything but id, driver and
+# the VF netdev's own mtu), in the order sriov_facts reports them.
+VF_NETDEV_KEYS = ("mtu",)
+VF_LINK_KEYS = tuple(key for key in VF_KEYS if key not in ("id", "driver") + VF_NETDEV_KEYS)
 DEFAULTS = dict((option["name"], option.get("default")) for option in PF_OPTIONS)
 DEFAULTS.update(_rules.HOST_ROOTS)
 DEFAULT_DRIVER = _rules.DEFAULT_DRIVER
@@ -213,7 +231,7 @@ def validate_params(params, totalvfs=None, numvfs=None):
     out = dict(DEFAULTS)
     out.update((key, value) for key, value in params.items() if value is not None)
     out["pf"] = _rules.validate_pf(params.get("pf"))
-    for name in ("num_vfs", "drivers_autoprobe", "vf_driver", "pf_up", "force", "timeout"):
+    for name in ("num_vfs", "drivers_autoprobe", "vf_driver", "pf_up", "force", "timeout", "mtu", "state"):
         if out[name] is not None:
             out[name] = check_value(_PF_BY_NAME[name], out[name], name)
     if totalvfs is not None and out["num_vfs"] is not None and out["num_vfs"] > totalvfs:
@@ -248,7 +266,46 @@ def validate_params(params, totalvfs=None, numvfs=None):
                                  field="%s.mac" % where)
             seen_macs[vf["mac"]] = position
     out["vfs"] = sorted(vfs, key=lambda vf: vf["id"])
+    check_mtus(out, entries)
+    if out["state"] == "absent":
+        check_absent(out)
     return out
+
+
+def position_of(entries, vf_id):
+    """``vfs[N]`` of the entry with this id, N its position in the request as written."""
+    for position, entry in enumerate(entries):
+        if isinstance(entry, dict) and str(entry.get("id")).strip() == str(vf_id):
+            return "vfs[%d]" % position
+    return "vfs"
+
+
+def check_mtus(params, entries):
+    """A VF's MTU not above its PF's (when both are asked), and only for a VF with a host netdev."""
+    for vf in params["vfs"]:
+        if vf["mtu"] is None:
+            continue
+        field = "%s.mtu" % position_of(entries, vf["id"])
+        if params["mtu"] is not None and vf["mtu"] > params["mtu"]:
+            raise SriovError("%s %d is above the PF's mtu %d: the PF carries the VF's frames"
+                             % (field, vf["mtu"], params["mtu"]), field=field)
+        driver = wanted_driver(params, vf["id"])
+        if driver == _rules.VFIO_DRIVER:
+            raise SriovError("%s needs a host netdev, but the VF is given to vfio-pci: the guest sets its MTU"
+                             % field, field=field)
+
+
+def check_absent(params):
+    """state absent means 0 VFs and nothing else asked of the PF."""
+    if params["num_vfs"]:
+        raise SriovError("num_vfs %d contradicts state absent (its VFs go to 0)" % params["num_vfs"],
+                         field="num_vfs")
+    for name in ("vf_driver", "mtu", "drivers_autoprobe"):
+        if params[name] is not None:
+            raise SriovError("%s is not taken with state absent (the PF leaves SR-IOV duty)" % name, field=name)
+    if params["vfs"]:
+        raise SriovError("vfs is not taken with state absent (the PF leaves SR-IOV duty)", field="vfs")
+    params["num_vfs"] = 0
 
 
 def wanted_driver(params, vf_id):

@@ -72,12 +72,14 @@ def _netlink_links(sysfs_root, netlink, ip_link_json, runner, ip_bin, missing):
 SUBSETS = ("pfs", "vfs")
 
 
-def _vf_entry(vf, settings):
-    """One VF of a PF's ``vfs`` list: address, netdev, driver, IOMMU group, and the settings the
-    PF reports for it when there is netlink data (the keys are absent without)."""
+def _vf_entry(sysfs_root, vf, settings):
+    """One VF of a PF's ``vfs`` list: address, netdev (and its MTU), driver, IOMMU group, and the
+    settings the PF reports for it when there is netlink data (the keys are absent without)."""
+    netdev = vf["netdevs"][0] if vf["netdevs"] else None
     entry = {
         "address": vf["address"],
-        "netdev": vf["netdevs"][0] if vf["netdevs"] else None,
+        "netdev": netdev,
+        "mtu": _sysfs.netdev_mtu(sysfs_root, netdev),
         "driver": vf["driver"],
         "iommu_group": vf["iommu_group"],
     }
@@ -120,11 +122,12 @@ def _pf_details(sysfs_root, pf, netdev, kernel_release, versions, firmware_info)
         "carrier": state.get("carrier"),
         "speed": state.get("speed"),
         "mac": state.get("mac"),
+        "mtu": state.get("mtu"),
         "iommu_group": pf["iommu_group"],
     }
 
 
-def _pf_vfs(functions, pf, pf_link, missing):
+def _pf_vfs(sysfs_root, functions, pf, pf_link, missing):
     """The ``vfs`` list of one PF, position = VF index (null for a VF that vanished)."""
     address, netdev = pf["address"], (pf["netdevs"][0] if pf["netdevs"] else None)
     vfs = [None] * (max(pf["virtfns"]) + 1 if pf["virtfns"] else 0)
@@ -138,7 +141,7 @@ def _pf_vfs(functions, pf, pf_link, missing):
         settings = pf_link["vfs"].get(index) if pf_link else None
         if pf_link and settings is None:
             no_netlink.append(index)
-        vfs[index] = _vf_entry(vf, settings)
+        vfs[index] = _vf_entry(sysfs_root, vf, settings)
     if no_netlink:
         missing.append("PF %s (%s): the ip output has no per-VF data for VF %s (a VF list truncated by the "
                        "netlink message size, or VFs created after ip ran): their settings are absent"
@@ -190,7 +193,7 @@ def gather_sriov_facts(sysfs_root="/sys", proc_root="/proc", netlink="auto", ip_
             entry.update(_pf_details(sysfs_root, pf, netdev, kernel_release, versions, firmware_info))
         if want_vfs:
             pf_link = links.get(netdev) if netdev else None
-            entry["vfs"] = _pf_vfs(functions, pf, pf_link, missing)
+            entry["vfs"] = _pf_vfs(sysfs_root, functions, pf, pf_link, missing)
             if pf["virtfns"] and source in ("ip", "file") and not pf_link:
                 missing.append("PF %s has %s: per-VF settings of its VFs are absent"
                                % (address, "no netdev" if not netdev else "no entry %s in the ip output" % netdev))

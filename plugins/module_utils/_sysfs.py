@@ -467,10 +467,17 @@ def netdev_function(sysfs_root, ifname):
     return target if target and _rules.is_pci_address(target) else None
 
 
+def netdev_mtu(sysfs_root, ifname):
+    """Current MTU of a netdev (class/net/IF/mtu), or None."""
+    if not ifname or not _rules.is_safe_name(ifname):
+        return None
+    return _int_or_none(_read(sysfs_root.rstrip("/") + "/class/net/" + ifname + "/mtu"))
+
+
 def netdev_state(sysfs_root, address, ifname):
-    """{operstate, carrier, speed, mac} of a netdev below a PCI function (values None when absent)."""
+    """{operstate, carrier, speed, mac, mtu} of a netdev below a PCI function (values None when absent)."""
     if not _rules.is_safe_name(ifname):
-        return {"operstate": None, "carrier": None, "speed": None, "mac": None}
+        return {"operstate": None, "carrier": None, "speed": None, "mac": None, "mtu": None}
     path = pci_function_path(sysfs_root, address) + "/net/" + ifname
     carrier = _read(path + "/carrier")
     speed = _int_or_none(_read(path + "/speed"))
@@ -479,6 +486,7 @@ def netdev_state(sysfs_root, address, ifname):
         "carrier": None if carrier is None else carrier == "1",
         "speed": speed if speed is not None and speed >= 0 else None,
         "mac": _read(path + "/address"),
+        "mtu": _int_or_none(_read(path + "/mtu")),
     }
 
 

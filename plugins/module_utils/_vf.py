@@ -257,9 +257,15 @@ class VfManager(object):
             entry = {"id": index, "address": function.get("address"),
                      "driver": function.get("driver"), "driver_override": function.get("driver_override")}
             entry.update(normalise_link(links.get(index)))
+            entry["mtu"] = _sysfs.netdev_mtu(self.root, self.vf_netdev(function))
             entries.append(entry)
-        return {"pf": self.pf, "netdev": self.netdev, "pf_up": pf_up, "num_vfs": num_vfs,
-                "drivers_autoprobe": autoprobe, "vfs": entries}
+        return {"pf": self.pf, "netdev": self.netdev, "pf_up": pf_up, "mtu": _sysfs.netdev_mtu(self.root, self.netdev),
+                "num_vfs": num_vfs, "drivers_autoprobe": autoprobe, "vfs": entries}
+
+    @staticmethod
+    def vf_netdev(function):
+        netdevs = (function or {}).get("netdevs") or []
+        return netdevs[0] if netdevs else None
 
     def read_current(self):
         """Resolve the PF and read everything the plan needs, once."""
@@ -280,18 +286,17 @@ class VfManager(object):
         self.target = params["num_vfs"] if params["num_vfs"] is not None else self.numvfs
         self.wanted_vfs = dict((vf["id"], vf) for vf in params["vfs"])
         self.vfs = self.read_vfs()
-        # The whole host's links only when MACs are asked for: they must be unique on the host.
-        whole_host = any(vf["mac"] for vf in params["vfs"])
+        # The whole host's links only when MACs are asked for (they must be unique on the host) or VF
+        # MTUs (the VF netdevs' max_mtu).
+        whole_host = any(vf["mac"] or vf["mtu"] for vf in params["vfs"])
         self.host_links = self.read_links(whole_host=whole_host)
         self.links = self.vf_links(self.host_links)
 
     # -- 2. validation against the current state ------------------------------------------------
     def field_of(self, vf_id, key):
         """``vfs[N].key`` with N the entry's position in the request as written."""
-        for position, entry in enumerate(self.raw_params.get("vfs") or []):
-            if isinstance(entry, dict) and str(entry.get("id")).strip() == str(vf_id):
-                return "vfs[%d].%s" % (position, key)
-        return "vfs"
+        where = _spec.position_of(self.raw_params.get("vfs") or [], vf_id)
+        return where if where == "vfs" else "%s.%s" % (where, key)
 
     def validate(self):
         params = self.params
@@ -306,7 +311,47 @@ class VfManager(object):
             self.check_driver(params["vf_driver"], "vf_driver")
         self.check_macs()
         self.check_rates()
+        self.check_mtus()
 
+    def check_mtu_bounds(self, mtu, ifname, field):
+        """An MTU within what the driver reports for the netdev (``ip -d``: min_mtu, max_mtu)."""
+        link = self.host_links.get(ifname) or {}
+        low, high = link.get("min_mtu"), link.get("max_mtu")
+        if isinstance(high, int) and high and mtu > high:
+            raise SriovError("%s %d is above the max_mtu %d of %s" % (field, mtu, high, ifname), field=field)
+        if isinstance(low, int) and mtu < low:
+            raise SriovError("%s %d is below the min_mtu %d of %s" % (field, mtu, low, ifname), field=field)
+
+    def check_mtus(self):
+        """The PF's MTU within its driver's range; a VF's within its own and not above the PF's; a VF
+        MTU only for a VF that has (or gets) a host netdev."""
+        params = self.params
+        if params["mtu"] is not None:
+            if not self.netdev:
+                raise SriovError("mtu: PF %s has no network interface" % self.pf, field="mtu")
+            self.check_mtu_bounds(params["mtu"], self.netdev, "mtu")
+        pf_mtu = params["mtu"] if params["mtu"] is not None else _sysfs.netdev_mtu(self.root, self.netdev)
+        for vf in params["vfs"]:
+            if vf["mtu"] is None:
+                continue
+            field = self.field_of(vf["id"], "mtu")
+            if pf_mtu is not None and vf["mtu"] > pf_mtu:
+                raise SriovError("%s %d is above the MTU %d of the PF %s: the PF carries the VF's frames"
+                                 % (field, vf["mtu"], pf_mtu, self.netdev), field=field)
+            want = _spec.wanted_driver(params, vf["id"])
+            if self.recreate:
+                if want is None or want == _rules.DEFAULT_DRIVER:
+                    if not self.autoprobe:
+                        raise SriovError("%s: the new VF %d gets no driver (drivers_autoprobe is off), so no netdev "
+                                         "to set the MTU on" % (field, vf["id"]), field=field)
+                continue
+            netdev = self.vf_netdev(self.vfs.get(vf["id"]))
+            if netdev:
+                self.check_mtu_bounds(vf["mtu"], netdev, field)
+            elif want is None:
+                raise SriovError("%s: VF %d has no host netdev (driver %s) to set the MTU on; give it a host driver"
+                                 % (field, vf["id"], (self.vfs.get(vf["id"]) or {}).get("driver") or "none"),
+                                 field=field)
     def check_driver(self, driver, field):
         """The driver exists on this host (loaded, or a module modprobe can load); else refuse."""
         if driver == _rules.DEFAULT_DRIVER:
@@ -403,7 +448,7 @@ class VfManager(object):
             value = 1 if self.autoprobe else 0
             steps.append({"do": "autoprobe", "value": value, "what": "setting sriov_drivers_autoprobe of %s" % self.pf,
                           "text": "set sriov_drivers_autoprobe of %s to %d" % (self.pf, value)})
-        pf_up = self.plan_pf_up()
+        pf_up = self.plan_pf_up() + self.plan_pf_mtu()
         if not self.recreate:
             return steps + pf_up + self.plan_vfs(self.vfs, self.links)
         if self.numvfs:
@@ -423,6 +468,27 @@ class VfManager(object):
         return [{"do": "pf_up", "argv": ["ip", "link", "set", "dev", self.netdev, "up"],
                  "what": "bringing %s up" % self.netdev, "text": "set link of %s up" % self.netdev}]
 
+    def plan_pf_mtu(self):
+        mtu = self.params["mtu"]
+        if mtu is None or mtu == _sysfs.netdev_mtu(self.root, self.netdev):
+            return []
+        return [{"do": "pf_mtu", "argv": _iplink.mtu_argv(self.netdev, mtu), "value": mtu,
+                 "what": "setting the MTU of %s to %d" % (self.netdev, mtu),
+                 "text": "set mtu of %s to %d" % (self.netdev, mtu)}]
+
+    def plan_vf_mtus(self, vfs):
+        """The VF netdevs' MTUs, after the bindings (a VF bound now gets its netdev then)."""
+        steps = []
+        for index in sorted(self.wanted_vfs):
+            mtu = self.wanted_vfs[index].get("mtu")
+            function = vfs.get(index)
+            if mtu is None or function is None:
+                continue
+            if mtu != _sysfs.netdev_mtu(self.root, self.vf_netdev(function)):
+                steps.append({"do": "vf_mtu", "vf": index, "value": mtu, "function": function,
+                              "text": "set mtu of VF %d of %s to %d" % (index, self.netdev, mtu)})
+        return steps
+
     def plan_vfs(self, vfs, links):
         """Per-VF settings, then driver bindings, against the given VFs and their settings."""
         steps = []
@@ -441,7 +507,7 @@ class VfManager(object):
                               "label": label,
                               "text": "bind %s to %s" % (label, want if want != _rules.DEFAULT_DRIVER
                                                          else "its default driver")})
-        return steps
+        return steps + self.plan_vf_mtus(vfs)
 
     def predicted_new_vfs(self):
         """What can be said of VFs that do not exist yet."""
@@ -528,11 +594,16 @@ class VfManager(object):
         else:
             entries = dict((entry["id"], dict(entry)) for entry in before["vfs"])
         for entry in entries.values():
-            for key in ("address", "driver", "driver_override") + _spec.VF_LINK_KEYS:
+            for key in ("address", "driver", "driver_override", "mtu") + _spec.VF_LINK_KEYS:
                 entry.setdefault(key, None)
+        pf_mtu = before["mtu"]
         for step in steps:
             entry = entries.get(step.get("vf"))
-            if step["do"] == "link":
+            if step["do"] == "pf_mtu":
+                pf_mtu = step["value"]
+            elif step["do"] == "vf_mtu":
+                entry["mtu"] = step["value"]
+            elif step["do"] == "link":
                 entry.update(step["changes"])
             elif step["do"] == "bind" and step["driver"] == _rules.DEFAULT_DRIVER:
                 entry["driver_override"] = None
@@ -541,15 +612,15 @@ class VfManager(object):
             elif step["do"] == "bind":
                 entry["driver_override"] = entry["driver"] = step["driver"]
         pf_up = before["pf_up"] or any(step["do"] == "pf_up" for step in steps) if self.netdev else None
-        return {"pf": self.pf, "netdev": self.netdev, "pf_up": pf_up, "num_vfs": self.target,
+        return {"pf": self.pf, "netdev": self.netdev, "pf_up": pf_up, "mtu": pf_mtu, "num_vfs": self.target,
                 "drivers_autoprobe": self.autoprobe, "vfs": [entries[index] for index in sorted(entries)]}
 
     # -- 5. applying ------------------------------------------------------------------------------
     def apply(self, steps):
-        count_steps = [step for step in steps if step["do"] in ("autoprobe", "numvfs", "pf_up")]
-        vf_steps = [step for step in steps if step["do"] in ("link", "bind")]
+        count_steps = [step for step in steps if step["do"] in ("autoprobe", "numvfs", "pf_up", "pf_mtu")]
+        vf_steps = [step for step in steps if step["do"] in ("link", "bind", "vf_mtu")]
         for step in count_steps:
-            if step["do"] == "pf_up":
+            if step["do"] in ("pf_up", "pf_mtu"):
                 self._run(step["argv"], step["what"])
             else:
                 name = "sriov_drivers_autoprobe" if step["do"] == "autoprobe" else "sriov_numvfs"
@@ -565,9 +636,36 @@ class VfManager(object):
                 for argv in step["argvs"]:
                     self._run(argv, "setting %s on VF %d of %s"
                               % (describe_changes(step["changes"]), step["vf"], self.netdev))
+            elif step["do"] == "vf_mtu":
+                self.set_vf_mtu(step)
             else:
                 self.bind(step)
             self.actions.append(step["text"])
+
+    def set_vf_mtu(self, step):
+        """``ip link set VF-NETDEV mtu N``. The netdev is looked up now: a VF bound in this run got it
+        moments ago, and udev may still rename it, so a vanished name is looked up again until the
+        timeout."""
+        address = step["function"].get("address")
+        field = self.field_of(step["vf"], "mtu")
+        deadline = self._deadline()
+        while True:
+            function = _sysfs.read_function(self.root, address) if address else None
+            netdev = self.vf_netdev(function)
+            if netdev:
+                try:
+                    self._run(_iplink.mtu_argv(netdev, step["value"], field),
+                              "setting the MTU of VF %d (%s) to %d" % (step["vf"], netdev, step["value"]))
+                    return
+                except SriovError as exc:
+                    renamed = exc.details.get("errno") == "ENODEV" or "cannot find device" in exc.msg.lower()
+                    if not renamed or self.clock() >= deadline:
+                        raise
+            if self.clock() >= deadline:
+                raise SriovError("%s: VF %d (%s) has no host netdev to set the MTU on (driver %s)"
+                                 % (field, step["vf"], address, (function or {}).get("driver") or "none"),
+                                 field=field, details={"actions_done": list(self.actions)})
+            self.sleep(self.poll_interval)
 
     def wait_for_vfs(self, target, needs_link):
         """VFs appear asynchronously (udev, driver probe): poll until all `target` are there."""
@@ -634,6 +732,10 @@ class VfManager(object):
             if left:
                 self.warnings.append("VF %d of %s does not report %s after setting it: the driver may not "
                                      "support it" % (index, self.netdev, describe_changes(left)))
+        for index, wanted in sorted(self.wanted_vfs.items()):
+            if wanted.get("mtu") is not None and (current.get(index) or {}).get("mtu") != wanted["mtu"]:
+                self.warnings.append("VF %d of %s reports mtu %s after setting it to %d"
+                                     % (index, self.netdev, (current.get(index) or {}).get("mtu"), wanted["mtu"]))
         for index, entry in sorted(current.items()):
             want = _spec.wanted_driver(self.params, index)
             if want == _rules.DEFAULT_DRIVER and self.autoprobe and entry.get("driver") is None:

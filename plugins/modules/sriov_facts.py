@@ -247,6 +247,11 @@ ansible_facts:
               type: str
               returned: when O(gather_subset) includes V(pfs)
               sample: "52:54:00:12:34:56"
+            mtu:
+              description: MTU of the PF netdev, null without a netdev.
+              type: int
+              returned: when O(gather_subset) includes V(pfs)
+              sample: 9000
             iommu_group:
               description: IOMMU group of the PF, null without an IOMMU.
               type: int
@@ -276,6 +281,11 @@ ansible_facts:
                   type: str
                   returned: always
                   sample: enp1s16
+                mtu:
+                  description: MTU of the VF's host netdev, null when it has none.
+                  type: int
+                  returned: always
+                  sample: 1500
                 driver:
                   description: Driver bound to the VF, null when none.
                   type: str

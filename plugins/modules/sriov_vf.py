@@ -132,6 +132,12 @@ options:
         description:
           - Driver for this VF, as in C(vf_driver).
         type: str
+      mtu:
+        description:
+          - MTU of the VF's host-side netdev (C(ip link set VF mtu N)), 68-65535, at most the VF's C(max_mtu) and
+            not above the PF's MTU. The VF needs a host network driver (not V(vfio-pci)); a guest sets the MTU of
+            a VF it owns itself.
+        type: int
   force:
     description:
       - Do what the guards refuse (VFs in use, management interface, shared IOMMU group). The refusals are
@@ -152,6 +158,19 @@ options:
       - Seconds to wait for new VFs to appear, and for a VF to bind to its driver (1 to 3600).
     type: int
     default: 60
+  mtu:
+    description:
+      - MTU of the PF's netdev (C(ip link set PF mtu N)), 68-65535, and at most the C(max_mtu) the driver reports
+        (C(ip -d link)). Omit it to leave the PF's MTU as it is.
+      - A VF's own C(mtu) may not be above it, as the PF carries the VFs' frames.
+    type: int
+  state:
+    description:
+      - V(absent) takes the PF out of SR-IOV duty. Its VFs go to 0 (through the guards) and the boot-time replay
+        forgets it. It takes no C(num_vfs) above 0 and no C(vfs), C(vf_driver) or C(mtu).
+    type: str
+    default: present
+    choices: [present, absent]
 notes:
   - The address of the Ansible connection comes from C(SSH_CONNECTION) in the module's environment. With
     C(become) through sudo this variable may be removed. The default route guard still protects the usual

@@ -76,7 +76,7 @@ SRIOV_VF_CASES = [
     ("link-state", {"pf": "enp1s0", "vfs": [{"id": 0, "link_state": "up"}]}, "vfs[0].link_state"),
     ("rates-crossed", {"pf": "enp1s0", "vfs": [{"id": 0, "min_tx_rate": 9, "max_tx_rate": 5}]},
      "vfs[0].min_tx_rate"),
-    ("vf-unknown-key", {"pf": "enp1s0", "vfs": [{"id": 0, "mtu": 9000}]}, "vfs[0].mtu"),
+    ("vf-unknown-key", {"pf": "enp1s0", "vfs": [{"id": 0, "jumbo": 9000}]}, "vfs[0].jumbo"),
     ("vf-driver-space", {"pf": "enp1s0", "vf_driver": "vfio pci"}, "vf_driver"),
     ("good-entry-then-bad-entry", {"pf": "enp1s0", "num_vfs": 2,
                                    "vfs": [{"id": 0, "mac": MAC, "vlan": 7}, {"id": 1, "vlan": 5000}]}, "vfs[1].vlan"),

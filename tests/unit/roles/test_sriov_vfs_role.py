@@ -168,3 +168,18 @@ def test_the_installed_launcher_runs_its_embedded_code_alone_and_reports_a_missi
     assert "PF enp9s0 is missing, not applied" in proc.stdout
     assert "1 missing" in proc.stdout
     assert proc.stderr == ""
+
+
+def test_an_absent_pf_leaves_the_boot_config_and_the_udev_rule_but_is_not_pruned_twice():
+    pfs = [dict(PFS[0], mtu=9000), {"pf": "enp2s0", "state": "absent", "force": True}]
+    checked = {"results": [{"pf": "0000:01:00.0", "item": pfs[0]}, {"pf": "0000:02:00.0", "item": pfs[1]}]}
+    config = json.loads(render("vfs.json.j2", sriov_vfs_pfs=pfs, __sriov_vfs_checked=checked))
+    assert config["pfs"] == [pfs[0]] and config["pfs"][0]["mtu"] == 9000
+    assert config["addresses"] == ["0000:01:00.0"]
+    rule = render("nm-unmanaged.rules.j2", sriov_vfs_pfs=pfs, __sriov_vfs_checked=checked)
+    assert "*/0000:01:00.0" in rule and "0000:02:00.0" not in rule
+    previous = {"content": __import__("base64").b64encode(
+        json.dumps({"addresses": ["0000:01:00.0", "0000:02:00.0", "0000:03:00.0"]}).encode()).decode()}
+    removed = resolve("__sriov_vfs_removed", sriov_vfs_pfs=pfs, __sriov_vfs_checked=checked,
+                      __sriov_vfs_previous=previous)
+    assert removed == ["0000:03:00.0"]  # the absent PF goes to 0 through its own entry (with its force)

@@ -166,7 +166,9 @@ def test_ip_link_builder_enforces_the_table_bounds(key):
 def test_ip_link_parser_and_facts_report_the_table_keys():
     assert set(_iplink.parse_vfinfo({"vf": 0})) == set(_spec.VF_LINK_KEYS)
     assert tuple(_sriov_facts.VF_NETLINK_KEYS) == _spec.VF_LINK_KEYS
-    assert _spec.VF_LINK_KEYS == tuple(k for k in _spec.VF_KEYS if k not in ("id", "driver"))
+    # mtu is the VF netdev's own setting (ip link set VF mtu N), not one the PF sets for it
+    assert _spec.VF_NETDEV_KEYS == ("mtu",)
+    assert _spec.VF_LINK_KEYS == tuple(k for k in _spec.VF_KEYS if k not in ("id", "driver", "mtu"))
 
 
 @pytest.mark.parametrize("value", sorted(_rules.BOOLEANS_TRUE | _rules.BOOLEANS_FALSE, key=repr) + ["YES", " on "])

@@ -95,3 +95,19 @@ def test_boot_replay_still_refuses_to_rebind_a_vf_whose_vfio_group_is_held_open(
     assert list(summary["failed"]) == ["0000:02:00.0"]
     assert "4242" in summary["failed"]["0000:02:00.0"], summary["failed"]
     assert read(host, "0000:02:00.0", "sriov_numvfs") == "2"
+
+
+def test_boot_replay_restores_the_pf_and_vf_mtus_the_config_persists(tmp_path, monkeypatch):
+    """A reboot leaves every netdev at 1500: the replay sets the persisted MTUs again, the PF's first."""
+    host = install(monkeypatch, FakeHost(tmp_path, default_route_dev="mgmt0"))
+    host.vf_netdevs = True
+    config = {"version": 1, "wait_timeout": 5,
+              "pfs": [{"pf": "enp1s0", "num_vfs": 2, "mtu": 9000, "vfs": [{"id": 0, "mtu": 9000}]}]}
+    log = _replay.Logger(io.StringIO())
+    summary = _replay.replay(config, runner=boot_runner(host), log=log, sysfs_root=host.root, proc_root=host.proc)
+    assert summary["ok"] == ["enp1s0"] and not summary["failed"]
+    assert host.mtu_of("enp1s0") == 9000 and host.mtu_of("vf1n0") == 9000 and host.mtu_of("vf1n1") == 1500
+    runner = boot_runner(host)
+    summary = _replay.replay(config, runner=runner, log=_replay.Logger(io.StringIO()), sysfs_root=host.root,
+                             proc_root=host.proc)
+    assert summary["changed"] == [] and not [c for c in runner.calls if c[:3] == ["ip", "link", "set"]]

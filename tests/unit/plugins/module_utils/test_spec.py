@@ -140,8 +140,8 @@ def test_pf_selector_is_normalised_and_checked():
 
 
 def test_unknown_key_in_vf_entry_is_named():
-    err = refused(req(vfs=[{"id": 0, "vlan": 5, "mtu": 9000}]))
-    assert err.field == "vfs[0].mtu" and "mtu" in err.msg
+    err = refused(req(vfs=[{"id": 0, "vlan": 5, "jumbo": 9000}]))
+    assert err.field == "vfs[0].jumbo" and "jumbo" in err.msg
 
 
 def test_vf_entry_without_id_is_refused():
@@ -160,3 +160,25 @@ def test_bad_link_state_and_booleans_are_refused():
 
 def test_timeout_must_be_positive():
     assert refused(req(timeout=0)).field == "timeout"
+
+
+@pytest.mark.parametrize("params, field", [
+    (req(state="absent", num_vfs=2), "num_vfs"),
+    (req(state="absent", vf_driver="vfio-pci"), "vf_driver"),
+    (req(state="absent", mtu=9000), "mtu"),
+    (req(state="absent", vfs=[{"id": 0}]), "vfs"),
+    (req(state="gone"), "state"),
+    (req(mtu=67), "mtu"),
+    (req(mtu=9000, vfs=[{"id": 2, "mtu": 1500}, {"id": 0, "mtu": 9001}]), "vfs[1].mtu"),
+    (req(vf_driver="vfio-pci", vfs=[{"id": 0, "mtu": 1500}]), "vfs[0].mtu"),
+    (req(vfs=[{"id": 0, "driver": "vfio-pci", "mtu": 1500}]), "vfs[0].mtu"),
+])
+def test_mtu_and_state_absent_are_checked_naming_the_field(params, field):
+    assert refused(params).field == field
+
+
+def test_state_absent_means_zero_vfs():
+    assert validate_params(req(state="absent"))["num_vfs"] == 0
+    assert validate_params(req(state="absent", num_vfs=0, force=True))["force"] is True
+    assert validate_params(req())["state"] == "present"
+    assert validate_params(req(mtu=9000, vfs=[{"id": 0, "mtu": 9000}]))["vfs"][0]["mtu"] == 9000

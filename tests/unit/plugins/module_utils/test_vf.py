@@ -484,3 +484,80 @@ def test_check_mode_reports_exactly_the_plan_that_a_real_run_applies(host):
     applied = apply(host, **params)
     assert predicted["actions"] == applied["actions"]
     assert predicted["diff"]["after"] == applied["diff"]["after"]
+
+
+# -- MTU of the PF and of host-side VF netdevs -------------------------------------------------------
+def test_pf_and_vf_mtu_applied_in_one_run_then_idempotent(host):
+    host.vf_netdevs = True
+    first = apply(host, num_vfs=2, mtu=9000, vfs=[{"id": 1, "mtu": 8000}])
+    assert host.mtu_of("enp1s0") == 9000 and host.mtu_of("vf1n1") == 8000 and host.mtu_of("vf1n0") == 1500
+    assert "set mtu of enp1s0 to 9000" in first["actions"] and "set mtu of VF 1 of enp1s0 to 8000" in first["actions"]
+    # the PF's MTU first: a VF's frames never exceed what the PF carries
+    assert first["actions"].index("set mtu of enp1s0 to 9000") < first["actions"].index(
+        "set mtu of VF 1 of enp1s0 to 8000")
+    assert first["diff"]["before"]["mtu"] == 1500 and first["diff"]["after"]["mtu"] == 9000
+    assert vf_state(first, 1)["mtu"] == 8000 and first["warnings"] == []
+    calls = len(host.calls)
+    second = apply(host, num_vfs=2, mtu=9000, vfs=[{"id": 1, "mtu": 8000}])
+    assert second["changed"] is False and second["actions"] == []
+    assert not [c for c in host.calls[calls:] if c[:3] == ["ip", "link", "set"]]
+
+
+def test_mtu_check_mode_predicts_and_writes_nothing(host):
+    host.vf_netdevs = True
+    apply(host, num_vfs=2)
+    before = host.snapshot()
+    result = apply(host, check_mode=True, mtu=9000, vfs=[{"id": 0, "mtu": 9000}])
+    assert host.snapshot() == before
+    assert result["changed"] is True
+    assert result["diff"]["before"]["mtu"] == 1500 and result["diff"]["after"]["mtu"] == 9000
+    assert vf_state(result, 0)["mtu"] == 9000
+    assert [vf["mtu"] for vf in result["diff"]["before"]["vfs"]] == [1500, 1500]
+
+
+@pytest.mark.parametrize("params, field, words", [
+    ({"mtu": 9300}, "mtu", "max_mtu 9216"),
+    ({"vfs": [{"id": 0, "mtu": 9000}]}, "vfs[0].mtu", "above the MTU 1500 of the PF"),
+    ({"mtu": 4000, "vfs": [{"id": 1, "mtu": 1500}, {"id": 0, "mtu": 5000}]}, "vfs[1].mtu", "above the PF's mtu 4000"),
+    ({"vf_driver": "vfio-pci", "vfs": [{"id": 0, "mtu": 1500}]}, "vfs[0].mtu", "vfio-pci"),
+])
+def test_bad_mtus_are_refused_naming_the_field_before_anything_changes(host, params, field, words):
+    host.vf_netdevs = True
+    apply(host, num_vfs=2)
+    before = host.snapshot()
+    with pytest.raises(SriovError) as info:
+        apply(host, **params)
+    assert info.value.field == field and words in info.value.msg
+    assert host.snapshot() == before
+
+
+def test_vf_mtu_needs_a_host_netdev(host):
+    apply(host, num_vfs=2, vf_driver="vfio-pci")
+    with pytest.raises(SriovError) as info:
+        apply(host, vfs=[{"id": 1, "mtu": 1400}])
+    assert info.value.field == "vfs[0].mtu" and "no host netdev" in info.value.msg
+
+
+def test_vf_mtu_on_a_vf_given_back_to_its_host_driver_in_the_same_run(host):
+    host.vf_netdevs = True
+    apply(host, num_vfs=2, vf_driver="vfio-pci")
+    result = apply(host, vf_driver="default", vfs=[{"id": 1, "mtu": 1400}])
+    assert host.mtu_of("vf1n1") == 1400 and result["actions"][-1] == "set mtu of VF 1 of enp1s0 to 1400"
+
+
+def test_state_absent_removes_the_vfs_through_the_guards(host):
+    apply(host, num_vfs=3)
+    result = apply(host, state="absent")
+    assert result["actions"] == ["set sriov_numvfs of 0000:01:00.0 from 3 to 0"] and host.vf_addresses() == {}
+    assert apply(host, state="absent")["changed"] is False
+
+
+def test_state_absent_refuses_a_vf_held_open_unless_forced(host):
+    apply(host, num_vfs=2, vf_driver="vfio-pci")
+    group = os.path.basename(os.readlink(os.path.join(host.root, host.dev_path(host.vf_addresses()[0]), "iommu_group")))
+    host.hold_vfio_group(4242, group)
+    with pytest.raises(SriovError) as info:
+        apply(host, state="absent")
+    assert "force" in info.value.msg and len(host.vf_addresses()) == 2
+    assert apply(host, state="absent", force=True)["warnings"]
+    assert host.vf_addresses() == {}

@@ -81,8 +81,8 @@ def test_module_fails_with_field_on_bad_request(host):
 
 
 def test_module_rejects_unknown_vf_key(host):
-    ok, result = run(host, pf="enp1s0", vfs=[{"id": 0, "mtu": 9000}])
-    assert not ok and "mtu" in result["msg"] and host.writes == []
+    ok, result = run(host, pf="enp1s0", vfs=[{"id": 0, "jumbo": 9000}])
+    assert not ok and "jumbo" in result["msg"] and host.writes == []
 
 
 def test_module_guard_refusal_is_a_failure_with_problems(tmp_path, monkeypatch, host):
