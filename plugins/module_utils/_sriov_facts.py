@@ -13,7 +13,8 @@ __metaclass__ = type
 
 import os
 
-from ansible_collections.directiron.sriov.plugins.module_utils import _iplink, _spec, _sysfs
+from ansible_collections.directiron.sriov.plugins.module_utils import _iplink, _rules, _spec, _sysfs
+from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
 
 # The per-VF settings sriov_facts reports are the ones sriov_vf sets (the option table's).
 VF_NETLINK_KEYS = _spec.VF_LINK_KEYS
@@ -37,7 +38,7 @@ def driver_version(sysfs_root, driver, kernel_release, cache):
     return result
 
 
-def _live_commands(sysfs_root, netlink):
+def live_commands(sysfs_root, netlink):
     """Whether the netlink option lets the module run ip and ethtool for this sysfs_root."""
     return netlink == "always" or (netlink == "auto" and os.path.realpath(sysfs_root) == "/sys")
 
@@ -51,7 +52,7 @@ def _netlink_links(sysfs_root, netlink, ip_link_json, runner, ip_bin, missing):
         except (IOError, OSError, ValueError) as exc:
             missing.append("ip_link_json %s unreadable (%s): per-VF settings are absent" % (ip_link_json, exc))
             return {}, "failed"
-    if not _live_commands(sysfs_root, netlink):
+    if not live_commands(sysfs_root, netlink):
         missing.append("netlink=%s with sysfs_root %s: ip was not run, per-VF settings are absent and firmware is null"
                        % (netlink, sysfs_root))
         return {}, "skipped"
@@ -70,6 +71,92 @@ def _netlink_links(sysfs_root, netlink, ip_link_json, runner, ip_bin, missing):
 
 
 SUBSETS = ("pfs", "vfs")
+MSIX_CAPABILITY = 0x11
+# A VF needs one vector for the PF mailbox and at least one for a queue pair.
+MIN_VF_VECTORS = 2
+
+
+def msix_table_size(sysfs_root, address):
+    """Size of the MSI-X table in a function's PCI config space, or None when it cannot be read
+    (not root: only the first 64 bytes are readable; no MSI-X capability)."""
+    try:
+        with open(_sysfs.pci_function_path(sysfs_root, address) + "/config", "rb") as handle:
+            data = bytearray(handle.read(256))
+    except (IOError, OSError):
+        return None
+    if len(data) < 0x40 or not data[0x06] & 0x10:  # status: capability list present
+        return None
+    pointer, seen = data[0x34] & 0xFC, set()
+    while pointer and pointer not in seen and pointer + 3 < len(data):
+        seen.add(pointer)
+        if data[pointer] == MSIX_CAPABILITY:
+            return ((data[pointer + 2] | data[pointer + 3] << 8) & 0x7FF) + 1
+        pointer = data[pointer + 1] & 0xFC
+    return None
+
+
+def _int_attr(sysfs_root, address, name):
+    try:
+        return int(_sysfs.read_attr(_sysfs.pci_function_path(sysfs_root, address) + "/" + name))
+    except (TypeError, ValueError):
+        return None
+
+
+def netdev_queues(sysfs_root, ifname):
+    """{"rx": n, "tx": n} from class/net/IF/queues, or None without the netdev."""
+    if not ifname or not _rules.is_safe_name(ifname):
+        return None
+    path = os.path.join(sysfs_root, "class", "net", ifname, "queues")
+    if not os.path.isdir(path):
+        return None
+    names = os.listdir(path)
+    return {"rx": len([n for n in names if n.startswith("rx-")]), "tx": len([n for n in names if n.startswith("tx-")])}
+
+
+def pool_vfs(sysfs_root, pools, missing):
+    """PCI addresses of the VFs the given pools (``sriov_pools`` items) hand out."""
+    from ansible_collections.directiron.sriov.plugins.module_utils import _libvirt
+
+    addresses = set()
+    for position, pool in enumerate(pools or []):
+        where = "pools[%d]" % position
+        try:
+            for pf in (pool or {}).get("pfs") or []:
+                address = _sysfs.resolve_pf(sysfs_root, pf)
+                addresses.update(_sysfs.list_vfs(sysfs_root, address).values())
+            vfs = (pool or {}).get("vfs") or []
+            for item in _libvirt.rejoin_vf_items([vfs] if isinstance(vfs, str) else vfs):
+                if _libvirt.is_vf_selector(item):
+                    pf, ids = _libvirt.parse_vf_selector(item, where)
+                    vfs = _sysfs.list_vfs(sysfs_root, _sysfs.resolve_pf(sysfs_root, pf))
+                    addresses.update(vfs[index] for index in ids if index in vfs)
+                else:
+                    addresses.add(_rules.format_pci_address(_rules.parse_pci_address(item, where)))
+        except SriovError as exc:
+            missing.append("%s (%s) not read: %s" % (where, (pool or {}).get("name"), exc.msg))
+    return addresses
+
+
+def advice(entry, used, domains):
+    """Over-provisioning warnings for one PF, each only when the data behind it is there.
+
+    ``used``: VF addresses in a pool (None when no pools were passed); ``domains``: {address:
+    domain} of running guests.
+    """
+    found = []
+    numvfs = entry.get("numvfs") or 0
+    total = entry.get("vf_total_msix")
+    if numvfs and total is not None and total // numvfs < MIN_VF_VECTORS:
+        found.append("PF %s: %d VFs share %d MSI-X vectors (sriov_vf_total_msix), %d each: a VF needs at least %d "
+                     "(one for the PF mailbox, one per queue pair); use fewer VFs"
+                     % (entry["address"], numvfs, total, total // numvfs, MIN_VF_VECTORS))
+    if used is not None and entry.get("vfs") is not None:
+        idle = [index for index, vf in enumerate(entry["vfs"])
+                if vf and vf["address"] not in used and vf["address"] not in domains]
+        if idle:
+            found.append("PF %s: VF %s in no pool and attached to no running guest: fewer VFs would free their "
+                         "queues and interrupt vectors" % (entry["address"], ", ".join(str(i) for i in idle)))
+    return found
 
 
 def _vf_entry(sysfs_root, vf, settings):
@@ -80,6 +167,8 @@ def _vf_entry(sysfs_root, vf, settings):
         "address": vf["address"],
         "netdev": netdev,
         "mtu": _sysfs.netdev_mtu(sysfs_root, netdev),
+        "queues": netdev_queues(sysfs_root, netdev),
+        "msix_vectors": msix_table_size(sysfs_root, vf["address"]),
         "driver": vf["driver"],
         "iommu_group": vf["iommu_group"],
     }
@@ -123,6 +212,9 @@ def _pf_details(sysfs_root, pf, netdev, kernel_release, versions, firmware_info)
         "speed": state.get("speed"),
         "mac": state.get("mac"),
         "mtu": state.get("mtu"),
+        "queues": netdev_queues(sysfs_root, netdev),
+        "msix_vectors": msix_table_size(sysfs_root, address),
+        "vf_total_msix": _int_attr(sysfs_root, address, "sriov_vf_total_msix"),
         "iommu_group": pf["iommu_group"],
     }
 
@@ -150,11 +242,13 @@ def _pf_vfs(sysfs_root, functions, pf, pf_link, missing):
 
 
 def gather_sriov_facts(sysfs_root="/sys", proc_root="/proc", netlink="auto", ip_link_json=None, runner=None,
-                       ip_bin=None, ethtool_bin=None, subset=SUBSETS):
+                       ip_bin=None, ethtool_bin=None, subset=SUBSETS, pools=None, domains=None):
     """Everything sriov_facts returns. ``runner(argv) -> (rc, stdout, stderr)`` runs host commands.
 
     ``subset``: which of SUBSETS to gather besides the summary (address, netdev and VF counts of
     every PF). Without ``vfs`` no VF is read and ip does not run; without ``pfs`` ethtool does not run.
+    ``pools``: ``sriov_pools`` items, to report VFs in no pool (and, with ``domains`` {address:
+    domain}, attached to no running guest).
     """
     missing = []
     kernel_release = _sysfs.read_attr(os.path.join(proc_root, "sys", "kernel", "osrelease"))
@@ -171,7 +265,7 @@ def gather_sriov_facts(sysfs_root="/sys", proc_root="/proc", netlink="auto", ip_
     links, source = {}, "skipped"
     if pf_addresses and want_vfs:
         links, source = _netlink_links(sysfs_root, netlink, ip_link_json, runner, ip_bin, missing)
-    run_ethtool = "pfs" in subset and (source == "ip" or (not want_vfs and _live_commands(sysfs_root, netlink)))
+    run_ethtool = "pfs" in subset and (source == "ip" or (not want_vfs and live_commands(sysfs_root, netlink)))
     if run_ethtool and not (runner and ethtool_bin):
         missing.append("ethtool not found: firmware_version is null")
         run_ethtool = False
@@ -198,5 +292,9 @@ def gather_sriov_facts(sysfs_root="/sys", proc_root="/proc", netlink="auto", ip_
                 missing.append("PF %s has %s: per-VF settings of its VFs are absent"
                                % (address, "no netdev" if not netdev else "no entry %s in the ip output" % netdev))
         pfs.append(entry)
+    used = pool_vfs(sysfs_root, pools, missing) if pools is not None else None
+    found = []
+    for entry in pfs:
+        found.extend(advice(entry, used, domains or {}))
     return {"kernel_release": kernel_release, "netlink": source, "gather_subset": sorted(subset),
-            "missing": missing, "pfs": pfs}
+            "missing": missing, "advice": found, "pfs": pfs}

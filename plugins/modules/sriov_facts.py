@@ -55,6 +55,19 @@ options:
       - A file holding the output of C(ip -d -j link show), for example from a support bundle. When
         set, the module reads per-VF settings from it and runs no command.
     type: path
+  pools:
+    description:
+      - The VF pools of the host, as in the inventory variable C(sriov_pools) (items with C(pfs) or C(vfs)).
+        When given, RV(ansible_facts.sriov.advice) names the VFs that are in no pool and attached to no running
+        libvirt domain (running domains are asked only on the live host, see O(netlink)).
+    type: list
+    elements: dict
+notes:
+  - "Over-provisioning advice (RV(ansible_facts.sriov.advice), also returned as warnings) is given only when the
+    data behind it is there: a PF that shares a pool of MSI-X vectors among its VFs (C(sriov_vf_total_msix)) with
+    fewer than two per VF, and, with O(pools), VFs that no pool or running guest uses. sysfs does not say how many
+    hardware queues a device has, so queue counts (C(queues)) and MSI-X table sizes (C(msix_vectors), read from
+    PCI config space, which needs root) are reported for the operator but not judged."
 extends_documentation_fragment:
   - directiron.sriov.sysfs
   - directiron.sriov.sysfs.proc_root
@@ -122,6 +135,13 @@ ansible_facts:
           elements: str
           returned: always
           sample: [pfs, vfs]
+        advice:
+          description: Over-provisioning warnings (see the notes); empty when there is nothing to say or no data.
+          type: list
+          elements: str
+          returned: always
+          sample: ["PF 0000:01:00.0: VF 5, 6 in no pool and attached to no running guest: fewer VFs would free their
+                    queues and interrupt vectors"]
         missing:
           description: What could not be read and what that means; empty when everything was there.
           type: list
@@ -252,6 +272,21 @@ ansible_facts:
               type: int
               returned: when O(gather_subset) includes V(pfs)
               sample: 9000
+            queues:
+              description: Queue counts of the PF netdev (C(rx), C(tx)) from sysfs, null without a netdev.
+              type: dict
+              returned: when O(gather_subset) includes V(pfs)
+              sample: {rx: 2, tx: 2}
+            msix_vectors:
+              description: MSI-X table size of the PF from its PCI config space, null when unreadable.
+              type: int
+              returned: when O(gather_subset) includes V(pfs)
+              sample: 10
+            vf_total_msix:
+              description: MSI-X vectors the PF can share among its VFs (C(sriov_vf_total_msix)), null when not shown.
+              type: int
+              returned: when O(gather_subset) includes V(pfs)
+              sample: 256
             iommu_group:
               description: IOMMU group of the PF, null without an IOMMU.
               type: int
@@ -286,6 +321,16 @@ ansible_facts:
                   type: int
                   returned: always
                   sample: 1500
+                queues:
+                  description: Queue counts of the VF's host netdev (C(rx), C(tx)), null when it has none.
+                  type: dict
+                  returned: always
+                  sample: {rx: 1, tx: 1}
+                msix_vectors:
+                  description: MSI-X table size of the VF from its PCI config space, null when unreadable.
+                  type: int
+                  returned: always
+                  sample: 3
                 driver:
                   description: Driver bound to the VF, null when none.
                   type: str
@@ -346,7 +391,8 @@ ansible_facts:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.directiron.sriov.plugins.module_utils._module import command_runner, host_options, run_module
-from ansible_collections.directiron.sriov.plugins.module_utils._sriov_facts import SUBSETS, gather_sriov_facts
+from ansible_collections.directiron.sriov.plugins.module_utils._guards import HostGuards
+from ansible_collections.directiron.sriov.plugins.module_utils._sriov_facts import SUBSETS, gather_sriov_facts, live_commands
 from ansible_collections.directiron.sriov.plugins.module_utils._subset import resolve_subset
 
 
@@ -357,22 +403,32 @@ def main():
             gather_subset=dict(type="list", elements="str", default=["all"]),
             netlink=dict(type="str", default="auto", choices=["auto", "always", "never"]),
             ip_link_json=dict(type="path"),
+            pools=dict(type="list", elements="dict"),
         ),
         supports_check_mode=True,
     )
 
     def call():
+        runner = command_runner(module)
+        pools = module.params["pools"]
+        guards = None
+        if pools is not None and live_commands(module.params["sysfs_root"], module.params["netlink"]):
+            guards = HostGuards(runner, module.params["sysfs_root"], module.params["proc_root"])
         facts = gather_sriov_facts(
             sysfs_root=module.params["sysfs_root"],
             proc_root=module.params["proc_root"],
             netlink=module.params["netlink"],
             ip_link_json=module.params["ip_link_json"],
-            runner=command_runner(module),
+            runner=runner,
             ip_bin=module.get_bin_path("ip"),
             ethtool_bin=module.get_bin_path("ethtool"),
             subset=resolve_subset(module.params["gather_subset"], SUBSETS),
+            pools=pools,
+            domains=guards.running_domain_devices() if guards else None,
         )
-        return {"changed": False, "ansible_facts": {"sriov": facts}}
+        if guards:
+            facts["missing"].extend(guards.notes)
+        return {"changed": False, "ansible_facts": {"sriov": facts}, "warnings": list(facts["advice"])}
 
     run_module(module, call)
 

@@ -82,6 +82,18 @@ def test_per_vf_mac_vlan_qos_trust_spoofchk(host):
                     assert got[key] is wanted[key], (pf["pf"], wanted["id"], key)
 
 
+def test_pf_and_vf_mtus_were_replayed_at_boot(host):
+    """A reboot resets every netdev to 1500: only the boot-time replay sets the inventory's MTUs."""
+    for pf in INVENTORY["sriov_pfs"]:
+        link = json.loads(host.check_output("ip -d -j link show dev %s" % NETDEV[pf["pf"]]))[0]
+        assert link["mtu"] == pf.get("mtu", 1500), pf["pf"]
+        for wanted in pf.get("vfs", []):
+            if "mtu" in wanted:
+                netdev = host.check_output("ls %s" % pf_sysfs(pf["pf"], "virtfn%d" % wanted["id"], "net")).strip()
+                vf_link = json.loads(host.check_output("ip -d -j link show dev %s" % netdev))[0]
+                assert vf_link["mtu"] == wanted["mtu"], (pf["pf"], wanted["id"])
+
+
 def test_vf_drivers_and_their_vfio_groups(host):
     for pf in INVENTORY["sriov_pfs"]:
         for index in range(pf["num_vfs"]):
