@@ -352,6 +352,7 @@ class VfManager(object):
                 raise SriovError("%s: VF %d has no host netdev (driver %s) to set the MTU on; give it a host driver"
                                  % (field, vf["id"], (self.vfs.get(vf["id"]) or {}).get("driver") or "none"),
                                  field=field)
+
     def check_driver(self, driver, field):
         """The driver exists on this host (loaded, or a module modprobe can load); else refuse."""
         if driver == _rules.DEFAULT_DRIVER:

@@ -51,7 +51,7 @@ def numvfs(host, pf_address):
 
 def module(host, name, check=False, **args):
     try:
-        result = host.ansible(name, json.dumps(args), check=check, become=True)
+        result = host.ansible(name, json.dumps(args) if args else None, check=check, become=True)
     except AnsibleException as exc:
         return False, exc.result
     return not result.get("failed") and "msg" not in result, result
@@ -133,7 +133,8 @@ def test_decommission_in_check_mode_lists_what_it_would_remove_and_changes_nothi
     rc, out = decommission(host, "--check", "-e", "sriov_decommission_iommu=true")
     assert rc == 0, out
     for path in ("/usr/local/libexec/directiron-sriov-replay", "/etc/udev/rules.d/81-directiron-sriov-nm-unmanaged.rules",
-                 "/etc/modules-load.d/directiron-sriov-vfio.conf", NETWORK, PF1_ADDRESS + ": 3"):
+                 "/etc/modules-load.d/directiron-sriov-vfio.conf", NETWORK,
+                 "set sriov_numvfs of %s from 3 to 0" % PF1_ADDRESS):
         assert path in out, out
     removed_args = out.split("kernel_args_removed")[-1].split("kernel_cmdline_actions")[0]
     assert "intel_iommu=on" in removed_args and "iommu=pt" in removed_args, out
