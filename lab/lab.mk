@@ -7,9 +7,9 @@ LAB_BIN ?= $(LAB_VENV)/bin
 # 2 cores: facts 70 s, vf 180 s, iommu 230 s, site 634 s, guest 589 s). site covers what default
 # (smoke), pools (pool network up with its PF's VFs) and persist (boot replay) also check, except
 # persist's PF missing at boot and pools' address pools: run those three with
-# LAB_SCENARIOS="$(LAB_SCENARIOS_EXTRA)" make lab-test (default 133 s, pools 331 s, persist 334 s).
+# LAB_SCENARIOS="$(LAB_SCENARIOS_EXTRA)" make lab-test (default 133 s, pools 331 s, persist 334 s, lifecycle 428 s at load ~3).
 LAB_SCENARIOS ?= facts vf iommu site guest
-LAB_SCENARIOS_EXTRA := default pools persist
+LAB_SCENARIOS_EXTRA := default pools persist lifecycle
 LAB_COLLECTIONS ?= $(CURDIR)/.cache/collections
 
 .PHONY: lab-test lab-unit lab-image lab-status lab-down
