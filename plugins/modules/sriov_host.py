@@ -201,7 +201,6 @@ notes:
 seealso:
   - module: directiron.sriov.sriov_vf
   - module: directiron.sriov.sriov_facts
-  - role: directiron.sriov.sriov_vfs
 """
 
 EXAMPLES = r"""
