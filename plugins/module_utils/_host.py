@@ -139,8 +139,9 @@ def replay_sources():
         loader = getattr(module, "__loader__", None)
         source = loader.get_source(module.__name__) if hasattr(loader, "get_source") else None
         if source is None:
-            source = pkgutil.get_data(PACKAGE, name).decode("utf-8")
-        sources[name] = source
+            source = pkgutil.get_data(PACKAGE, name)
+        # str from the file system's and zipimport's loaders, bytes from ansible-core's collection loader
+        sources[name] = source.decode("utf-8") if isinstance(source, bytes) else source
     return sources
 
 
