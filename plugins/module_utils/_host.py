@@ -24,6 +24,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import errno
 import hashlib
 import importlib
 import json
@@ -370,7 +371,13 @@ class HostManager(object):
         self.actions.append(persisted.action())
         self.diffs.append(persisted.diff())
         if not self.check_mode:
-            persisted.write()
+            try:
+                persisted.write()
+            except (IOError, OSError) as exc:
+                # The previous file stays whole: the new content goes to a temporary file first.
+                raise SriovError("writing %s failed: %s (%s); the previous file is unchanged"
+                                 % (persisted.path, exc.strerror or exc, errno.errorcode.get(exc.errno, exc.errno)),
+                                 details={"actions_done": list(self.actions[:-1])})
             for argv, what in commands:
                 self._command(argv, what)
         return True

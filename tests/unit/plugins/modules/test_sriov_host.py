@@ -162,3 +162,19 @@ def test_without_persist_only_the_vf_state_changes(host):
     ok, result = run(host, sriov_pfs=TWO_PFS, persist=False)
     assert ok and result["changed"] is True and files(host) == {}
     assert not any(action.startswith(("write", "enable")) for action in result["actions"])
+
+
+def test_a_file_that_cannot_be_written_is_named_and_the_previous_one_stays(host, monkeypatch):
+    import errno
+    import tempfile
+    assert run(host, sriov_pfs=TWO_PFS)[0]
+    before = config(host)
+
+    def full_disk(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(tempfile, "mkstemp", full_disk)
+    ok, result = run(host, sriov_pfs=TWO_PFS, boot_wait=30)  # the config (and the unit) change, first the config
+    assert not ok and result["msg"] == ("writing %s failed: No space left on device (ENOSPC); the previous file "
+                                        "is unchanged" % _host.CONFIG_PATH)
+    assert config(host) == before
