@@ -76,10 +76,10 @@ MUTATIONS = [
     {
         "id": "replay-not-before-libvirtd",
         "claim": "the boot-time replay finishes before libvirtd starts (guests find their VFs)",
-        "file": "roles/sriov_vfs/templates/directiron-sriov-vfs.service.j2",
+        "file": "plugins/module_utils/_host.py",
         "old": "Before=network-pre.target libvirtd.service",
         "new": "Before=network-pre.target",
-        "tests": ["tests/unit/roles/test_sriov_vfs_role.py"],
+        "tests": ["tests/unit/plugins/module_utils/test_host_files.py"],
     },
     {
         "id": "fleet-mac-unique-off",
