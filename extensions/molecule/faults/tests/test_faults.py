@@ -235,3 +235,34 @@ def test_a_reboot_in_the_middle_of_a_converge_then_a_rerun(host):
     rc, out, recap = run_site(wanted)
     assert rc == 0, out[-3000:]
     assert_converged(host, wanted)
+
+
+def test_zz_a_pf_missing_at_boot_is_reported_and_the_others_applied(host):
+    """Runs last: restarts the VM from the same disk without PF 2 (lab down / up --without-pf 2).
+    The boot-time replay applies PF 1 in full, reports PF 2 missing, fails its unit (visible in
+    systemctl) and the host still reaches multi-user."""
+    name = vm_name(host)
+    wanted = persisted(host)
+    down = lab("down", name, timeout=300)
+    assert down.returncode == 0, down.stderr
+    up = lab("up", name, "--variant", "iommu", "--without-pf", "2", "--timeout", "900", timeout=1200)
+    assert up.returncode == 0, up.stderr
+
+    def ssh(*command):
+        proc = lab("ssh", name, "--", *command, timeout=300)
+        return proc.returncode, proc.stdout.strip()
+
+    assert ssh("systemctl", "is-active", "multi-user.target") == (0, "active")
+    assert ssh("systemctl", "is-failed", "directiron-sriov-vfs.service")[1] == "failed"
+    rc, journal = ssh("journalctl", "-b", "-o", "cat", "-u", "directiron-sriov-vfs.service")
+    assert rc == 0
+    assert "PF 0000:02:00.0 is missing, not applied" in journal or "PF enp2s0 is missing, not applied" in journal, journal
+    assert "1 ok (1 changed), 0 failed, 1 missing" in journal, journal
+    # PF 1 was applied in full.
+    assert ssh("cat", "/sys/bus/pci/devices/%s/sriov_numvfs" % PF_ADDRESS) == (0, str(wanted["num_vfs"]))
+    rc, out = ssh("ip", "-d", "-j", "link", "show", "dev", PF)
+    vf0 = dict((vf["vf"], vf) for vf in json.loads(out)[0]["vfinfo_list"])[0]
+    assert vf0["address"] == wanted["mac"]
+    rc, status = ssh("systemctl", "status", "--no-pager", "-n", "20", "directiron-sriov-vfs.service")
+    assert rc != 0 and "missing" in status
+
