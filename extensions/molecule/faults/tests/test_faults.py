@@ -205,7 +205,9 @@ def test_a_reboot_in_the_middle_of_a_converge_then_a_rerun(host):
     re-run converges."""
     name = vm_name(host)
     host.check_output("echo 1 > /proc/sys/kernel/sysrq")
-    watcher = ("nohup sh -c 'while ! grep -q sriov_v /run/directiron-sriov.lock 2>/dev/null; do sleep 0.05; done; "
+    # The first holder of the lock that is not kernel_cmdline (the IOMMU role) is the VF write.
+    watcher = ("nohup sh -c 'while :; do c=$(cat /run/directiron-sriov.lock 2>/dev/null); case \"$c\" in "
+               "*purpose*kernel_cmdline*) ;; *purpose*) break;; esac; sleep 0.05; done; "
                "echo b > /proc/sysrq-trigger' >/dev/null 2>&1 &")
     host.check_output(watcher)
     boot_before = host.file("/proc/sys/kernel/random/boot_id").content_string.strip()
