@@ -207,7 +207,7 @@ class HostGuards(object):
         if not virsh:
             return self._domains
         try:
-            rc, out, err = self.runner([virsh, "-c", "qemu:///system", "list", "--name", "--state-running"])
+            rc, out, err = self.runner([virsh, "-c", _rules.LIBVIRT_URI, "list", "--name", "--state-running"])
         except OSError:
             return self._domains
         if rc != 0:
@@ -215,7 +215,7 @@ class HostGuards(object):
             return self._domains
         for name in [line.strip() for line in out.splitlines() if line.strip()]:
             try:
-                rc, xml_text, _err = self.runner([virsh, "-c", "qemu:///system", "dumpxml", "--", name])
+                rc, xml_text, _err = self.runner([virsh, "-c", _rules.LIBVIRT_URI, "dumpxml", "--", name])
             except OSError:
                 continue
             if rc == 0:

@@ -262,7 +262,7 @@ def render_network_xml(root):
 
 def open_connection(libvirt_mod, uri):
     """``libvirt_mod.open(uri)`` (default ``qemu:///system``); SriovError(field="uri") when it fails."""
-    uri = uri or "qemu:///system"
+    uri = uri or _rules.LIBVIRT_URI
     try:
         conn = libvirt_mod.open(uri)
     except libvirt_mod.libvirtError as exc:

@@ -3,7 +3,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The primitives every other file checks names and values with: one rule, one place.
 
-- the host roots ``HOST_ROOTS`` (``sysfs_root``, ``proc_root`` and their defaults);
+- the host roots ``HOST_ROOTS`` (``sysfs_root``, ``proc_root`` and their defaults) and the
+  default libvirt connection ``LIBVIRT_URI``;
 - PCI addresses: ``PCI_ADDRESS_RE``, ``is_pci_address``, ``parse_pci_address``, ``format_pci_address``;
 - netdev names (``IFNAMSIZ``) and safe single path components: ``is_netdev_name``, ``is_safe_name``;
 - PF references: ``validate_pf`` (a netdev name, a PCI address or ``{vendor, device, index}``),
@@ -30,6 +31,8 @@ from ansible_collections.directiron.sriov.plugins.module_utils._errors import Sr
 # Where a module (or the replay) finds sysfs and procfs: options of every module that reads the
 # host, so captured trees and tests need no mocks of open(). Documented by the sysfs doc fragment.
 HOST_ROOTS = {"sysfs_root": "/sys", "proc_root": "/proc"}
+# The libvirt connection the modules and the guards open unless told otherwise.
+LIBVIRT_URI = "qemu:///system"
 
 
 # -- PCI addresses ---------------------------------------------------------------------------------
