@@ -130,14 +130,9 @@ def parse_domain_pci_addresses(xml_text):
         return addresses
     for node in root.iter("source"):
         for addr in node.iter("address"):
-            if addr.get("type", "pci") != "pci" or addr.get("bus") is None:
-                continue
-            try:
-                addresses.append(_rules.format_pci_address(
-                    (int(addr.get("domain", "0"), 0), int(addr.get("bus"), 0),
-                     int(addr.get("slot", "0"), 0), int(addr.get("function", "0"), 0))))
-            except ValueError:
-                continue
+            address = _rules.xml_pci_address(addr)
+            if address:
+                addresses.append(address)
     return addresses
 
 
