@@ -378,8 +378,6 @@ def test_fake_keeps_live_definition_until_restart():
     assert ET.fromstring(net.XMLDesc(0)).find("forward/pf").get("dev") == "enp1s0"
 
 
-
-
 def shape(text):
     """Element paths in document order with their attribute names: the XML's form, not its values."""
     def walk(elem, path):
