@@ -20,8 +20,8 @@ import yaml
 from ansible_collections.directiron.sriov.plugins.filter.sriov_inventory import sriov_pfs_errors
 from ansible_collections.directiron.sriov.plugins.module_utils import _iplink, _rules, _spec, _sriov_facts
 from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
-from ansible_collections.directiron.sriov.plugins.module_utils._module import HOST_OPTIONS
 from ansible_collections.directiron.sriov.plugins.module_utils._host import HostManager
+from ansible_collections.directiron.sriov.plugins.module_utils._module import HOST_OPTIONS, LIBVIRT_OPTIONS
 from ansible_collections.directiron.sriov.plugins.modules import sriov_host, sriov_vf
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..")
@@ -220,3 +220,11 @@ def test_host_roots_are_documented_by_the_sysfs_fragment_as_declared():
     assert dict((name, (doc["type"], doc["default"])) for name, doc in documented.items()) == \
         dict((name, (spec["type"], spec["default"])) for name, spec in HOST_OPTIONS.items())
     assert set(HOST_OPTIONS) == set(_rules.HOST_ROOTS)
+
+
+def test_libvirt_uri_is_documented_by_the_libvirt_fragment_as_declared():
+    from ansible_collections.directiron.sriov.plugins.doc_fragments.libvirt import ModuleDocFragment
+    documented = yaml.safe_load(ModuleDocFragment.DOCUMENTATION)["options"]
+    assert dict((name, (doc["type"], doc["default"])) for name, doc in documented.items()) == \
+        dict((name, (spec["type"], spec["default"])) for name, spec in LIBVIRT_OPTIONS.items())
+    assert LIBVIRT_OPTIONS["uri"]["default"] == _rules.LIBVIRT_URI
