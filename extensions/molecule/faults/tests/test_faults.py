@@ -267,4 +267,3 @@ def test_zz_a_pf_missing_at_boot_is_reported_and_the_others_applied(host):
     assert vf0["address"] == wanted["mac"]
     rc, status = ssh("systemctl", "status", "--no-pager", "-n", "20", "directiron-sriov-vfs.service")
     assert rc != 0 and "missing" in status
-
