@@ -28,8 +28,6 @@ description:
   - Stopping (O(active=false)) or removing (O(state=absent)) a network that guests use fails unless O(restart=true).
 author:
   - directiron.sriov contributors (@directiron)
-requirements:
-  - The libvirt Python binding on the managed host (package C(python3-libvirt) on Debian, Ubuntu and EL).
 options:
   name:
     description:
@@ -79,20 +77,13 @@ options:
       - Without it, a changed definition of a network in use is saved but takes effect at the next start.
     type: bool
     default: false
-  uri:
-    description:
-      - libvirt connection URI.
-    type: str
-    default: qemu:///system
 extends_documentation_fragment:
+  - directiron.sriov.libvirt
   - directiron.sriov.sysfs
   - directiron.sriov.attributes
-  - directiron.sriov.attributes.platform_linux
+  - directiron.sriov.attributes.writer
 attributes:
-  check_mode:
-    support: full
   diff_mode:
-    support: full
     details:
       - The diff shows the network XML before and after, followed by a comment line with the active and autostart
         state.
@@ -210,8 +201,7 @@ def argument_spec():
         autostart=dict(type="bool", default=True),
         active=dict(type="bool", default=True),
         restart=dict(type="bool", default=False),
-        uri=dict(type="str", default="qemu:///system"),
-        **host_options("sysfs_root")
+        **host_options("uri", "sysfs_root")
     )
 
 

@@ -19,6 +19,8 @@ import re
 
 import yaml
 
+from ansible_collections.directiron.sriov.plugins.module_utils import _host
+
 ROOT = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 WRITERS = {"template": "dest", "copy": "dest", "file": "path", "lineinfile": "path", "blockinfile": "path"}
 VAR_RE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_.]*)\s*(\|\s*dirname\s*)?\}\}")
@@ -35,6 +37,9 @@ def role_vars():
     for path in sorted(glob.glob(os.path.join(ROOT, "roles", "*", "*", "main.yml"))):
         if os.path.basename(os.path.dirname(path)) in ("vars", "defaults"):
             found.update((k, v) for k, v in (_load(path) or {}).items() if isinstance(v, str))
+    # what decommission.yml learns from sriov_host (the module that writes the replay's files)
+    found.update(("__decom_host.files." + key, value) for key, value in _host.FILES.items())
+    found["__decom_host.unit"] = _host.UNIT
     return found
 
 
@@ -80,6 +85,8 @@ def written_paths(task_files, variables):
 def test_every_path_a_role_writes_is_removed_or_left_on_purpose_and_documented():
     variables = role_vars()
     written = written_paths(glob.glob(os.path.join(ROOT, "roles", "*", "tasks", "*.yml")), variables)
+    # sriov_host (run by the sriov_vfs role) writes the boot-time replay's files itself
+    written.update((_host.FILES[key], "plugins/module_utils/_host.py") for key in ("config", "launcher", "unit", "udev_rule"))
     assert "/etc/directiron-sriov/vfs.json" in written  # the parser sees the role's tasks
     with open(os.path.join(ROOT, "docs", "footprint.md")) as handle:
         page = handle.read()
@@ -103,14 +110,13 @@ def test_every_path_a_role_writes_is_removed_or_left_on_purpose_and_documented()
     for path in removed:
         assert "`%s`" % path in removed_section, path
     listed = set(re.findall(r"^\| `(/[^`]+)`", removed_section, re.M))
-    enablement = "/etc/systemd/system/multi-user.target.wants/" + variables["__sriov_vfs_unit"]
-    assert listed - removed == set([variables["__sriov_vfs_config_path"], enablement])
+    assert listed - removed == set([_host.FILES["config"], _host.FILES["unit_enabled"]])
 
 
 def test_the_config_file_goes_with_its_directory_and_the_unit_is_disabled():
     tasks = _load(os.path.join(ROOT, "playbooks", "decommission.yml"))[0]["tasks"]
     unit = [t["ansible.builtin.systemd_service"] for t in tasks if "ansible.builtin.systemd_service" in t]
-    assert unit == [{"name": "{{ __sriov_vfs_unit }}", "state": "stopped", "enabled": False}]
+    assert unit == [{"name": "{{ __decom_host.unit }}", "state": "stopped", "enabled": False}]
     names = [t["name"] for t in tasks]
     # nothing changes before every PF passed its check; networks go before the VFs they hand out
     check = names.index("Check that every PF may lose its VFs (sriov_vf in check mode; a PF no longer there "
@@ -125,5 +131,5 @@ def test_the_config_file_goes_with_its_directory_and_the_unit_is_disabled():
 
 def test_the_role_paths_are_what_the_page_says():
     variables = role_vars()
-    assert resolve("{{ __sriov_vfs_launcher | dirname }}", variables) == "/usr/local/libexec"
+    assert resolve("{{ __decom_host.files.launcher | dirname }}", variables) == "/usr/local/libexec"
     assert variables["__iommu_modules_load_file"] == "/etc/modules-load.d/directiron-sriov-vfio.conf"

@@ -6,7 +6,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import os
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -379,9 +378,6 @@ def test_fake_keeps_live_definition_until_restart():
     assert ET.fromstring(net.XMLDesc(0)).find("forward/pf").get("dev") == "enp1s0"
 
 
-RECORDED = os.path.join(os.path.dirname(__file__), "..", "..", "..", "fixtures", "libvirt")
-
-
 def shape(text):
     """Element paths in document order with their attribute names: the XML's form, not its values."""
     def walk(elem, path):
@@ -390,11 +386,6 @@ def shape(text):
         for child in elem:
             yield from walk(child, here)
     return list(walk(ET.fromstring(text), ""))
-
-
-def recorded(name):
-    with open(os.path.join(RECORDED, name)) as handle:
-        return handle.read()
 
 
 @pytest.mark.parametrize("name, pool, recorded_vfs", [
@@ -409,9 +400,9 @@ def test_fake_xml_has_the_shape_libvirt_printed_in_the_lab(name, pool, recorded_
     net = fake.open("qemu:///system").networkDefineXML(
         "<network><name>%s</name><forward mode='hostdev' managed='yes'>%s</forward>%s</network>" % (name, pool, vlan))
     net.create()
-    assert shape(net.XMLDesc(1)) == shape(recorded(name + "-inactive.xml"))
-    assert shape(net.XMLDesc(0)) == shape(recorded(name + "-live.xml"))
-    live = ET.fromstring(recorded(name + "-live.xml"))
+    assert shape(net.XMLDesc(1)) == shape(fake_mod.recorded_xml(name + "-inactive.xml"))
+    assert shape(net.XMLDesc(0)) == shape(fake_mod.recorded_xml(name + "-live.xml"))
+    live = ET.fromstring(fake_mod.recorded_xml(name + "-live.xml"))
     assert len(live.findall("forward/address")) == (recorded_vfs or 2)
 
 
