@@ -18,7 +18,7 @@ description:
     C(lsinitrd) on RHEL-likes), regenerates the initramfs (C(update-initramfs -u -k all) or
     C(dracut -f --regenerate-all)) so the options apply when the module loads from it at boot.
   - Compares the loaded module (C(/sys/module/MODULE/srcversion), else C(version)) with the build on disk
-    (C(modinfo -F srcversion MODULE)): after a driver package moved, the loaded module is stale.
+    (C(modinfo -F srcversion MODULE)). After a driver package moved, the loaded module is stale.
   - A stale module, or a loaded module whose options file changed, is reloaded (C(modprobe -r) then
     C(modprobe)) when O(reload=true) and nothing uses it. Otherwise, or when something uses it (another
     module, a device carrying the host's default route or the Ansible connection, a VF attached to a
@@ -44,7 +44,7 @@ attributes:
 options:
   module:
     description:
-      - Kernel module name (V(igb), V(vfio-pci) or V(vfio_pci): the file uses the kernel's spelling with C(_)).
+      - Kernel module name (V(igb), V(vfio-pci) or V(vfio_pci)); the file uses the kernel spelling with C(_).
     type: str
     required: true
   options:
