@@ -21,8 +21,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import binascii
+import gzip
+import lzma
 import os
 import re
+import struct
 
 from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
 from ansible_collections.directiron.sriov.plugins.module_utils._rules import DRIVER_RE
@@ -143,13 +147,76 @@ def _modinfo(runner, module, field):
     return value or None
 
 
+NT_GNU_BUILD_ID = 3
+
+
+def note_build_id(data):
+    """Hex GNU build-id from the bytes of an ELF note section (little-endian, 4-byte aligned), or None."""
+    offset = 0
+    while offset + 12 <= len(data):
+        namesz, descsz, kind = struct.unpack_from("<III", data, offset)
+        name_end = offset + 12 + ((namesz + 3) & ~3)
+        desc = data[name_end:name_end + descsz]
+        if kind == NT_GNU_BUILD_ID and data[offset + 12:offset + 12 + namesz].rstrip(b"\0") == b"GNU":
+            return binascii.hexlify(desc).decode("ascii") or None
+        offset = name_end + ((descsz + 3) & ~3)
+    return None
+
+
+def _open_module(path):
+    if path.endswith(".xz"):
+        return lzma.open(path)
+    if path.endswith(".gz"):
+        return gzip.open(path)
+    return open(path, "rb")
+
+
+def elf_build_id(path):
+    """GNU build-id of an ELF64 little-endian module file (.ko, .ko.xz, .ko.gz), or None."""
+    try:
+        with _open_module(path) as handle:
+            data = handle.read()
+    except (IOError, OSError, EOFError, lzma.LZMAError):
+        return None
+    if data[:6] != b"\x7fELF\x02\x01":
+        return None
+    shoff, = struct.unpack_from("<Q", data, 0x28)
+    shentsize, shnum, shstrndx = struct.unpack_from("<HHH", data, 0x3A)
+    sections = [struct.unpack_from("<IIQQQQ", data, shoff + index * shentsize) for index in range(shnum)]
+    if shstrndx >= len(sections):
+        return None
+    names = sections[shstrndx][4]
+    for name, _kind, _flags, _addr, offset, size in sections:
+        end = data.find(b"\0", names + name)
+        if data[names + name:end] == b".note.gnu.build-id":
+            return note_build_id(data[offset:offset + size])
+    return None
+
+
+def _loaded_build_id(base):
+    try:
+        with open(os.path.join(base, "notes", ".note.gnu.build-id"), "rb") as handle:
+            return note_build_id(handle.read())
+    except (IOError, OSError):
+        return None
+
+
 def loaded_state(runner, module, sysfs_root="/sys"):
-    """{loaded, builtin, loaded_srcversion, loaded_version, disk_srcversion, disk_version, stale}."""
+    """{loaded, builtin, loaded_/disk_ build_id, srcversion, version; stale}.
+
+    The loaded module's GNU build-id is /sys/module/M/notes/.note.gnu.build-id, the disk one is
+    read from the file ``modinfo -n`` names: in-tree drivers on distribution kernels have no
+    srcversion or version, but every build has its own build-id.
+    """
     base = os.path.join(sysfs_root, "module", module)
     initstate = _read(os.path.join(base, "initstate"))
+    path = _modinfo(runner, module, "filename")
     state = {
         "loaded": initstate == "live",
         "builtin": os.path.isdir(base) and initstate is None,
+        "file": path,
+        "loaded_build_id": _loaded_build_id(base),
+        "disk_build_id": elf_build_id(path) if path and path.startswith("/") else None,
         "loaded_srcversion": _read(os.path.join(base, "srcversion")),
         "loaded_version": _read(os.path.join(base, "version")),
         "disk_srcversion": _modinfo(runner, module, "srcversion"),
@@ -160,14 +227,22 @@ def loaded_state(runner, module, sysfs_root="/sys"):
 
 
 def is_stale(state):
-    """True when a loaded module is not the build on disk (srcversion, else version, differs)."""
+    """True when a loaded module is not the build on disk (build-id, else srcversion, else version)."""
     if not state["loaded"]:
         return False
-    for key in ("srcversion", "version"):
+    for key in ("build_id", "srcversion", "version"):
         loaded, disk = state["loaded_" + key], state["disk_" + key]
         if loaded and disk:
             return loaded != disk
     return False
+
+
+def build_label(state, side):
+    """The identity compared for one side ('loaded' or 'disk'): build-id, srcversion or version."""
+    for key in ("build_id", "srcversion", "version"):
+        if state.get("loaded_" + key) and state.get("disk_" + key):
+            return "%s %s" % (key.replace("_", "-"), state[side + "_" + key])
+    return "unknown"
 
 
 def bound_devices(sysfs_root, module):
@@ -336,7 +411,8 @@ class DriverModule(object):
         blockers = reload_blockers(self.sysfs_root, self.module, self.guards) \
             if (state["stale"] or options_pending) and self.reload_ok else []
         action = decide(state["stale"], options_pending, self.reload_ok, blockers)
-        result.update(action=action, blockers=blockers, before=state, after=state)
+        result.update(action=action, blockers=blockers, before=state, after=state,
+                      loaded_build=build_label(state, "loaded"), disk_build=build_label(state, "disk"))
         if action == "reload":
             result["changed"] = True
             vfs = [address for address in bound_devices(self.sysfs_root, self.module)
@@ -352,9 +428,10 @@ class DriverModule(object):
                 result["after"] = after
                 if after["stale"] or not after["loaded"]:
                     raise SriovError(
-                        "driver_module: module %s was reloaded but %s (loaded srcversion %s, on disk %s)"
+                        "driver_module: module %s was reloaded but %s (loaded build %s, on disk %s)"
                         % (self.module, "is still not the build on disk" if after["loaded"] else "did not load again",
-                           after["loaded_srcversion"], after["disk_srcversion"]), details={"actions": list(self.actions)})
+                           build_label(after, "loaded"), build_label(after, "disk")),
+                        details={"actions": list(self.actions)})
             result["reloaded"] = True
         elif action == "reboot":
             result["reboot_required"] = True

@@ -17,8 +17,10 @@ description:
   - When that file changed and the running kernel's initramfs holds the module (C(lsinitramfs) on Debian,
     C(lsinitrd) on RHEL-likes), regenerates the initramfs (C(update-initramfs -u -k all) or
     C(dracut -f --regenerate-all)) so the options apply when the module loads from it at boot.
-  - Compares the loaded module (C(/sys/module/MODULE/srcversion), else C(version)) with the build on disk
-    (C(modinfo -F srcversion MODULE)). After a driver package moved, the loaded module is stale.
+  - Compares the loaded module with the build on disk. The GNU build-id of the loaded module
+    (C(/sys/module/MODULE/notes/.note.gnu.build-id)) with that of the file C(modinfo -n MODULE) names,
+    else C(srcversion), else C(version) (in-tree drivers of distribution kernels have neither). After a
+    driver package moved, the loaded module is stale.
   - A stale module, or a loaded module whose options file changed, is reloaded (C(modprobe -r) then
     C(modprobe)) when O(reload=true) and nothing uses it. Otherwise, or when something uses it (another
     module, a device carrying the host's default route or the Ansible connection, a VF attached to a
@@ -147,11 +149,22 @@ blockers:
   type: list
   elements: str
   sample: ["VF 0000:01:10.0 is attached to the running libvirt domain web1"]
+loaded_build:
+  description: The identity of the loaded module that was compared (build-id, srcversion or version).
+  returned: always
+  type: str
+  sample: build-id 5d1c0a9e8f7b6a5d4c3b2a1908f7e6d5c4b3a291
+disk_build:
+  description: The same for the module file on disk.
+  returned: always
+  type: str
+  sample: build-id 192a3b4c5d6e7f8091a2b3c4d5e6f708a9b0c1d5
 before:
   description: The loaded and on-disk builds before any reload.
   returned: always
   type: dict
-  sample: {"loaded": true, "builtin": false, "loaded_srcversion": "A1B2", "disk_srcversion": "C3D4",
+  sample: {"loaded": true, "builtin": false, "file": "/lib/modules/6.1.0-28-amd64/kernel/drivers/net/ethernet/intel/igb/igb.ko",
+           "loaded_build_id": "5d1c", "disk_build_id": "192a", "loaded_srcversion": null, "disk_srcversion": null,
            "loaded_version": null, "disk_version": null, "stale": true}
 after:
   description: The same after a reload (equal to RV(before) otherwise).
