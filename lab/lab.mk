@@ -9,7 +9,7 @@ LAB_BIN ?= $(LAB_VENV)/bin
 # persist's PF missing at boot and pools' address pools: run those three with
 # LAB_SCENARIOS="$(LAB_SCENARIOS_EXTRA)" make lab-test (default 133 s, pools 331 s, persist 334 s, lifecycle 428 s at load ~3).
 LAB_SCENARIOS ?= facts vf iommu site guest
-LAB_SCENARIOS_EXTRA := default pools persist lifecycle
+LAB_SCENARIOS_EXTRA := default pools persist lifecycle pins
 LAB_COLLECTIONS ?= $(CURDIR)/.cache/collections
 
 .PHONY: lab-test lab-unit lab-image lab-status lab-down

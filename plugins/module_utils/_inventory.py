@@ -23,6 +23,7 @@ import difflib
 import re
 
 from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
+from ansible_collections.directiron.sriov.plugins.module_utils._kmod import entries_errors as driver_options_errors
 from ansible_collections.directiron.sriov.plugins.module_utils._libvirt import (
     NETWORK_NAME_RE,
     is_vf_selector,
@@ -48,6 +49,7 @@ SITE_VARIABLES = {
     "sriov_pfs": "a list of PF entries (sriov_vf options)",
     "sriov_pools": "a list of libvirt VF-pool networks",
     "sriov_driver_pins": "a mapping with host and/or guest pin lists",
+    "sriov_driver_options": "a list of kernel module options entries {module, options, state}",
     "sriov_isolate_failures": "a boolean",
     "sriov_target": "a host pattern",
     "sriov_serial": "a play serial (number or percentage)",
@@ -398,6 +400,8 @@ def check_host(variables, known=(), resolved=None):
     macs = _macs(variables.get("sriov_pfs"))
     _check_pools(errors, variables.get("sriov_pools"), declared)
     _check_pins(errors, variables.get("sriov_driver_pins"))
+    for field, message in driver_options_errors(variables.get("sriov_driver_options")):
+        errors.add(field, message)
     return errors.items, macs
 
 

@@ -35,6 +35,9 @@ description:
     C({package, version, module, module_version}); versions must be strings (an unquoted
     C(2.10) is read by YAML as the number C(2.1) and refused with the advice to quote it), one exact version without operators;
     package names may not hold shell metacharacters.
+  - C(sriov_driver_options) is a list of C({module, options, state}) (the rules of
+    M(directiron.sriov.driver_module), kernel module names, option names and one-word values without blanks, quotes or shell and
+    line characters); each module once.
   - Role options named C(sriov_*) (for example C(sriov_vfs_prune)) are checked against their role's
     argument spec.
   - >-

@@ -183,6 +183,23 @@ CASES = [
      "sriov_driver_pins.host[0].module_version", "quote it"),
     ("pin-package-twice", {"sriov_driver_pins": {"host": [pin(), pin(version="2.25.8")]}},
      "sriov_driver_pins.host[1].package", "already pinned"),
+    # sriov_driver_options
+    ("options-a-mapping", {"sriov_driver_options": {"module": "igb"}}, "sriov_driver_options", "must be a list"),
+    ("options-module-shell", {"sriov_driver_options": [{"module": "igb;reboot", "options": {"max_vfs": 7}}]},
+     "sriov_driver_options[0].module", "not a kernel module name"),
+    ("options-value-newline", {"sriov_driver_options": [{"module": "igb", "options": {"max_vfs": "7\ninstall igb /bin/sh"}}]},
+     "sriov_driver_options[0].options.max_vfs", "not a safe module option value"),
+    ("options-value-subshell", {"sriov_driver_options": [{"module": "vfio-pci", "options": {"ids": ["8086:10ca", "$(id)"]}}]},
+     "sriov_driver_options[0].options.ids[1]", "not a safe module option value"),
+    ("options-name-blank", {"sriov_driver_options": [{"module": "igb", "options": {"max vfs": 7}}]},
+     "sriov_driver_options[0].options.max vfs", "not a module parameter name"),
+    ("options-key-typo", {"sriov_driver_options": [{"module": "igb", "option": {"max_vfs": 7}}]},
+     "sriov_driver_options[0].option", "unknown key"),
+    ("options-empty", {"sriov_driver_options": [{"module": "igb", "options": {}}]},
+     "sriov_driver_options[0].options", "at least one option"),
+    ("options-module-twice", {"sriov_driver_options": [{"module": "vfio-pci", "options": {"ids": "8086:10ca"}},
+                                                       {"module": "vfio_pci", "state": "absent"}]},
+     "sriov_driver_options[1].module", "already has options at sriov_driver_options[0]"),
 ]
 
 

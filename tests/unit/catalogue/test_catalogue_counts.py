@@ -37,7 +37,7 @@ def count_tests(module):
 
 def inventory_kind(field):
     top = re.split(r"[.\[]", field)[0]
-    return top if top in ("sriov_pfs", "sriov_pools", "sriov_driver_pins") else "names"
+    return top if top in ("sriov_pfs", "sriov_pools", "sriov_driver_pins", "sriov_driver_options") else "names"
 
 
 def test_reliability_doc_counts_are_the_catalogue_counts():
@@ -50,6 +50,7 @@ def test_reliability_doc_counts_are_the_catalogue_counts():
     assert rows["site inventory: `sriov_pfs` and VFs"] == kinds["sriov_pfs"]
     assert rows["site inventory: `sriov_pools`"] == kinds["sriov_pools"]
     assert rows["site inventory: `sriov_driver_pins`"] == kinds["sriov_driver_pins"]
+    assert rows["site inventory: `sriov_driver_options`"] == kinds["sriov_driver_options"]
     assert rows["site inventory: against the PFs each host resolved (preflight)"] == len(RESOLVED_CASES)
     assert rows["module `sriov_vf` (fake host: two igb PFs)"] == len(modules.SRIOV_VF_CASES)
     assert rows["module `libvirt_vf_network` (fake libvirt)"] == len(modules.LIBVIRT_CASES)

@@ -45,6 +45,8 @@ DESIGN_INVENTORY = {
                     {"name": "slow-net", "vfs": "enp65s0f0#4-7", "vlan": 7}],
     "sriov_driver_pins": {"host": [{"package": "i40e-dkms", "version": "2.25.7", "module": "i40e"}],
                           "guest": [{"package": "iavf-dkms", "version": "1:4.11.1-1~bpo12", "module": "iavf"}]},
+    "sriov_driver_options": [{"module": "vfio-pci", "options": {"ids": ["8086:10ca"], "disable_idle_d3": True}},
+                             {"module": "ixgbe", "state": "absent"}],
     "sriov_vfs_prune": True,
 }
 # What the roles write on a host; the playbook run must leave each as it was.
@@ -52,6 +54,7 @@ COLLECTION_FILES = (
     "/etc/default/grub", "/etc/kernel/cmdline", "/etc/directiron-sriov/vfs.json",
     "/usr/local/libexec/directiron-sriov-replay", "/etc/systemd/system/directiron-sriov-vfs.service",
     "/etc/udev/rules.d/81-directiron-sriov-nm-unmanaged.rules", "/etc/modules-load.d/directiron-sriov-vfio.conf",
+    "/etc/modprobe.d/directiron-sriov-vfio_pci.conf",
 )
 
 

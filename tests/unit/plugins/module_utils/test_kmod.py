@@ -1,0 +1,347 @@
+# -*- coding: utf-8 -*-
+# Copyright: directiron.sriov contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""_kmod: module options entries, the options file, the initramfs, the loaded-vs-disk build and
+the reload-or-reboot decision, on a fake sysfs tree and a fake command runner."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import lzma
+import os
+import struct
+
+import pytest
+
+from ansible_collections.directiron.sriov.plugins.module_utils import _kmod
+from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
+from ansible_collections.directiron.sriov.plugins.module_utils._guards import NoGuards
+
+
+# -- entries -----------------------------------------------------------------------------------
+def test_entry_words_canonical_name_lists_and_booleans():
+    module, state, words = _kmod.validate_entry(
+        {"module": "vfio-pci", "options": {"ids": ["8086:10ca", "8086:1520"], "disable_idle_d3": True}})
+    assert (module, state) == ("vfio_pci", "present")
+    assert words == ["disable_idle_d3=1", "ids=8086:10ca,8086:1520"]
+    assert _kmod.render_options(module, words).splitlines()[1] == \
+        "options vfio_pci disable_idle_d3=1 ids=8086:10ca,8086:1520"
+
+
+@pytest.mark.parametrize("entry, field, words", [
+    ({"module": "igb; reboot", "options": {"max_vfs": 7}}, "sriov_driver_options[3].module", "not a kernel module name"),
+    ({"module": "igb", "options": {"max_vfs": "7\noptions e1000 x=1"}}, "sriov_driver_options[3].options.max_vfs",
+     "not a safe module option value"),
+    ({"module": "igb", "options": {"max_vfs": "$(reboot)"}}, "sriov_driver_options[3].options.max_vfs",
+     "not a safe module option value"),
+    ({"module": "igb", "options": {"max vfs": 7}}, "sriov_driver_options[3].options.max vfs",
+     "not a module parameter name"),
+    ({"module": "igb", "options": {"ids": ["8086:10ca", "a b"]}}, "sriov_driver_options[3].options.ids[1]",
+     "not a safe module option value"),
+    ({"module": "igb", "options": {}}, "sriov_driver_options[3].options", "needs at least one option"),
+    ({"module": "igb", "options": {"max_vfs": 7}, "sate": "absent"}, "sriov_driver_options[3].sate", "unknown key"),
+    ({"module": "igb", "state": "gone"}, "sriov_driver_options[3].state", "must be present or absent"),
+])
+def test_bad_entries_name_the_field(entry, field, words):
+    with pytest.raises(SriovError) as err:
+        _kmod.validate_entry(entry, "sriov_driver_options[3]")
+    assert err.value.field == field
+    assert err.value.msg.startswith(field + ": ")
+    assert words in err.value.msg
+    assert "\n" not in err.value.msg
+
+
+def test_entries_errors_each_module_once_and_index():
+    errors = _kmod.entries_errors([
+        {"module": "vfio-pci", "options": {"ids": "8086:10ca"}},
+        {"module": "igb", "options": {"max_vfs": "a;b"}},
+        {"module": "vfio_pci", "state": "absent"},
+    ])
+    assert errors == [
+        ("sriov_driver_options[1].options.max_vfs",
+         "'a;b' is not a safe module option value (one word of letters, digits and _.:,+/@=-; "
+         "a list for comma-separated values)"),
+        ("sriov_driver_options[2].module", "vfio_pci already has options at sriov_driver_options[0]"),
+    ]
+    assert _kmod.entries_errors({"module": "igb"}) == [
+        ("sriov_driver_options", "must be a list of {module, options, state}, got dict")]
+
+
+def test_module_file_re_matches_either_spelling():
+    listing = "usr/lib/modules/6.1.0-28-amd64/kernel/drivers/vfio/pci/vfio-pci.ko\n"
+    assert _kmod.module_file_re("vfio_pci").search(listing)
+    assert not _kmod.module_file_re("vfio").search(listing)
+    assert _kmod.module_file_re("igb").search("lib/modules/x/kernel/drivers/net/ethernet/intel/igb/igb.ko.xz\n")
+
+
+# -- loaded vs disk ----------------------------------------------------------------------------
+def _write(path, text):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as handle:
+        handle.write(text)
+
+
+class Host(object):
+    """A fake host: sysfs under tmp, modinfo answers, modprobe that swaps the loaded build."""
+
+    def __init__(self, tmp, loaded="OLD", disk="NEW", initramfs_listing=""):
+        self.sysfs = str(tmp / "sys")
+        self.disk = disk
+        self.calls = []
+        self.listing = initramfs_listing
+        if loaded is not None:
+            self.load(loaded)
+
+    def load(self, srcversion):
+        base = os.path.join(self.sysfs, "module", "igb")
+        _write(os.path.join(base, "initstate"), "live\n")
+        _write(os.path.join(base, "srcversion"), srcversion + "\n")
+        os.makedirs(os.path.join(base, "holders"), exist_ok=True)
+
+    def runner(self, argv):
+        self.calls.append(argv)
+        if argv[:3] == ["modinfo", "-F", "srcversion"]:
+            return 0, self.disk + "\n", ""
+        if argv[:3] in (["modinfo", "-F", "version"], ["modinfo", "-F", "filename"]):
+            return 0, "\n", ""
+        if argv[0] == "modprobe":
+            if argv[1] != "-r":
+                self.load(self.disk)
+            return 0, "", ""
+        if argv[0].endswith("lsinitramfs"):
+            return 0, self.listing, ""
+        if argv[0] == "update-initramfs":
+            return 0, "", ""
+        raise AssertionError("unexpected command %r" % argv)
+
+
+class Guards(NoGuards):
+    def __init__(self, management=(), in_use=()):
+        self.management, self.in_use = set(management), set(in_use)
+
+    def management_problems(self, netdevs):
+        return ["%s carries the default route" % dev for dev in netdevs if dev in self.management]
+
+    def in_use_problems(self, vfs):
+        return ["VF %s is attached to web1" % vf["address"] for vf in vfs if vf["address"] in self.in_use]
+
+
+def _bind(host, address, netdev, vfs=()):
+    """igb's PCI driver holding address (netdev on it) with VFs."""
+    drivers = os.path.join(host.sysfs, "bus", "pci", "drivers", "igb")
+    devices = os.path.join(host.sysfs, "bus", "pci", "devices")
+    os.makedirs(os.path.join(host.sysfs, "module", "igb", "drivers"), exist_ok=True)
+    if not os.path.islink(os.path.join(host.sysfs, "module", "igb", "drivers", "pci:igb")):
+        os.symlink(drivers, os.path.join(host.sysfs, "module", "igb", "drivers", "pci:igb"))
+    os.makedirs(os.path.join(devices, address, "net", netdev))
+    os.makedirs(drivers, exist_ok=True)
+    os.symlink(os.path.join(devices, address), os.path.join(drivers, address))
+    for index, vf in enumerate(vfs):
+        os.makedirs(os.path.join(devices, vf))
+        os.symlink(os.path.join(devices, vf), os.path.join(devices, address, "virtfn%d" % index))
+
+
+def _note(build_id):
+    name = b"GNU\0"
+    return struct.pack("<III", len(name), len(build_id), 3) + name + build_id
+
+
+def _elf(build_id):
+    """A minimal ELF64 file: null section, .note.gnu.build-id, .shstrtab."""
+    names = b"\0.note.gnu.build-id\0.shstrtab\0"
+    note = _note(build_id)
+    note_off = 64
+    names_off = note_off + len(note)
+    shoff = names_off + len(names)
+    header = bytearray(64)
+    header[:6] = b"\x7fELF\x02\x01"
+    struct.pack_into("<Q", header, 0x28, shoff)
+    struct.pack_into("<HHH", header, 0x3A, 64, 3, 2)
+    sections = struct.pack("<IIQQQQ", 0, 0, 0, 0, 0, 0) + struct.pack("<IIQQQQ", 1, 7, 0, 0, note_off, len(note)) \
+        + struct.pack("<IIQQQQ", 20, 3, 0, 0, names_off, len(names))
+    sections = b"".join(sections[i:i + 40] + bytes(24) for i in range(0, len(sections), 40))
+    return bytes(header) + note + names + sections
+
+
+def test_build_ids_of_a_loaded_note_and_a_module_file(tmp_path):
+    build_id = bytes(range(20))
+    assert _kmod.note_build_id(_note(b"\x01") + _note(build_id)) == "01"
+    path = tmp_path / "igb.ko"
+    path.write_bytes(_elf(build_id))
+    assert _kmod.elf_build_id(str(path)) == build_id.hex()
+    xz = tmp_path / "igb.ko.xz"
+    xz.write_bytes(lzma.compress(_elf(b"\xab" * 20)))
+    assert _kmod.elf_build_id(str(xz)) == "ab" * 20
+    (tmp_path / "junk.ko").write_bytes(b"not an elf")
+    assert _kmod.elf_build_id(str(tmp_path / "junk.ko")) is None
+    assert _kmod.elf_build_id(str(tmp_path / "missing.ko")) is None
+
+
+def test_stale_prefers_the_build_id(tmp_path):
+    sysfs = tmp_path / "sys"
+    _write(str(sysfs / "module" / "igb" / "initstate"), "live\n")
+    (sysfs / "module" / "igb" / "notes").mkdir()
+    (sysfs / "module" / "igb" / "notes" / ".note.gnu.build-id").write_bytes(_note(b"\x11" * 20))
+    (tmp_path / "igb.ko").write_bytes(_elf(b"\x22" * 20))
+
+    def runner(argv):
+        return (0, str(tmp_path / "igb.ko") + "\n", "") if argv[2] == "filename" else (0, "\n", "")
+    state = _kmod.loaded_state(runner, "igb", str(sysfs))
+    assert (state["loaded_build_id"], state["disk_build_id"], state["stale"]) == ("11" * 20, "22" * 20, True)
+    assert _kmod.build_label(state, "loaded") == "build-id " + "11" * 20
+    (tmp_path / "igb.ko").write_bytes(_elf(b"\x11" * 20))
+    assert not _kmod.loaded_state(runner, "igb", str(sysfs))["stale"]
+
+
+def test_stale_compares_srcversion_then_version():
+    base = {"loaded": True, "loaded_srcversion": "A", "disk_srcversion": "B", "loaded_version": "1", "disk_version": "1",
+            "loaded_build_id": None, "disk_build_id": None}
+    assert _kmod.is_stale(base)
+    assert not _kmod.is_stale(dict(base, disk_srcversion="A"))
+    assert _kmod.is_stale(dict(base, loaded_srcversion=None, disk_srcversion=None, disk_version="2"))
+    assert not _kmod.is_stale(dict(base, loaded=False))
+    assert not _kmod.is_stale(dict(base, loaded_srcversion=None, disk_version=None))
+
+
+@pytest.mark.parametrize("stale, pending, reload_ok, blockers, action", [
+    (False, False, True, [], "none"),
+    (True, False, True, [], "reload"),
+    (False, True, True, [], "reload"),
+    (True, False, True, ["VF in use"], "reboot"),
+    (True, False, False, [], "reboot"),
+])
+def test_decide(stale, pending, reload_ok, blockers, action):
+    assert _kmod.decide(stale, pending, reload_ok, blockers) == action
+
+
+def test_blockers_name_management_links_and_held_vfs(tmp_path):
+    host = Host(tmp_path)
+    _bind(host, "0000:01:00.0", "enp1s0", vfs=["0000:01:10.0", "0000:01:10.2"])
+    _bind(host, "0000:02:00.0", "eno1")
+    guards = Guards(management=["eno1"], in_use=["0000:01:10.2"])
+    assert _kmod.bound_devices(host.sysfs, "igb") == ["0000:01:00.0", "0000:02:00.0"]
+    assert _kmod.reload_blockers(host.sysfs, "igb", guards) == [
+        "VF 0000:01:10.2 is attached to web1", "eno1 carries the default route"]
+    os.makedirs(os.path.join(host.sysfs, "module", "igb", "holders", "igb_extra"))
+    assert _kmod.reload_blockers(host.sysfs, "igb", NoGuards()) == ["module igb is used by module(s) igb_extra"]
+
+
+def test_a_referenced_module_is_not_reloaded(tmp_path):
+    host = Host(tmp_path)
+    _write(os.path.join(host.sysfs, "module", "igb", "refcnt"), "2\n")
+    assert _kmod.reload_blockers(host.sysfs, "igb", NoGuards()) == [
+        "module igb is in use (reference count 2: an open device, a mounted disk)"]
+    _write(os.path.join(host.sysfs, "module", "igb", "refcnt"), "0\n")
+    assert _kmod.reload_blockers(host.sysfs, "igb", NoGuards()) == []
+
+
+def _manager(host, tmp_path, entry=None, **kwargs):
+    modprobe_dir = str(tmp_path / "modprobe.d")
+    os.makedirs(modprobe_dir, exist_ok=True)
+    written = {}
+
+    def write(path, text):
+        written[path] = text
+        _write(path, text)
+    manager = _kmod.DriverModule(
+        entry or {"module": "igb"}, runner=host.runner,
+        which=lambda name: "/usr/sbin/" + name if name == "lsinitramfs" else None,
+        write_file=write, guards=kwargs.pop("guards", NoGuards()), modprobe_dir=modprobe_dir,
+        sysfs_root=host.sysfs, kernel="6.1.0-test", **kwargs)
+    return manager, written, modprobe_dir
+
+
+def test_stale_module_unused_is_reloaded(tmp_path):
+    host = Host(tmp_path)
+    manager, written, _d = _manager(host, tmp_path, manage_file=False, reload_ok=True)
+    result = manager.run()
+    assert result["action"] == "reload" and result["reloaded"] and result["changed"]
+    assert not result["reboot_required"]
+    assert (result["before"]["loaded_srcversion"], result["after"]["loaded_srcversion"]) == ("OLD", "NEW")
+    assert ["modprobe", "-r", "igb"] in host.calls and ["modprobe", "igb"] in host.calls
+    assert written == {}
+
+
+def test_stale_module_in_use_is_not_reloaded_and_asks_a_reboot(tmp_path):
+    host = Host(tmp_path)
+    _bind(host, "0000:01:00.0", "enp1s0", vfs=["0000:01:10.0"])
+    manager, _w, _d = _manager(host, tmp_path, manage_file=False, reload_ok=True,
+                               guards=Guards(in_use=["0000:01:10.0"]))
+    result = manager.run()
+    assert result["action"] == "reboot" and result["reboot_required"] and not result["reloaded"]
+    assert result["blockers"] == ["VF 0000:01:10.0 is attached to web1"]
+    assert not [call for call in host.calls if call[0] == "modprobe"]
+    assert not result["changed"]
+
+
+def test_stale_module_check_mode_reloads_nothing(tmp_path):
+    host = Host(tmp_path)
+    manager, _w, _d = _manager(host, tmp_path, manage_file=False, reload_ok=True, check_mode=True)
+    result = manager.run()
+    assert result["action"] == "reload" and result["changed"]
+    assert not [call for call in host.calls if call[0] == "modprobe"]
+    assert result["after"]["loaded_srcversion"] == "OLD"
+
+
+def test_reload_that_leaves_the_old_build_fails(tmp_path):
+    host = Host(tmp_path)
+    original = host.runner
+
+    def stuck(argv):
+        if argv[0] == "modprobe":
+            host.calls.append(argv)
+            return 0, "", ""
+        return original(argv)
+    host.runner = stuck
+    manager, _w, _d = _manager(host, tmp_path, manage_file=False, reload_ok=True)
+    with pytest.raises(SriovError) as err:
+        manager.run()
+    assert err.value.msg == ("driver_module: module igb was reloaded but is still not the build on disk "
+                             "(loaded build srcversion OLD, on disk srcversion NEW)")
+
+
+def test_options_file_initramfs_and_reboot_when_loaded(tmp_path):
+    host = Host(tmp_path, loaded="SAME", disk="SAME",
+                initramfs_listing="usr/lib/modules/6.1.0-test/kernel/drivers/net/ethernet/intel/igb/igb.ko\n")
+    _write(str(tmp_path / "boot" / "x"), "")
+    entry = {"module": "igb", "options": {"max_vfs": 7}}
+    manager, written, modprobe_dir = _manager(host, tmp_path, entry=entry)
+    manager.in_initramfs = lambda: (True, ["update-initramfs", "-u", "-k", "all"])
+    result = manager.run()
+    path = os.path.join(modprobe_dir, "directiron-sriov-igb.conf")
+    assert written[path].splitlines()[1] == "options igb max_vfs=7"
+    assert result["initramfs_updated"] and ["update-initramfs", "-u", "-k", "all"] in host.calls
+    assert result["action"] == "reboot" and result["reboot_required"]
+    assert result["diff"]["before"] == "" and "max_vfs=7" in result["diff"]["after"]
+    # the same again: nothing to write, no regeneration, nothing pending
+    host.calls[:] = []
+    again = _manager(host, tmp_path, entry=entry)[0].run()
+    assert not again["changed"] and not again["file_changed"] and again["action"] == "none"
+    assert not [call for call in host.calls if call[0] == "update-initramfs"]
+
+
+def test_options_file_check_mode_writes_nothing_and_absent_removes(tmp_path):
+    host = Host(tmp_path, loaded=None)
+    entry = {"module": "vfio-pci", "options": {"ids": ["8086:10ca"]}}
+    manager, written, modprobe_dir = _manager(host, tmp_path, entry=entry, check_mode=True, initramfs=False)
+    result = manager.run()
+    assert result["changed"] and result["file_changed"] and written == {}
+    assert os.listdir(modprobe_dir) == []
+    assert result["action"] == "none"  # not loaded: the file is read when it loads
+    _manager(host, tmp_path, entry=entry, initramfs=False)[0].run()
+    assert os.listdir(modprobe_dir) == ["directiron-sriov-vfio_pci.conf"]
+    gone = _manager(host, tmp_path, entry={"module": "vfio_pci", "state": "absent"}, initramfs=False)[0].run()
+    assert gone["changed"] and gone["actions"] == [
+        "removed %s" % os.path.join(modprobe_dir, "directiron-sriov-vfio_pci.conf")]
+    assert os.listdir(modprobe_dir) == []
+
+
+def test_in_initramfs_reads_the_running_kernels_image(tmp_path, monkeypatch):
+    host = Host(tmp_path, initramfs_listing="usr/lib/modules/x/kernel/drivers/vfio/pci/vfio-pci.ko\n")
+    manager, _w, _d = _manager(host, tmp_path, entry={"module": "vfio_pci", "options": {"ids": "8086:10ca"}})
+    monkeypatch.setattr(_kmod.os.path, "exists", lambda path: path == "/boot/initrd.img-6.1.0-test")
+    assert manager.in_initramfs() == (True, ["update-initramfs", "-u", "-k", "all"])
+    assert host.calls[-1] == ["/usr/sbin/lsinitramfs", "/boot/initrd.img-6.1.0-test"]
+    manager.module = "igb"
+    assert manager.in_initramfs()[0] is False
