@@ -24,7 +24,7 @@ description:
   - An existing network whose definition differs is redefined, and restarted when it runs (a running hostdev
     network only picks up a new definition when restarted).
   - A network that a running libvirt domain uses (an interface whose source names the network, or a VF or
-    C(<hostdev>) from the network's live pool) is not redefined, restarted, stopped or removed: the module
+    C(<hostdev>) from the network's live pool) is not redefined, restarted, stopped or removed; the module
     fails before changing anything, in check mode too, naming the domains and what they use. Restarting it
     while guests hold VFs from it makes libvirt lose track of those allocations until the guests are
     restarted. O(force=true) is the only way through; the refusal is then returned as a warning.
