@@ -19,7 +19,7 @@ export PATH := $(BIN):$(PATH)
 
 -include lab/lab.mk
 
-.PHONY: help venv host-deps link copy pybin unit sanity units matrix lint docs-lint changelog-lint release build test demo bench clean
+.PHONY: help venv host-deps link copy pybin unit mutation sanity units matrix lint docs-lint changelog-lint release build test demo bench clean
 
 help:
 	@echo "make demo   converge playbooks/site.yml on a lab VM (or on inventory INVENTORY=...)"
@@ -50,6 +50,10 @@ copy:
 
 unit: venv link
 	PYTHONPATH=$(AC_LINK_ROOT) $(BIN)/python -m pytest -q -n 2 -p no:cacheprovider tests/unit
+
+# Break each claimed behaviour in a copy of the collection and show that a test fails (tests/mutations/).
+mutation: venv link
+	$(BIN)/python tests/mutations/run.py
 
 # pyenv's shims answer for python3.X only when that version is selected, and ansible-test does
 # not pass PYENV_VERSION on: link every installed interpreter into one directory on PATH so

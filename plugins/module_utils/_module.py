@@ -39,8 +39,17 @@ def command_runner(module):
     return runner
 
 
-def require_libvirt(module, binding):
-    """fail_json with the usual missing-library message when the libvirt binding is absent."""
+def require_libvirt(module, binding, unchecked_in_check_mode=None):
+    """fail_json with the usual missing-library message when the libvirt binding is absent.
+
+    ``unchecked_in_check_mode``: what the caller's role installs the binding for; in check mode
+    (a preflight or ``--check`` before that role ran) the module then ends unchanged with a
+    warning that it could not check, instead of failing a host that the converge would fix.
+    """
+    if binding is None and unchecked_in_check_mode and module.check_mode:
+        module.warn("%s not checked: the libvirt Python binding (python3-libvirt) is missing; %s"
+                    % (getattr(module, "_name", "module"), unchecked_in_check_mode))
+        module.exit_json(changed=False, skipped=True)
     if binding is None:
         from ansible.module_utils.basic import missing_required_lib
         from ansible_collections.directiron.sriov.plugins.module_utils._libvirt import LIBVIRT_IMPORT_ERROR

@@ -229,7 +229,7 @@ def main():
         required_if=[("state", "present", ("pfs", "vfs"), True)],
         supports_check_mode=True,
     )
-    require_libvirt(module, libvirt)
+    require_libvirt(module, libvirt, unchecked_in_check_mode="the libvirt_pools role installs it before it defines the network")
 
     manager = VfNetworkManager(libvirt, module.params, check_mode=module.check_mode)
 

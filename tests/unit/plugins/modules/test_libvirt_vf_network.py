@@ -106,6 +106,16 @@ def test_missing_binding_fails_clearly(monkeypatch):
     assert "python3-libvirt" in result["msg"]
 
 
+def test_missing_binding_in_check_mode_warns_and_does_not_fail(monkeypatch):
+    """A preflight (check mode) on a host the converge will give the binding to is not refused."""
+    monkeypatch.setattr(libvirt_vf_network, "libvirt", None)
+    warnings = []
+    monkeypatch.setattr(basic.AnsibleModule, "warn", lambda self, msg: warnings.append(msg))
+    result = call({"name": "n", "pfs": ["enp1s0"], "_ansible_check_mode": True})
+    assert result["changed"] is False and result["skipped"] is True
+    assert len(warnings) == 1 and "not checked" in warnings[0] and "python3-libvirt" in warnings[0]
+
+
 def test_network_a_running_domain_uses_is_refused_in_check_mode_too(fake, sysfs_root, monkeypatch):
     warnings = []
     monkeypatch.setattr(basic.AnsibleModule, "warn", lambda self, msg: warnings.append(msg))

@@ -1,0 +1,125 @@
+# -*- coding: utf-8 -*-
+# Copyright: directiron.sriov contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Claimed behaviours, each broken on purpose, and the fast tests that must then fail.
+
+Each mutation replaces one exact piece of text in one file of a copy of the collection; `run.py`
+then runs the named tests on that copy and expects them to FAIL. A mutation whose text is no longer
+in its file fails the run too (the claim moved: move the mutation with it). Lab-only claims are
+mutated by hand (docs/testing.md lists those runs).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+MUTATIONS = [
+    {
+        "id": "vlan-max",
+        "claim": "VLAN ids above 4094 are refused (4095 is reserved by 802.1Q)",
+        "file": "plugins/module_utils/_rules.py",
+        "old": "MAX_VLAN = 4094",
+        "new": "MAX_VLAN = 4095",
+        "tests": ["tests/unit/catalogue", "tests/unit/plugins/module_utils/test_option_table.py"],
+    },
+    {
+        "id": "shared-group-assignable",
+        "claim": "a function sharing its IOMMU group with a host device is not assignable",
+        "file": "plugins/module_utils/_sysfs.py",
+        "old": "            blockers.append(other)",
+        "new": "            harmless.append(other)",
+        "tests": ["tests/unit/plugins/module_utils", "tests/unit/plugins/modules/test_iommu_facts.py"],
+    },
+    {
+        "id": "no-host-lock",
+        "claim": "writers take one per-host lock (two runs at once go one after the other)",
+        "file": "plugins/module_utils/_lock.py",
+        "old": "    return HostLock(purpose, **kwargs) if enabled else _NoLock()",
+        "new": "    return _NoLock()",
+        "tests": ["tests/unit/plugins/module_utils"],
+    },
+    {
+        "id": "grub-dropins-ignored",
+        "claim": "kernel_cmdline judges the line that boots: /etc/default/grub.d/*.cfg drop-ins count",
+        "file": "plugins/module_utils/_cmdline_backends.py",
+        "old": "                if entry.endswith(\".cfg\") and not entry.startswith(\".\"):",
+        "new": "                if False:",
+        "tests": ["tests/unit/plugins/modules/test_kernel_cmdline_real_files.py",
+                  "tests/unit/plugins/modules/test_kernel_cmdline_bad_inputs.py",
+                  "tests/unit/plugins/module_utils"],
+    },
+    {
+        "id": "unknown-variable-accepted",
+        "claim": "an unknown sriov_* variable is refused with the closest valid name",
+        "file": "plugins/module_utils/_inventory.py",
+        "old": "        elif name.startswith(PREFIX) and name not in names:",
+        "new": "        elif False:",
+        "tests": ["tests/unit/catalogue"],
+    },
+    {
+        "id": "duplicate-mac-on-host",
+        "claim": "sriov_vf refuses a MAC another VF or NIC of the host already uses",
+        "file": "plugins/module_utils/_vf.py",
+        "old": "            if vf[\"mac\"] and vf[\"mac\"] in owners:",
+        "new": "            if False:",
+        "tests": ["tests/unit/plugins/modules/test_sriov_vf.py", "tests/unit/plugins/module_utils",
+                  "tests/unit/catalogue"],
+    },
+    {
+        "id": "domain-guard-off",
+        "claim": "a VF a running libvirt domain holds is not removed or rebound (the domain is named)",
+        "file": "plugins/module_utils/_guards.py",
+        "old": "        return self.running_domain_devices().get(address)",
+        "new": "        return None",
+        "tests": ["tests/unit/plugins/module_utils", "tests/unit/plugins/modules"],
+    },
+    {
+        "id": "replay-not-before-libvirtd",
+        "claim": "the boot-time replay finishes before libvirtd starts (guests find their VFs)",
+        "file": "roles/sriov_vfs/templates/directiron-sriov-vfs.service.j2",
+        "old": "Before=network-pre.target libvirtd.service",
+        "new": "Before=network-pre.target",
+        "tests": ["tests/unit/roles/test_sriov_vfs_role.py"],
+    },
+    {
+        "id": "fleet-mac-unique-off",
+        "claim": "one MAC given to VFs on two hosts (or two PFs) is refused fleet-wide before any host changes",
+        "file": "plugins/module_utils/_inventory.py",
+        "old": "            if not others:\n                continue",
+        "new": "            if True:\n                continue",
+        "tests": ["tests/unit/catalogue"],
+    },
+    {
+        "id": "cmdline-length-unchecked",
+        "claim": "kernel_cmdline refuses a line longer than the kernel keeps (2048 bytes)",
+        "file": "plugins/module_utils/_cmdline.py",
+        "old": "    if size > KERNEL_CMDLINE_LIMIT:",
+        "new": "    if False:",
+        "tests": ["tests/unit/plugins/modules/test_kernel_cmdline_bad_inputs.py",
+                  "tests/unit/plugins/module_utils"],
+    },
+    {
+        "id": "vfio-pci-alias-accepted",
+        "claim": "the driver spelling vfio_pci is refused with the name to use (never left to time out)",
+        "file": "plugins/module_utils/_rules.py",
+        "old": "    \"vfio_pci\": VFIO_DRIVER,",
+        "new": "",
+        "tests": ["tests/unit/catalogue", "tests/unit/plugins/module_utils"],
+    },
+    {
+        "id": "guest-attach-non-vf",
+        "claim": "sriov_guest_interface refuses a PCI address that is not a VF",
+        "file": "plugins/module_utils/_domain.py",
+        "old": "            raise SriovError(\"%s is not a virtual function (it has no physfn): give a VF, or a pool network\"",
+        "new": "            if False: raise SriovError(\"%s is not a virtual function (it has no physfn): give a VF, or a pool network\"",
+        "tests": ["tests/unit/plugins/module_utils", "tests/unit/plugins/modules/test_sriov_guest_interface.py"],
+    },
+    {
+        "id": "management-guard-off",
+        "claim": "a PF or VF that carries the host's management connection is never touched",
+        "file": "plugins/module_utils/_guards.py",
+        "old": "                for dev in netdevs if dev in carriers]",
+        "new": "                for dev in netdevs if False]",
+        "tests": ["tests/unit/plugins/module_utils", "tests/unit/plugins/modules/test_sriov_vf.py"],
+    },
+]
