@@ -16,8 +16,9 @@
 
 2. A fleet: --hosts simulated hosts on the local connection, each with its own generated sysfs
    tree (2 PFs x 8 VFs, given to the modules as sysfs_root/proc_root). One playbook does what a
-   fleet report plus a dry run does: iommu_facts and sriov_facts (the summary subset) and the
-   check-mode converge of each PF's VF state (sriov_vf, check_mode, one run per PF). A stand-in
+   fleet report plus a dry run does, in the shape of the site playbook's preflight: iommu_facts and
+   sriov_facts (the summary subset) and the check-mode converge of the host's whole VF state
+   (sriov_host, check_mode: one run for all PFs). A stand-in
    ``ip`` on PATH answers for the simulated PFs. Timed against ``ansible all -m ping`` over the
    same inventory and forks, in the same run; the check-mode converge must report changed=0.
    Goal: <= 3x ping.
@@ -51,11 +52,11 @@ FACTS_BUDGET_S = 0.25
 FLEET_GOAL = 3.0
 FLEET_PFS, FLEET_VFS = 2, 8
 
-# answers `ip -d -j link show dev <PF>` for the simulated PFs: 8 VFs, VF 1 on VLAN 100
+# answers `ip -d -j link show dev <PF>` for the simulated PFs: up, 8 VFs, VF 1 on VLAN 100
 FAKE_IP = r'''#!/bin/sh
 dev=""
 while [ $# -gt 0 ]; do [ "$1" = dev ] && dev=$2; shift; done
-printf '[{"ifindex": 2, "ifname": "%s", "operstate": "UP", "num_vf": 8, "vfinfo_list": [' "$dev"
+printf '[{"ifindex": 2, "ifname": "%s", "flags": ["BROADCAST", "MULTICAST", "UP"], "operstate": "UP", "num_vf": 8, "vfinfo_list": [' "$dev"
 for i in 0 1 2 3 4 5 6 7; do
   vlan='{}'; [ $i = 1 ] && vlan='{"vlan": 100, "qos": 0}'
   [ $i = 0 ] || printf ', '
@@ -82,17 +83,13 @@ PLAYBOOK = r'''---
         proc_root: "{{ proc_root }}"
         gather_subset: [min]
 
-    - name: VF state of each PF, check mode
-      directiron.sriov.sriov_vf:
+    - name: VF state of the whole host, check mode (as the site preflight)
+      directiron.sriov.sriov_host:
         sysfs_root: "{{ sysfs_root }}"
         proc_root: "{{ proc_root }}"
-        pf: "{{ item.pf }}"
-        num_vfs: "{{ item.num_vfs }}"
-        vfs: "{{ item.vfs }}"
+        sriov_pfs: "{{ sriov_pfs }}"
+        persist: false
       check_mode: true
-      loop: "{{ sriov_pfs }}"
-      loop_control:
-        label: "{{ item.pf }}"
 '''
 
 # the same number of module runs per host, each a ping: what the runs cost whatever the module
@@ -107,12 +104,10 @@ FLOOR_PLAYBOOK = r'''---
     - name: Ping instead of sriov_facts
       ansible.builtin.ping:
 
-    - name: Ping instead of sriov_vf, once per PF
+    - name: Ping instead of sriov_host
       ansible.builtin.ping:
-      loop: "{{ sriov_pfs }}"
-      loop_control:
-        label: "{{ item.pf }}"
 '''
+MODULE_RUNS = 3  # per host, in PLAYBOOK and FLOOR_PLAYBOOK
 
 RECAP_RE = re.compile(r"^(\S+)\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
 
@@ -255,8 +250,8 @@ def fleet(work, collections, host_counts, forks_list, floor_hosts, missed):
                PATH=bindir + os.pathsep + venv_bin + os.pathsep + os.environ.get("PATH", ""))
     env.pop("ANSIBLE_CONFIG", None)
     print("fleet: local connection, pipelining on, each host its own %d PF x %d VF tree; playbook = iommu_facts "
-          "+ sriov_facts (gather_subset: [min]) + sriov_vf check mode per PF = %d module runs per host, ping = 1"
-          % (FLEET_PFS, FLEET_VFS, 2 + FLEET_PFS))
+          "+ sriov_facts (gather_subset: [min]) + sriov_host check mode (all PFs) = %d module runs per host, ping = 1"
+          % (FLEET_PFS, FLEET_VFS, MODULE_RUNS))
     print("%-6s %-6s %9s %9s %11s %11s %7s %7s %s" % (
         "hosts", "forks", "ping s", "ping CPU", "playbook s", "play CPU", "ratio", "CPU x", "recap"))
     for hosts in host_counts:
@@ -291,7 +286,7 @@ def fleet(work, collections, host_counts, forks_list, floor_hosts, missed):
                     env)
                 print("%-6d %-6d same playbook with ping in every task (%d runs per host): %.1f s, %.1f s CPU = %.2fx "
                       "ping; the modules' own share: playbook / this = %.2fx wall, %.2fx CPU%s" % (
-                          hosts, forks, 2 + FLEET_PFS, floor_s, floor_cpu, floor_s / ping_s, play_s / floor_s,
+                          hosts, forks, MODULE_RUNS, floor_s, floor_cpu, floor_s / ping_s, play_s / floor_s,
                           play_cpu / floor_cpu, "" if floor_rc == 0 else " (exit %d)" % floor_rc))
             sys.stdout.flush()
         print("(%d host trees ready in %.1f s; load average %.2f)" % (hosts, setup, os.getloadavg()[0]))

@@ -98,7 +98,11 @@ def fleet_errors(fleet, options, extra=None, outside=None, resolved=None, more_k
 
 
 def identities(results):
-    """[{address, netdev}] per sriov_pfs position from the registered results of sriov_vf runs."""
+    """[{address, netdev}] per sriov_pfs position from a registered result: one sriov_host run
+    (its ``pfs``), or a loop of sriov_vf runs over sriov_pfs (its ``results``)."""
+    if isinstance((results or {}).get("pfs"), list):
+        return [{"address": pf["pf"], "netdev": pf.get("netdev")} if isinstance(pf, dict) and pf.get("pf") else None
+                for pf in results["pfs"]]
     found = []
     for result in (results or {}).get("results") or []:
         if not isinstance(result, dict) or result.get("failed") or result.get("skipped") or not result.get("pf"):

@@ -3,11 +3,13 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Shared ``attributes`` documentation for directiron.sriov modules.
 
-Use ``directiron.sriov.attributes`` for the descriptions of check_mode, diff_mode and platform;
-each module then states its own ``support`` level under ``attributes:`` (the dicts are merged).
-Fact gatherers add ``directiron.sriov.attributes.facts`` (a read-only module: full check mode,
-no diff, returns ansible_facts); ``directiron.sriov.attributes.platform_linux`` fills in the
-platform attribute for Linux hosts.
+Every module uses ``directiron.sriov.attributes``: the descriptions of check_mode, diff_mode and
+platform, and the platform itself (Linux hosts). Then one of:
+
+- ``directiron.sriov.attributes.facts``: a read-only fact gatherer (full check mode, no diff,
+  returns ansible_facts);
+- ``directiron.sriov.attributes.writer``: a module that changes the host (full check mode,
+  full diff); a module adds its own ``details`` under ``attributes:`` (the dicts are merged).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -26,14 +28,17 @@ attributes:
     description: Will return details on what has changed (or possibly needs changing in C(diff_mode)), when in diff mode.
   platform:
     description: Target OS/families that can be operated against.
-"""
-
-    PLATFORM_LINUX = r"""
-options: {}
-attributes:
-  platform:
     support: full
     platforms: linux
+"""
+
+    WRITER = r"""
+options: {}
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
 """
 
     FACTS = r"""

@@ -41,7 +41,6 @@ from ansible_collections.directiron.sriov.plugins.module_utils import _rules, _s
 from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
 from ansible_collections.directiron.sriov.plugins.module_utils._libvirt import (
     NETWORK_NAME_RE,
-    _int_attr,
     close_connection,
     error_code,
     open_connection,
@@ -73,22 +72,6 @@ def parse_domain_xml(text, what="domain"):
     return root
 
 
-def pci_address_of(elem):
-    """``<address type='pci' domain= bus= slot= function=/>`` -> ``0000:01:10.0``; None otherwise."""
-    if elem is None or elem.get("type", "pci") != "pci" or elem.get("bus") is None:
-        return None
-    try:
-        return _rules.format_pci_address([_int_attr(elem.get(name)) for name in ("domain", "bus", "slot", "function")])
-    except ValueError:
-        return None
-
-
-def pci_address_element(address, tag="address"):
-    domain, bus, slot, function = _rules.parse_pci_address(address)
-    return ET.Element(tag, {"type": "pci", "domain": "0x%04x" % domain, "bus": "0x%02x" % bus,
-                            "slot": "0x%02x" % slot, "function": "0x%x" % function})
-
-
 def interface_record(elem):
     """One ``<interface>`` as data: {type, network, bridge, vf, mac, vlan, alias, teaming, model}.
 
@@ -110,7 +93,7 @@ def interface_record(elem):
         "type": elem.get("type"),
         "network": source.get("network") if source is not None else None,
         "bridge": source.get("bridge") if source is not None else None,
-        "vf": pci_address_of(source.find("address")) if source is not None else None,
+        "vf": _rules.xml_pci_address(source.find("address")) if source is not None else None,
         "mac": mac.get("address").lower() if mac is not None and mac.get("address") else None,
         "vlan": vlan,
         "alias": alias.get("name") if alias is not None else None,
@@ -125,7 +108,7 @@ def domain_hostdev_addresses(root):
     result = []
     for hostdev in root.findall("devices/hostdev"):
         if hostdev.get("type", "pci") == "pci":
-            address = pci_address_of(hostdev.find("source/address"))
+            address = _rules.xml_pci_address(hostdev.find("source/address"))
             if address:
                 result.append(address)
     return result
@@ -280,7 +263,7 @@ def vf_interface_element(wanted):
         ET.SubElement(elem, "source", {"network": wanted["network"]})
     else:
         source = ET.SubElement(elem, "source")
-        source.append(pci_address_element(wanted["vf"]))
+        ET.SubElement(source, "address", _rules.xml_pci_attributes(wanted["vf"]))
     if wanted["vlan"] is not None:
         vlan = ET.SubElement(elem, "vlan")
         ET.SubElement(vlan, "tag", {"id": str(wanted["vlan"])})

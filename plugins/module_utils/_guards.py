@@ -130,14 +130,9 @@ def parse_domain_pci_addresses(xml_text):
         return addresses
     for node in root.iter("source"):
         for addr in node.iter("address"):
-            if addr.get("type", "pci") != "pci" or addr.get("bus") is None:
-                continue
-            try:
-                addresses.append(_rules.format_pci_address(
-                    (int(addr.get("domain", "0"), 0), int(addr.get("bus"), 0),
-                     int(addr.get("slot", "0"), 0), int(addr.get("function", "0"), 0))))
-            except ValueError:
-                continue
+            address = _rules.xml_pci_address(addr)
+            if address:
+                addresses.append(address)
     return addresses
 
 
@@ -207,7 +202,7 @@ class HostGuards(object):
         if not virsh:
             return self._domains
         try:
-            rc, out, err = self.runner([virsh, "-c", "qemu:///system", "list", "--name", "--state-running"])
+            rc, out, err = self.runner([virsh, "-c", _rules.LIBVIRT_URI, "list", "--name", "--state-running"])
         except OSError:
             return self._domains
         if rc != 0:
@@ -215,7 +210,7 @@ class HostGuards(object):
             return self._domains
         for name in [line.strip() for line in out.splitlines() if line.strip()]:
             try:
-                rc, xml_text, _err = self.runner([virsh, "-c", "qemu:///system", "dumpxml", "--", name])
+                rc, xml_text, _err = self.runner([virsh, "-c", _rules.LIBVIRT_URI, "dumpxml", "--", name])
             except OSError:
                 continue
             if rc == 0:

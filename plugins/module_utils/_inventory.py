@@ -33,6 +33,7 @@ from ansible_collections.directiron.sriov.plugins.module_utils._rules import (
     MAX_VLAN,
     is_pci_address,
     parse_bool,
+    pf_label,
     validate_mac,
     validate_pf,
 )
@@ -194,7 +195,7 @@ def _check_pfs(errors, pfs, name="sriov_pfs"):
                        % (_short(entry.get("pf")), name, declared.entries[key][0]))
             continue
         num_vfs = entry.get("num_vfs")
-        declared.entries[key] = (position, _pf_label(pf), num_vfs if isinstance(num_vfs, int) else None)
+        declared.entries[key] = (position, pf_label(pf), num_vfs if isinstance(num_vfs, int) else None)
         try:
             validate_params(dict(entry))
         except SriovError as err:
@@ -398,12 +399,6 @@ def check_host(variables, known=(), resolved=None):
     _check_pools(errors, variables.get("sriov_pools"), declared)
     _check_pins(errors, variables.get("sriov_driver_pins"))
     return errors.items, macs
-
-
-def _pf_label(pf):
-    if isinstance(pf, dict):
-        return "{vendor: %s, device: %s, index: %d}" % (pf["vendor"], pf["device"], pf["index"])
-    return pf
 
 
 def _macs(pfs):

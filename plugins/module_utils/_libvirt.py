@@ -101,12 +101,6 @@ def rejoin_vf_items(items):
     return result
 
 
-def _int_attr(value):
-    """libvirt writes address parts as hex with 0x; users may hand decimal."""
-    value = (value or "0").strip()
-    return int(value, 16) if value.lower().startswith("0x") else int(value, 10)
-
-
 # ---------------------------------------------------------------------------------------------
 # XML
 
@@ -148,13 +142,8 @@ def canonical_network(root):
         result["forward_mode"] = forward.get("mode")
         result["managed"] = forward.get("managed", "no")
         result["pf"] = sorted(pf.get("dev") for pf in forward.findall("pf"))
-        addresses = []
-        for addr in forward.findall("address"):
-            if addr.get("type", "pci") != "pci":
-                continue
-            parts = [_int_attr(addr.get(name)) for name in ("domain", "bus", "slot", "function")]
-            addresses.append(_rules.format_pci_address(parts))
-        result["addresses"] = sorted(addresses)
+        addresses = [_rules.xml_pci_address(addr) for addr in forward.findall("address")]
+        result["addresses"] = sorted(address for address in addresses if address)
     vlan = root.find("vlan")
     if vlan is not None:
         tags = sorted(int(tag.get("id")) for tag in vlan.findall("tag") if tag.get("id") is not None)
@@ -208,14 +197,7 @@ def apply_wanted(root, wanted):
     if wanted.get("pf"):
         ET.SubElement(forward, "pf", {"dev": wanted["pf"]})
     for address in wanted.get("addresses") or []:
-        domain, bus, slot, function = _rules.parse_pci_address(address)
-        ET.SubElement(forward, "address", {
-            "type": "pci",
-            "domain": "0x%04x" % domain,
-            "bus": "0x%02x" % bus,
-            "slot": "0x%02x" % slot,
-            "function": "0x%x" % function,
-        })
+        ET.SubElement(forward, "address", _rules.xml_pci_attributes(address))
     for vlan in root.findall("vlan"):
         root.remove(vlan)
     if wanted.get("vlan") is not None:
@@ -262,7 +244,7 @@ def render_network_xml(root):
 
 def open_connection(libvirt_mod, uri):
     """``libvirt_mod.open(uri)`` (default ``qemu:///system``); SriovError(field="uri") when it fails."""
-    uri = uri or "qemu:///system"
+    uri = uri or _rules.LIBVIRT_URI
     try:
         conn = libvirt_mod.open(uri)
     except libvirt_mod.libvirtError as exc:

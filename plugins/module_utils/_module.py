@@ -3,8 +3,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """What every module's ``main()`` shares: the host options, the command runner, the ending.
 
-- ``host_options("sysfs_root", "proc_root")``: the argument-spec entries of the options the
-  ``directiron.sriov.sysfs`` doc fragment documents (declared here once, composed per module);
+- ``host_options("sysfs_root", "proc_root", "uri")``: the argument-spec entries of the options the
+  ``directiron.sriov.sysfs`` and ``directiron.sriov.libvirt`` doc fragments document (declared
+  here once, composed per module);
 - ``command_runner(module)``: ``runner(argv) -> (rc, stdout, stderr)`` over ``run_command`` in
   the C locale, so the service layer can map error texts (strerror) to advice;
 - ``run_module(module, call, actions=None)``: runs ``call()``, turns ``SriovError`` (and a
@@ -20,16 +21,19 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
-from ansible_collections.directiron.sriov.plugins.module_utils._rules import HOST_ROOTS
+from ansible_collections.directiron.sriov.plugins.module_utils._rules import HOST_ROOTS, LIBVIRT_URI
 
-# The argument-spec entries of the host roots (the sysfs doc fragment documents them).
+# The argument-spec entries of the host roots (the sysfs doc fragment documents them) and of the
+# libvirt connection (the libvirt doc fragment documents it).
 HOST_OPTIONS = dict((name, {"type": "path", "default": default}) for name, default in HOST_ROOTS.items())
+LIBVIRT_OPTIONS = {"uri": {"type": "str", "default": LIBVIRT_URI}}
 C_LOCALE = {"LC_ALL": "C", "LANG": "C", "LC_MESSAGES": "C"}
 
 
 def host_options(*names):
-    """Argument-spec entries for the named host options (fresh dicts, safe to change)."""
-    return dict((name, dict(HOST_OPTIONS[name])) for name in names)
+    """Argument-spec entries for the named host or libvirt options (fresh dicts, safe to change)."""
+    table = dict(HOST_OPTIONS, **LIBVIRT_OPTIONS)
+    return dict((name, dict(table[name])) for name in names)
 
 
 def command_runner(module):

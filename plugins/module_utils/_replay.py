@@ -3,13 +3,14 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Boot-time replay of the persisted VF configuration, through the same code as ``sriov_vf``.
 
-The role ``directiron.sriov.sriov_vfs`` writes ``/etc/directiron-sriov/vfs.json``::
+The module ``directiron.sriov.sriov_host`` (role ``sriov_vfs``) writes
+``/etc/directiron-sriov/vfs.json`` (``_host.config_text``)::
 
-    {"version": 1, "wait_timeout": 60,
+    {"version": 1, "wait_timeout": 60, "addresses": ["0000:01:00.0", ...],
      "pfs": [{"pf": "enp1s0", "num_vfs": 4, "vf_driver": "vfio-pci", "vfs": [...]}, ...]}
 
-where every entry of ``pfs`` holds ``sriov_vf`` options exactly as the role passed them to the
-module. A systemd oneshot unit runs a launcher that calls ``main(["--config", PATH])`` early at
+where every entry of ``pfs`` holds ``sriov_vf`` options exactly as the module was given them
+(``addresses``: the PFs' PCI addresses, for the next prune). A systemd oneshot unit runs a launcher that calls ``main(["--config", PATH])`` early at
 boot. For each PF the replay waits (bounded) until the PF is there with its driver bound and its
 netdev named, then calls ``_vf.apply_pf`` -- the module's own implementation, not a second one.
 

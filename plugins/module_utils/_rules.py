@@ -3,8 +3,10 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The primitives every other file checks names and values with: one rule, one place.
 
-- the host roots ``HOST_ROOTS`` (``sysfs_root``, ``proc_root`` and their defaults);
-- PCI addresses: ``PCI_ADDRESS_RE``, ``is_pci_address``, ``parse_pci_address``, ``format_pci_address``;
+- the host roots ``HOST_ROOTS`` (``sysfs_root``, ``proc_root`` and their defaults) and the
+  default libvirt connection ``LIBVIRT_URI``;
+- PCI addresses: ``PCI_ADDRESS_RE``, ``is_pci_address``, ``parse_pci_address``, ``format_pci_address``,
+  and their libvirt XML form ``xml_pci_address`` (element -> address), ``xml_pci_attributes``;
 - netdev names (``IFNAMSIZ``) and safe single path components: ``is_netdev_name``, ``is_safe_name``;
 - PF references: ``validate_pf`` (a netdev name, a PCI address or ``{vendor, device, index}``),
   ``normalise_pci_id`` (PCI vendor/device ids) and ``pf_label`` (how messages name one);
@@ -30,6 +32,8 @@ from ansible_collections.directiron.sriov.plugins.module_utils._errors import Sr
 # Where a module (or the replay) finds sysfs and procfs: options of every module that reads the
 # host, so captured trees and tests need no mocks of open(). Documented by the sysfs doc fragment.
 HOST_ROOTS = {"sysfs_root": "/sys", "proc_root": "/proc"}
+# The libvirt connection the modules and the guards open unless told otherwise.
+LIBVIRT_URI = "qemu:///system"
 
 
 # -- PCI addresses ---------------------------------------------------------------------------------
@@ -57,6 +61,35 @@ def parse_pci_address(value, field="address"):
 def format_pci_address(parts):
     """``(domain, bus, slot, function)`` -> ``"0000:01:10.2"``, the sysfs spelling."""
     return "%04x:%02x:%02x.%x" % tuple(parts)
+
+
+_XML_PCI_PARTS = ("domain", "bus", "slot", "function")
+
+
+def _xml_pci_int(value):
+    """libvirt writes address parts as hex with 0x; users may hand decimal."""
+    value = (value or "0").strip()
+    return int(value, 16) if value.lower().startswith("0x") else int(value, 10)
+
+
+def xml_pci_address(elem):
+    """libvirt's ``<address type='pci' domain= bus= slot= function=/>`` -> ``"0000:01:10.0"``.
+
+    None for no element, another address type, no ``bus`` or a part that is not a number.
+    """
+    if elem is None or elem.get("type", "pci") != "pci" or elem.get("bus") is None:
+        return None
+    try:
+        return format_pci_address([_xml_pci_int(elem.get(name)) for name in _XML_PCI_PARTS])
+    except ValueError:
+        return None
+
+
+def xml_pci_attributes(address):
+    """``"0000:01:10.0"`` -> the attributes of libvirt's ``<address type='pci' .../>`` for it."""
+    domain, bus, slot, function = parse_pci_address(address)
+    return {"type": "pci", "domain": "0x%04x" % domain, "bus": "0x%02x" % bus,
+            "slot": "0x%02x" % slot, "function": "0x%x" % function}
 
 
 # -- names -----------------------------------------------------------------------------------------
@@ -125,9 +158,10 @@ def validate_pf(pf, field="pf"):
 
 
 def pf_label(pf):
-    """A short name for a PF reference in messages: the name or address, or ``vendor:device#index``."""
+    """How messages, logs and lock holders name a PF reference: the name or address as given, a
+    selector as written in YAML, ``{vendor: 0x8086, device: 0x10c9, index: 0}``."""
     if isinstance(pf, dict):
-        return "%s:%s#%s" % (pf.get("vendor"), pf.get("device"), pf.get("index", 0))
+        return "{vendor: %s, device: %s, index: %s}" % (pf.get("vendor"), pf.get("device"), pf.get("index", 0))
     return str(pf)
 
 

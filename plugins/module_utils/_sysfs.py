@@ -516,8 +516,9 @@ def resolve_pf(sysfs_root, pf):
                     and os.path.exists(path + "/sriov_totalvfs")):
                 matches.append(address)
         if index >= len(matches):
-            raise SriovError("PF {vendor: %s, device: %s, index: %d}: found %d SR-IOV capable function(s) with "
-                             "these ids%s" % (vendor, device, index, len(matches),
+            raise SriovError("PF %s: found %d SR-IOV capable function(s) with "
+                             "these ids%s" % (_rules.pf_label({"vendor": vendor, "device": device, "index": index}),
+                                              len(matches),
                                               (": " + ", ".join(matches)) if matches else ""),
                              field="pf", details={"matches": matches})
         return matches[index]

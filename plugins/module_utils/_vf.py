@@ -647,11 +647,21 @@ class VfManager(object):
             return self.converge()
 
     def converge(self):
+        return self.finish(*self.prepare())
+
+    def prepare(self):
+        """Read, validate, plan and guard: ``(before, steps)``; nothing is written yet.
+
+        ``sriov_host`` prepares every PF of a host before it finishes any of them."""
         self.read_current()
         self.validate()
         before = self.state(self.numvfs, self.autoprobe_now, self.vfs, self.links, self.pf_admin_up(self.host_links))
         steps = self.plan()
         self.guard(steps)
+        return before, steps
+
+    def finish(self, before, steps):
+        """Check mode: the predicted state; otherwise apply the steps and read back."""
         if self.check_mode:
             self.actions.extend(step["text"] for step in steps)
             after = self.predict(before, steps)

@@ -36,7 +36,6 @@ extends_documentation_fragment:
   - directiron.sriov.sysfs.proc_root
   - directiron.sriov.attributes
   - directiron.sriov.attributes.facts
-  - directiron.sriov.attributes.platform_linux
 seealso:
   - module: directiron.sriov.sriov_domain_facts
   - module: directiron.sriov.sriov_facts

@@ -44,7 +44,6 @@ extends_documentation_fragment:
   - directiron.sriov.sysfs.proc_root
   - directiron.sriov.attributes
   - directiron.sriov.attributes.facts
-  - directiron.sriov.attributes.platform_linux
 notes:
   - Interrupt remapping is read from the Intel DMAR units' extended capability register (bit 3 of
     C(/sys/class/iommu/dmar*/intel-iommu/ecap)) and the C(intremap=) argument; for AMD-Vi sysfs does not

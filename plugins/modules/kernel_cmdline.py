@@ -35,12 +35,9 @@ author:
   - directiron.sriov contributors (@directiron)
 extends_documentation_fragment:
   - directiron.sriov.attributes
-  - directiron.sriov.attributes.platform_linux
+  - directiron.sriov.attributes.writer
 attributes:
-  check_mode:
-    support: full
   diff_mode:
-    support: full
     details:
       - For file back-ends the diff is the file; for grubby and rpm-ostree it is the argument line.
 options:

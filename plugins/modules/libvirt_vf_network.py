@@ -30,8 +30,6 @@ description:
     restarted. O(force=true) is the only way through; the refusal is then returned as a warning.
 author:
   - directiron.sriov contributors (@directiron)
-requirements:
-  - The libvirt Python binding on the managed host (package C(python3-libvirt) on Debian, Ubuntu and EL).
 options:
   name:
     description:
@@ -85,20 +83,13 @@ options:
     description:
       - Deprecated, has no effect. It let a network in use restart or stop; that is O(force) now.
     type: bool
-  uri:
-    description:
-      - libvirt connection URI.
-    type: str
-    default: qemu:///system
 extends_documentation_fragment:
+  - directiron.sriov.libvirt
   - directiron.sriov.sysfs
   - directiron.sriov.attributes
-  - directiron.sriov.attributes.platform_linux
+  - directiron.sriov.attributes.writer
 attributes:
-  check_mode:
-    support: full
   diff_mode:
-    support: full
     details:
       - The diff shows the network XML before and after, followed by a comment line with the active and autostart
         state.
@@ -217,8 +208,7 @@ def argument_spec():
         active=dict(type="bool", default=True),
         force=dict(type="bool", default=False),
         restart=dict(type="bool", removed_in_version="2.0.0", removed_from_collection="directiron.sriov"),
-        uri=dict(type="str", default="qemu:///system"),
-        **host_options("sysfs_root")
+        **host_options("uri", "sysfs_root")
     )
 
 

@@ -20,19 +20,10 @@ description:
     guests (by MAC), it tells which guest runs on which PF.
 author:
   - directiron.sriov contributors (@directiron)
-requirements:
-  - The libvirt Python binding on the managed host (package C(python3-libvirt) on Debian, Ubuntu and EL), importable
-    by the Python that runs the module (the system C(/usr/bin/python3), not a virtualenv without system packages).
-options:
-  uri:
-    description:
-      - libvirt connection URI.
-    type: str
-    default: qemu:///system
 extends_documentation_fragment:
+  - directiron.sriov.libvirt
   - directiron.sriov.attributes
   - directiron.sriov.attributes.facts
-  - directiron.sriov.attributes.platform_linux
 seealso:
   - module: directiron.sriov.sriov_guest_interface
 """
@@ -149,7 +140,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.directiron.sriov.plugins.module_utils._domain import gather_domain_facts
 from ansible_collections.directiron.sriov.plugins.module_utils._libvirt import LIBVIRT
-from ansible_collections.directiron.sriov.plugins.module_utils._module import run_module, require_libvirt
+from ansible_collections.directiron.sriov.plugins.module_utils._module import host_options, run_module, require_libvirt
 
 # The binding, imported once in _libvirt; this module's own name is the unit tests' seam.
 libvirt = LIBVIRT
@@ -157,7 +148,7 @@ libvirt = LIBVIRT
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(uri=dict(type="str", default="qemu:///system")),
+        argument_spec=host_options("uri"),
         supports_check_mode=True,
     )
     require_libvirt(module, libvirt)

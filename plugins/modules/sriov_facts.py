@@ -60,7 +60,6 @@ extends_documentation_fragment:
   - directiron.sriov.sysfs.proc_root
   - directiron.sriov.attributes
   - directiron.sriov.attributes.facts
-  - directiron.sriov.attributes.platform_linux
 seealso:
   - module: directiron.sriov.iommu_facts
 """

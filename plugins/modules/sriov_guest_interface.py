@@ -35,9 +35,6 @@ description:
   - Every field is checked before libvirt is touched; a bad field fails with its name and nothing changed.
 author:
   - directiron.sriov contributors (@directiron)
-requirements:
-  - The libvirt Python binding on the managed host (package C(python3-libvirt) on Debian, Ubuntu and EL), importable
-    by the Python that runs the module (the system C(/usr/bin/python3), not a virtualenv without system packages).
 options:
   domain:
     description:
@@ -110,25 +107,13 @@ options:
       - Seconds to wait for the guest to release an interface being unplugged from the running domain.
     type: int
     default: 30
-  uri:
-    description:
-      - libvirt connection URI.
-    type: str
-    default: qemu:///system
-  sysfs_root:
-    description:
-      - Where sysfs is mounted, or a directory holding a captured copy of it; the VF, its PF, IOMMU group and NUMA
-        node are read below it.
-    type: path
-    default: /sys
 extends_documentation_fragment:
+  - directiron.sriov.libvirt
+  - directiron.sriov.sysfs
   - directiron.sriov.attributes
-  - directiron.sriov.attributes.platform_linux
+  - directiron.sriov.attributes.writer
 attributes:
-  check_mode:
-    support: full
   diff_mode:
-    support: full
     details:
       - The diff shows the managed interface elements of the domain definition (of the running domain for a
         transient one) before and after, followed by a comment with the domain's state.
@@ -275,8 +260,7 @@ def argument_spec():
         )),
         live=dict(type="bool", default=True),
         unplug_timeout=dict(type="int", default=30),
-        uri=dict(type="str", default="qemu:///system"),
-        **host_options("sysfs_root")
+        **host_options("uri", "sysfs_root")
     )
 
 

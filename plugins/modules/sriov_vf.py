@@ -33,12 +33,7 @@ extends_documentation_fragment:
   - directiron.sriov.sysfs
   - directiron.sriov.sysfs.proc_root
   - directiron.sriov.attributes
-  - directiron.sriov.attributes.platform_linux
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
+  - directiron.sriov.attributes.writer
 options:
   pf:
     description:

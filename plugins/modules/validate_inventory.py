@@ -49,11 +49,12 @@ options:
     elements: str
   resolved_from:
     description:
-      - Name of a registered variable holding, for each host, the results of
-        M(directiron.sriov.sriov_vf) run over C(sriov_pfs) in order (the site playbook's preflight,
-        in check mode). Each PF is then also known by the PCI address and netdev name the module
-        resolved on the host, so a PF declared twice under two spellings (by name and by address)
-        is refused, and pools naming a PF by another spelling than C(sriov_pfs) are checked.
+      - Name of a registered variable holding, for each host, the result of
+        M(directiron.sriov.sriov_host) run with C(sriov_pfs) (the site playbook's preflight, in check
+        mode), or the results of M(directiron.sriov.sriov_vf) looped over C(sriov_pfs) in order.
+        Each PF is then also known by the PCI address and netdev name the module resolved on the host,
+        so a PF declared twice under two spellings (by name and by address) is refused, and pools
+        naming a PF by another spelling than C(sriov_pfs) are checked.
       - Without it a pool naming a PF another way than C(sriov_pfs) does (C(enp2s0) for a PF declared
         as C(0000:02:00.0)) is left to this second pass; a pool naming a PF that no spelling can match is refused.
     type: str

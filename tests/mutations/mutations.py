@@ -76,10 +76,10 @@ MUTATIONS = [
     {
         "id": "replay-not-before-libvirtd",
         "claim": "the boot-time replay finishes before libvirtd starts (guests find their VFs)",
-        "file": "roles/sriov_vfs/templates/directiron-sriov-vfs.service.j2",
+        "file": "plugins/module_utils/_host.py",
         "old": "Before=network-pre.target libvirtd.service",
         "new": "Before=network-pre.target",
-        "tests": ["tests/unit/roles/test_sriov_vfs_role.py"],
+        "tests": ["tests/unit/plugins/module_utils/test_host_files.py"],
     },
     {
         "id": "fleet-mac-unique-off",
@@ -121,5 +121,21 @@ MUTATIONS = [
         "old": "                for dev in netdevs if dev in carriers]",
         "new": "                for dev in netdevs if False]",
         "tests": ["tests/unit/plugins/module_utils", "tests/unit/plugins/modules/test_sriov_vf.py"],
+    },
+    {
+        "id": "prune-skipped",
+        "claim": "sriov_vfs_prune sets the VFs of PFs dropped from the inventory to 0",
+        "file": "plugins/module_utils/_host.py",
+        "old": "        for address, manager, before, steps in pruned:\n            self._finish(",
+        "new": "        for address, manager, before, steps in []:\n            self._finish(",
+        "tests": ["tests/unit/plugins/modules/test_sriov_host.py"],
+    },
+    {
+        "id": "check-mode-writes-files",
+        "claim": "check mode writes nothing (the boot config, launcher, unit and udev rule included)",
+        "file": "plugins/module_utils/_host.py",
+        "old": "        if not self.check_mode:\n            try:\n                persisted.write()",
+        "new": "        if True:\n            try:\n                persisted.write()",
+        "tests": ["tests/unit/plugins/modules/test_sriov_host.py", "tests/unit/plugins/module_utils/test_host_files.py"],
     },
 ]

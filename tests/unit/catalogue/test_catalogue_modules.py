@@ -20,29 +20,13 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.directiron.sriov.plugins.modules import libvirt_vf_network, sriov_vf
 from ansible_collections.directiron.sriov.tests.fixtures.fake_vf_host import FakeHost, install
+from ansible_collections.directiron.sriov.tests.fixtures.sysfs_tree import tree_snapshot
 from ansible_collections.directiron.sriov.tests.unit.plugins.modules.module_harness import run_module
 from ansible_collections.directiron.sriov.tests.unit.plugins.modules.test_libvirt_vf_network import PF1_VFS, fake_mod
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROLES = os.path.normpath(os.path.join(HERE, "..", "..", "..", "roles"))
 MAC = "02:1a:00:00:00:01"
-
-
-def tree_snapshot(top):
-    """Every file and symlink below ``top`` with its bytes or target: what "nothing changed" compares."""
-    result = {}
-    for dirpath, dirnames, filenames in os.walk(top):
-        for name in dirnames + filenames:
-            path = os.path.join(dirpath, name)
-            rel = os.path.relpath(path, top)
-            if os.path.islink(path):
-                result[rel] = "-> " + os.readlink(path)
-            elif os.path.isfile(path):
-                with open(path, "rb") as handle:
-                    result[rel] = handle.read()
-            else:
-                result[rel] = "dir"
-    return result
 
 
 def assert_field(result, field):

@@ -66,3 +66,39 @@ def test_check_mode_reports_a_missing_package_as_a_change_without_installing(tmp
     assert changed == 1
     assert task_status(out, "Install the missing packages") == "skipping"
     assert '"msg": "would install directiron-no-such-package"' in out
+
+
+TWO_ROLES = """
+- hosts: localhost
+  gather_facts: false
+  connection: local
+  tasks:
+    - ansible.builtin.include_role:
+        name: directiron.sriov.host_packages
+      vars:
+        host_packages_for: sriov_vfs
+        host_packages_needed: {apt: [dpkg], rpm: [rpm]}
+    - ansible.builtin.include_role:
+        name: directiron.sriov.host_packages
+      vars:
+        host_packages_for: libvirt_pools
+    - ansible.builtin.debug:
+        var: host_packages_known
+"""
+
+
+def test_the_roles_after_the_first_call_find_their_answer_without_a_query(tmp_path):
+    playbook = tmp_path / "play.yml"
+    playbook.write_text(TWO_ROLES)
+    env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="default", ANSIBLE_NOCOLOR="1",
+               ANSIBLE_LOCALHOST_WARNING="0", ANSIBLE_INVENTORY_UNPARSED_WARNING="0",
+               ANSIBLE_PYTHON_INTERPRETER=sys.executable)
+    proc = subprocess.run([sys.executable, "-m", "ansible.cli.playbook", str(playbook), "--check"], env=env,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, check=False, universal_newlines=True)
+    assert proc.returncode == 0, proc.stdout
+    statuses = [block.split("\n", 2)[1].split(":", 1)[0]
+                for block in proc.stdout.split("Ask the package database which packages are installed] ")[1:]]
+    assert statuses == ["ok", "skipping"]  # one query for both roles
+    known = proc.stdout.split('"host_packages_known": ', 1)[1]
+    assert '"family": "apt"' in known and '"python3-libvirt"' in known and '"iproute2"' in known
+    assert '"dpkg"' in known.split('"present"', 1)[1]

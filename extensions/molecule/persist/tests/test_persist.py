@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """After a reboot, without Ansible applying anything: the boot-time unit put every VF setting
 back, as the guest's own tools (sysfs, ip -d -j link, udevadm, journalctl, systemctl) show.
-The last test restarts the VM without PF 2 and checks the unit applied PF 1 and reported PF 2."""
+(A PF missing at boot is proven by the faults scenario's last test.)"""
 
 from __future__ import absolute_import, division, print_function
 
@@ -11,13 +11,10 @@ __metaclass__ = type
 
 import json
 import os
-import subprocess
-import sys
 
 import yaml
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.environ.get("MOLECULE_PROJECT_DIRECTORY") or os.path.normpath(os.path.join(HERE, "..", "..", "..", ".."))
 UNIT = "directiron-sriov-vfs.service"
 PF_ADDRESS = {"enp1s0": "0000:01:00.0", "0000:02:00.0": "0000:02:00.0"}
 PF_NETDEV = {"enp1s0": "enp1s0", "0000:02:00.0": "enp2s0"}
@@ -130,41 +127,3 @@ def test_the_journal_shows_what_the_unit_did_this_boot(host):
     assert "2 ok (2 changed), 0 failed, 0 missing" in journal
     assert "PF enp1s0 (0000:01:00.0): applied" in journal
     assert "PF 0000:02:00.0: applied" in journal
-
-
-def lab(*argv):
-    return subprocess.run([sys.executable, "-m", "lab"] + list(argv), cwd=REPO, stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, universal_newlines=True, timeout=1200, check=False)
-
-
-def lab_ssh(name, command):
-    proc = lab("ssh", name, "--", *command)
-    return proc.returncode, proc.stdout.strip()
-
-
-def test_zz_a_pf_missing_at_boot_is_reported_and_the_others_applied(host):
-    """Runs last: restarts the VM from the same disk without PF 2 (lab down / up --without-pf 2)."""
-    # The lab VM behind this host: molecule's create names it <scenario>-<platform>.
-    name = os.environ.get("LAB_VM_NAME") or "%s-%s" % (os.environ.get("MOLECULE_SCENARIO_NAME", "persist"),
-                                                       host.backend.get_hostname())
-    down = lab("down", name)
-    assert down.returncode == 0, down.stderr
-    up = lab("up", name, "--variant", "iommu", "--without-pf", "2", "--timeout", "900")
-    assert up.returncode == 0, up.stderr
-    # The host booted normally: SSH answers and multi-user.target was reached.
-    assert lab_ssh(name, ["systemctl", "is-active", "multi-user.target"]) == (0, "active")
-    assert lab_ssh(name, ["systemctl", "is-failed", UNIT])[1] == "failed"
-    rc, journal = lab_ssh(name, ["journalctl", "-b", "-o", "cat", "-u", UNIT])
-    assert rc == 0
-    assert "PF 0000:02:00.0 is missing, not applied" in journal
-    assert "1 ok (1 changed), 0 failed, 1 missing" in journal
-    # PF 1 was applied in full.
-    assert lab_ssh(name, ["cat", "/sys/bus/pci/devices/0000:01:00.0/sriov_numvfs"]) == (0, "4")
-    rc, out = lab_ssh(name, ["ip", "-d", "-j", "link", "show", "dev", "enp1s0"])
-    vfinfo = dict((vf["vf"], vf) for vf in json.loads(out)[0]["vfinfo_list"])
-    assert vfinfo[0]["address"] == "02:1a:00:00:01:00" and vfinfo[0]["trust"] is True
-    rc, out = lab_ssh(name, ["readlink", "/sys/bus/pci/devices/0000:01:00.0/virtfn2/driver"])
-    assert os.path.basename(out) == "vfio-pci"
-    # The failure shows in systemctl status, with the unit's own last lines.
-    rc, status = lab_ssh(name, ["systemctl", "status", "--no-pager", "-n", "20", UNIT])
-    assert rc != 0 and "failed" in status and "missing" in status

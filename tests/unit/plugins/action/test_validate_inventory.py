@@ -111,6 +111,15 @@ def test_resolved_from_reads_each_hosts_preflight_results():
                                         "sriov_pfs[0].pf"]}
 
 
+def test_resolved_from_reads_one_sriov_host_preflight():
+    declared = {"sriov_pfs": [{"pf": "enp1s0"}], "sriov_pools": [{"name": "net", "pfs": ["0000:01:00.0"]}]}
+    preflight = {"changed": False, "pfs": [{"pf": "0000:01:00.0", "netdev": "enp1s0", "state": {}}]}
+    assert identities(preflight) == [{"address": "0000:01:00.0", "netdev": "enp1s0"}]
+    assert identities({"skipped": True}) == []
+    result = run({"kvm1": dict(declared, __preflight=preflight)}, resolved_from="__preflight")
+    assert not result.get("failed") and result.get("hosts", {}) == {}
+
+
 def test_failed_or_skipped_preflight_results_resolve_nothing():
     assert identities({"results": [{"failed": True, "msg": "x"}, {"skipped": True}, {"pf": "0000:02:00.0"}]}) == [
         None, None, {"address": "0000:02:00.0", "netdev": None}]

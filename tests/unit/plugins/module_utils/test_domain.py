@@ -2,7 +2,7 @@
 # Copyright: directiron.sriov contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """GuestInterfaceManager and the domain map against a fake libvirt whose XML follows libvirt's documented shapes
-(see libvirt_domain_fake.py for which shape comes from where)."""
+(see tests/fixtures/fake_libvirt.py for which shape comes from where)."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -14,7 +14,7 @@ import pytest
 
 from ansible_collections.directiron.sriov.plugins.module_utils import _domain
 from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
-from ansible_collections.directiron.sriov.tests.unit.plugins.module_utils import libvirt_domain_fake as fake_mod
+from ansible_collections.directiron.sriov.tests.fixtures import fake_libvirt as fake_mod
 
 PF = "0000:01:00.0"
 VFS = ["0000:01:10.0", "0000:01:10.2", "0000:01:10.4"]
@@ -30,8 +30,8 @@ def sysfs_root(tmp_path):
 @pytest.fixture
 def fake():
     fake = fake_mod.FakeLibvirt()
-    fake.add_network("fast-net", pool=list(VFS))
-    fake.add_network("default")
+    fake.add_network(fake_mod.network_xml("fast-net", vfs=VFS), active=True)
+    fake.add_network(fake_mod.network_xml("default"), active=True)
     return fake
 
 
@@ -264,3 +264,19 @@ def test_absent_without_mac_finds_the_pool_interface_by_network_then_its_live_vf
                                "detached the VF interface from the defined domain vm1"]
     assert interfaces(dom, live=True) == [] and interfaces(dom, live=False) == []
     assert fake.holder(VFS[0]) is None
+
+
+def test_a_pf_pool_network_as_libvirt_printed_it_hands_out_the_vfs_its_live_xml_lists(sysfs_root):
+    # The network defined from the recorded <pf> pool: libvirt keeps the <pf> in the running
+    # network's XML and adds the VF addresses; the VF a domain gets is one of those.
+    fake = fake_mod.FakeLibvirt(pf_vfs={"enp1s0": VFS})
+    fake.add_network(fake_mod.recorded_xml("vfpool-inactive.xml"), active=True)
+    live = ET.fromstring(fake.networks["vfpool"].XMLDesc(0))
+    assert live.find("forward/pf").get("dev") == "enp1s0"
+    assert fake.networks["vfpool"].pool() == VFS
+    fake.add_domain("vm1", running=True)
+    run(fake, sysfs_root, network="vfpool", mac=MAC)
+    (iface,) = ET.fromstring(fake.domains["vm1"].XMLDesc(0)).findall("devices/interface")
+    assert iface.get("type") == "hostdev"
+    assert fake_mod._address_of(iface.find("source/address")) == VFS[0]
+    assert iface.find("vlan/tag").get("id") == "42"

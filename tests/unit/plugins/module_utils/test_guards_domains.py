@@ -11,7 +11,7 @@ __metaclass__ = type
 
 
 from ansible_collections.directiron.sriov.plugins.module_utils import _domain, _guards
-from ansible_collections.directiron.sriov.tests.unit.plugins.module_utils import libvirt_domain_fake as fake_mod
+from ansible_collections.directiron.sriov.tests.fixtures import fake_libvirt as fake_mod
 
 VFS = ["0000:01:10.0", "0000:01:10.2", "0000:01:10.4"]
 VIRSH = "/usr/bin/virsh"
@@ -39,8 +39,8 @@ def attach(fake, root, domain, **params):
 def test_running_domains_are_named_for_pool_and_direct_vfs(tmp_path):
     root = fake_mod.make_host_sysfs(tmp_path / "sys", vfs=VFS)
     fake = fake_mod.FakeLibvirt()
-    fake.add_network("fast-net", pool=list(VFS))
-    fake.add_network("default")
+    fake.add_network(fake_mod.network_xml("fast-net", vfs=VFS), active=True)
+    fake.add_network(fake_mod.network_xml("default"), active=True)
     fake.add_domain("web", running=True)
     fake.add_domain("db", running=True)
     fake.add_domain("spare")

@@ -20,8 +20,9 @@ import yaml
 from ansible_collections.directiron.sriov.plugins.filter.sriov_inventory import sriov_pfs_errors
 from ansible_collections.directiron.sriov.plugins.module_utils import _iplink, _rules, _spec, _sriov_facts
 from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
-from ansible_collections.directiron.sriov.plugins.module_utils._module import HOST_OPTIONS
-from ansible_collections.directiron.sriov.plugins.modules import sriov_vf
+from ansible_collections.directiron.sriov.plugins.module_utils._host import HostManager
+from ansible_collections.directiron.sriov.plugins.module_utils._module import HOST_OPTIONS, LIBVIRT_OPTIONS
+from ansible_collections.directiron.sriov.plugins.modules import sriov_host, sriov_vf
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..")
 ROLE = os.path.join(ROOT, "roles", "sriov_vfs")
@@ -88,6 +89,11 @@ def test_module_documentation_matches_the_table():
     assert _disagreements(options, "suboptions", "sriov_vf DOCUMENTATION") == []
 
 
+def test_sriov_host_documents_each_sriov_pfs_entry_as_the_table():
+    options = yaml.safe_load(sriov_host.DOCUMENTATION)["options"]
+    assert _disagreements(options["sriov_pfs"]["suboptions"], "suboptions", "sriov_host DOCUMENTATION sriov_pfs") == []
+
+
 def test_role_argument_spec_matches_the_table():
     spec = _load(os.path.join(ROLE, "meta", "argument_specs.yml"))
     options = spec["argument_specs"]["main"]["options"]["sriov_vfs_pfs"]["options"]
@@ -101,21 +107,45 @@ def test_module_argument_spec_is_the_table():
     assert spec["vfs"]["options"]["vlan_proto"]["choices"] == ["802.1Q", "802.1ad"]
 
 
-def _sriov_vf_calls(tasks):
-    """The arguments of every directiron.sriov.sriov_vf task, blocks included."""
+def _module_calls(tasks, name):
+    """The arguments of every task of the named module, blocks included."""
     for task in tasks or []:
-        if "directiron.sriov.sriov_vf" in task:
-            yield task["directiron.sriov.sriov_vf"]
+        if name in task:
+            yield task[name]
         for key in ("block", "rescue", "always", "tasks"):
-            yield from _sriov_vf_calls(task.get(key))
+            yield from _module_calls(task.get(key), name)
 
 
 @pytest.mark.parametrize("path", [os.path.join(ROLE, "tasks", "main.yml"), os.path.join(ROOT, "playbooks", "site.yml")])
-def test_every_full_mapping_of_an_inventory_entry_passes_every_option_of_the_table(path):
-    entries = [args for args in _sriov_vf_calls(_load(path)) if "vfs" in args]  # not the prune task (pf, num_vfs)
-    assert entries, "no sriov_vf task mapping an inventory entry in %s" % path
-    for args in entries:
-        assert set(args) == set(o["name"] for o in _spec.PF_OPTIONS)
+def test_the_role_and_the_site_preflight_hand_the_whole_inventory_list_to_sriov_host(path):
+    tasks = _load(path)
+    if path.endswith("site.yml"):
+        tasks = [task for play in tasks for task in play.get("tasks") or []]
+    calls = list(_module_calls(tasks, "directiron.sriov.sriov_host"))
+    assert len(calls) == 1, "one sriov_host task in %s" % path
+    assert calls[0]["sriov_pfs"] in ("{{ sriov_vfs_pfs }}", "{{ __sriov_pfs }}")
+    assert list(_module_calls(tasks, "directiron.sriov.sriov_vf")) == []  # no per-PF option mapping to keep in step
+
+
+def _host_refusal(request):
+    manager = HostManager({"sriov_pfs": [{"pf": "enp2s0"}, request], "sysfs_root": "/nonexistent",
+                           "proc_root": "/nonexistent"}, runner=None, check_mode=True)
+    with pytest.raises(SriovError) as info:
+        manager.run()
+    return info.value
+
+
+@pytest.mark.parametrize("option", INT_OPTIONS, ids=lambda o: o["name"])
+def test_sriov_host_refuses_each_entry_by_the_table_before_reading_the_host(option):
+    if option.get("max") is None:
+        request, field = _request_with(option["name"], -1)
+    else:
+        request, field = _request_with(option["name"], option["max"] + 1)
+    error = _host_refusal(request)
+    # entry 0 is fine as a request (its PF is not on this tree: reading it would fail); entry 1 is
+    # refused by the table, by its position, before any entry's PF is read
+    assert error.field == "sriov_pfs[1].%s" % field, error.msg
+    assert error.msg.startswith("sriov_pfs[1].%s" % field) and "\n" not in error.msg
 
 
 @pytest.mark.parametrize("option", [o for o in INT_OPTIONS if o.get("max") and o["name"] != "id"],
@@ -190,3 +220,11 @@ def test_host_roots_are_documented_by_the_sysfs_fragment_as_declared():
     assert dict((name, (doc["type"], doc["default"])) for name, doc in documented.items()) == \
         dict((name, (spec["type"], spec["default"])) for name, spec in HOST_OPTIONS.items())
     assert set(HOST_OPTIONS) == set(_rules.HOST_ROOTS)
+
+
+def test_libvirt_uri_is_documented_by_the_libvirt_fragment_as_declared():
+    from ansible_collections.directiron.sriov.plugins.doc_fragments.libvirt import ModuleDocFragment
+    documented = yaml.safe_load(ModuleDocFragment.DOCUMENTATION)["options"]
+    assert dict((name, (doc["type"], doc["default"])) for name, doc in documented.items()) == \
+        dict((name, (spec["type"], spec["default"])) for name, spec in LIBVIRT_OPTIONS.items())
+    assert LIBVIRT_OPTIONS["uri"]["default"] == _rules.LIBVIRT_URI

@@ -205,7 +205,7 @@ def test_an_empty_config_does_nothing_and_succeeds():
 
 
 def test_selector_pfs_get_a_readable_label():
-    assert _replay.pf_label({"vendor": "0x8086", "device": "0x10c9", "index": 1}) == "0x8086:0x10c9#1"
+    assert _replay.pf_label({"vendor": "0x8086", "device": "0x10c9", "index": 1}) == "{vendor: 0x8086, device: 0x10c9, index: 1}"
 
 
 @pytest.mark.parametrize("bad, words", [

@@ -75,3 +75,26 @@ def test_driver_names_pass_unchanged():
 def test_non_booleans_are_refused(value):
     with pytest.raises(SriovError):
         _rules.parse_bool(value, "trust")
+
+
+def test_libvirt_xml_pci_addresses_are_read_and_written_by_one_rule():
+    import xml.etree.ElementTree as ET
+    elem = ET.Element("address", _rules.xml_pci_attributes("0000:41:10.2"))
+    assert elem.attrib == {"type": "pci", "domain": "0x0000", "bus": "0x41", "slot": "0x10", "function": "0x2"}
+    assert _rules.xml_pci_address(elem) == "0000:41:10.2"
+    # no type means pci; users may write decimal parts
+    assert _rules.xml_pci_address(ET.Element("address", {"bus": "65", "slot": "16", "function": "2"})) == \
+        "0000:41:10.2"
+    for attrs in ({"type": "drive", "bus": "0"}, {"type": "pci", "slot": "0x10"},
+                  {"type": "pci", "bus": "0xzz", "slot": "0x10"}):
+        assert _rules.xml_pci_address(ET.Element("address", attrs)) is None
+    assert _rules.xml_pci_address(None) is None
+
+
+def test_a_pf_is_labelled_as_written_and_a_selector_as_yaml():
+    from ansible_collections.directiron.sriov.plugins.module_utils import _inventory, _replay
+    assert _rules.pf_label("enp1s0") == "enp1s0"
+    assert _rules.pf_label({"vendor": "0x8086", "device": "0x10c9", "index": 2}) == \
+        "{vendor: 0x8086, device: 0x10c9, index: 2}"
+    # one label: the inventory check and the boot-time replay name PFs through it
+    assert _inventory.pf_label is _rules.pf_label and _replay.pf_label is _rules.pf_label

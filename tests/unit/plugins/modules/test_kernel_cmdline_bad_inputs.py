@@ -17,6 +17,7 @@ import pytest
 from ansible_collections.directiron.sriov.plugins.module_utils import _cmdline_backends
 from ansible_collections.directiron.sriov.plugins.module_utils._cmdline import KERNEL_CMDLINE_LIMIT
 from ansible_collections.directiron.sriov.plugins.modules import kernel_cmdline
+from ansible_collections.directiron.sriov.tests.fixtures.sysfs_tree import tree_snapshot
 from ansible_collections.directiron.sriov.tests.unit.plugins.modules import module_harness
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "..", "fixtures", "cmdline")
@@ -43,33 +44,16 @@ def make_root(tmp_path, grub=None, dropin=None, kernel_cmdline_text=None):
     return str(root)
 
 
-def snapshot(root):
-    """Every file's bytes and mode and every symlink's target below root."""
-    state = {}
-    for directory, dirs, files in os.walk(root):
-        for name in dirs + files:
-            path = os.path.join(directory, name)
-            rel = os.path.relpath(path, root)
-            if os.path.islink(path):
-                state[rel] = ("link", os.readlink(path))
-            elif os.path.isfile(path):
-                with open(path, "rb") as handle:
-                    state[rel] = ("file", handle.read(), os.stat(path).st_mode)
-            else:
-                state[rel] = ("dir",)
-    return state
-
-
 def refused(monkeypatch, root, **args):
     """Run the module; assert it failed and changed nothing; return its result."""
-    before = snapshot(root)
+    before = tree_snapshot(root)
     args.setdefault("args", ["intel_iommu=on"])
     args["root"] = root
     out = module_harness.run_module(monkeypatch, kernel_cmdline.main, args)
     assert out.failed, out.result
     assert "Traceback" not in out.result["msg"]
     assert "\n" not in out.result["msg"], "one line"
-    assert snapshot(root) == before
+    assert tree_snapshot(root) == before
     return out.result
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from ansible_collections.directiron.sriov.plugins.modules import sriov_domain_facts, sriov_guest_interface
 from ansible_collections.directiron.sriov.tests.unit.plugins.modules.module_harness import run_module
-from ansible_collections.directiron.sriov.tests.unit.plugins.module_utils import libvirt_domain_fake as fake_mod
+from ansible_collections.directiron.sriov.tests.fixtures import fake_libvirt as fake_mod
 
 VFS = ["0000:01:10.0", "0000:01:10.2"]
 
@@ -20,7 +20,7 @@ VFS = ["0000:01:10.0", "0000:01:10.2"]
 @pytest.fixture
 def fake(monkeypatch):
     fake = fake_mod.FakeLibvirt()
-    fake.add_network("fast-net", pool=list(VFS))
+    fake.add_network(fake_mod.network_xml("fast-net", vfs=VFS), active=True)
     fake.add_domain("vm1", running=True)
     monkeypatch.setattr(sriov_guest_interface, "libvirt", fake)
     monkeypatch.setattr(sriov_domain_facts, "libvirt", fake)

@@ -1,0 +1,431 @@
+# -*- coding: utf-8 -*-
+# Copyright: directiron.sriov contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""HostManager: the whole VF state of one host in one run (the ``sriov_host`` module).
+
+One run takes the host's full ``sriov_pfs`` list (each entry: ``sriov_vf`` options, the table in
+``_spec``) and, under the host lock:
+
+1. prepares every PF with ``_vf.VfManager`` (read, validate, plan, guard) and the PFs of the
+   previous boot config that are no longer listed (``prune``: to 0 VFs) -- any refusal here
+   stops the run before anything is written, and names ``sriov_pfs[N].field``;
+2. writes the udev rule that keeps NetworkManager off the listed PFs' VFs (before VFs appear);
+3. finishes each PF (``VfManager.finish``: apply and read back; check mode: predict);
+4. writes the boot-time replay: the config (``_replay`` reads it), the launcher that embeds
+   this collection's replay code, and the systemd unit, then enables the unit.
+
+Files are compared before they are written, so a converged host changes nothing; check mode
+writes nothing and reports what it would do. ``config_root`` puts every file under another
+directory (tests, an image being built); commands that act on the running system
+(``udevadm trigger``, ``systemctl daemon-reload``) run only when it is ``/``.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import errno
+import hashlib
+import importlib
+import json
+import os
+import pkgutil
+import tempfile
+
+from ansible_collections.directiron.sriov.plugins.module_utils import _guards
+from ansible_collections.directiron.sriov.plugins.module_utils import _lock
+from ansible_collections.directiron.sriov.plugins.module_utils import _replay
+from ansible_collections.directiron.sriov.plugins.module_utils import _rules
+from ansible_collections.directiron.sriov.plugins.module_utils import _spec
+from ansible_collections.directiron.sriov.plugins.module_utils import _sysfs
+from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
+from ansible_collections.directiron.sriov.plugins.module_utils._vf import VfManager
+
+PACKAGE = "ansible_collections.directiron.sriov.plugins.module_utils"
+# What _replay imports, directly or through _vf (a unit test keeps this list complete): the
+# launcher embeds these sources.
+REPLAY_FILES = ("_errors.py", "_rules.py", "_lock.py", "_sysfs.py", "_iplink.py", "_spec.py", "_guards.py",
+                "_vf.py", "_replay.py")
+CONFIG_PATH = _replay.DEFAULT_CONFIG
+LAUNCHER_PATH = "/usr/local/libexec/directiron-sriov-replay"
+UNIT = "directiron-sriov-vfs.service"
+UNIT_PATH = "/etc/systemd/system/" + UNIT
+WANTS_PATH = "/etc/systemd/system/multi-user.target.wants/" + UNIT
+UDEV_RULE_PATH = "/etc/udev/rules.d/81-directiron-sriov-nm-unmanaged.rules"
+FIELD = "sriov_pfs"
+
+LAUNCHER = '''#!%(python)s -I
+# Managed by directiron.sriov (module sriov_host); changes here are overwritten.
+# Boot-time replay of %(config)s through the collection's own sriov_vf code.
+# That code (the collection's module_utils) is embedded below and imported from memory: one
+# file to install, and the replay runs exactly the code the module ran at converge time.
+# Extra arguments are passed on (try --check).
+import importlib.abc
+import importlib.machinery
+import sys
+
+PACKAGE = "%(package)s"
+SOURCES = {
+%(sources)s}
+
+
+class EmbeddedModuleUtils(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Serve PACKAGE, its parent packages and the embedded modules from SOURCES."""
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname == PACKAGE or PACKAGE.startswith(fullname + "."):
+            return importlib.machinery.ModuleSpec(fullname, self, is_package=True)
+        if fullname.startswith(PACKAGE + ".") and fullname[len(PACKAGE) + 1:] + ".py" in SOURCES:
+            return importlib.machinery.ModuleSpec(fullname, self)
+        return None
+
+    def create_module(self, spec):
+        return None
+
+    def exec_module(self, module):
+        if module.__name__ == PACKAGE or PACKAGE.startswith(module.__name__ + "."):
+            module.__path__ = []
+            return
+        name = module.__name__[len(PACKAGE) + 1:] + ".py"
+        exec(compile(SOURCES[name], "%(launcher)s:" + name, "exec"), module.__dict__)
+
+
+sys.meta_path.insert(0, EmbeddedModuleUtils())
+
+from ansible_collections.directiron.sriov.plugins.module_utils import _replay  # noqa: E402
+
+sys.exit(_replay.main(["--config", "%(config)s"] + sys.argv[1:]))
+'''
+
+UNIT_TEXT = '''# Managed by directiron.sriov (module sriov_host); changes here are overwritten.
+[Unit]
+Description=SR-IOV VF configuration replay (directiron.sriov)
+Documentation=file:%(config)s
+# Early boot, like a firewall: before any network configuration and before libvirt may hand
+# VFs to guests; after udev has started and the PF drivers' modules are loadable.
+DefaultDependencies=no
+After=local-fs.target systemd-udevd.service systemd-udev-trigger.service systemd-modules-load.service
+Wants=network-pre.target
+Before=network-pre.target libvirtd.service virtqemud.service virtnodedevd.service shutdown.target
+Conflicts=shutdown.target
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=%(launcher)s
+# The replay waits up to %(wait)d s for PFs; applying them takes seconds more.
+TimeoutStartSec=%(timeout)d
+StandardOutput=journal
+StandardError=journal
+SyslogIdentifier=directiron-sriov
+
+[Install]
+WantedBy=multi-user.target
+'''
+
+UDEV_HEAD = '''# Managed by directiron.sriov (module sriov_host); changes here are overwritten.
+# VFs of these PFs are for guests: NetworkManager must not run DHCP on them or manage them.
+# Matched by the PCI address of the VF's parent PF (its physfn link), which stays the same when
+# VF netdev names or MACs change; VFs bound to vfio-pci have no netdev and need no rule.
+'''
+UDEV_RULE = ('ACTION!="remove", SUBSYSTEM=="net", TEST=="device/physfn", '
+             'PROGRAM="/usr/bin/readlink -f %%S%%p/device/physfn", RESULT=="%s", ENV{NM_UNMANAGED}="1"\n')
+
+
+def replay_sources():
+    """{file name: source} of the module_utils the launcher embeds (from wherever they were imported)."""
+    sources = {}
+    for name in REPLAY_FILES:
+        module = importlib.import_module("%s.%s" % (PACKAGE, name[:-3]))
+        loader = getattr(module, "__loader__", None)
+        source = loader.get_source(module.__name__) if hasattr(loader, "get_source") else None
+        if source is None:
+            source = pkgutil.get_data(PACKAGE, name)
+        # str from the file system's and zipimport's loaders, bytes from ansible-core's collection loader
+        sources[name] = source.decode("utf-8") if isinstance(source, bytes) else source
+    return sources
+
+
+def launcher_text(python="/usr/bin/python3", sources=None):
+    sources = replay_sources() if sources is None else sources
+    lines = "".join("    %s: %s,\n" % (json.dumps(name), json.dumps(source)) for name, source in sources.items())
+    return LAUNCHER % {"python": python, "config": CONFIG_PATH, "package": PACKAGE, "sources": lines,
+                       "launcher": LAUNCHER_PATH}
+
+
+def unit_text(boot_wait=_replay.DEFAULT_WAIT):
+    return UNIT_TEXT % {"config": CONFIG_PATH, "launcher": LAUNCHER_PATH, "wait": boot_wait,
+                        "timeout": boot_wait + 180}
+
+
+def udev_text(addresses, nm_unmanaged=True):
+    if nm_unmanaged and addresses:
+        return UDEV_HEAD + UDEV_RULE % "|".join("*/" + address for address in addresses)
+    return UDEV_HEAD + "# (no PF listed, or nm_unmanaged is false: no rule)\n"
+
+
+def config_text(pfs, addresses, boot_wait=_replay.DEFAULT_WAIT):
+    """The replay's config: the entries exactly as given, the PFs' addresses (for the next prune)."""
+    config = {"version": _replay.CONFIG_VERSION, "wait_timeout": boot_wait, "addresses": list(addresses),
+              "pfs": pfs}
+    return json.dumps(config, indent=2, sort_keys=True) + "\n"
+
+
+def at_entry(position, err):
+    """The error of one entry, its field under ``sriov_pfs[N]``."""
+    where = "%s[%d]" % (FIELD, position)
+    field = "%s.%s" % (where, err.field) if err.field else where
+    if err.field and err.msg.startswith(err.field):
+        msg = "%s.%s" % (where, err.msg)
+    else:
+        msg = "%s: %s" % (field, err.msg)
+    return SriovError(msg, field=field, details=err.details)
+
+
+class PersistedFile(object):
+    """One file of the boot-time replay: wanted content and mode against what is on disk."""
+
+    def __init__(self, path, root, text, mode, summarise=False):
+        self.path = path
+        self.real = os.path.join(root, path.lstrip("/"))
+        self.text = text
+        self.mode = mode
+        self.summarise = summarise
+        self.current = None
+        self.current_mode = None
+        try:
+            with open(self.real, "r") as handle:
+                self.current = handle.read()
+            self.current_mode = os.stat(self.real).st_mode & 0o7777
+        except (IOError, OSError, UnicodeDecodeError):
+            pass
+
+    @property
+    def content_changed(self):
+        return self.current != self.text
+
+    @property
+    def changed(self):
+        return self.content_changed or self.current_mode != self.mode
+
+    def action(self):
+        if self.current is None:
+            return "write %s (mode %04o)" % (self.path, self.mode)
+        if self.content_changed:
+            return "rewrite %s" % self.path
+        return "set mode of %s from %04o to %04o" % (self.path, self.current_mode, self.mode)
+
+    def diff(self):
+        def side(text):
+            if text is None:
+                return ""
+            if self.summarise:
+                return "%d bytes, sha256 %s\n" % (len(text), hashlib.sha256(text.encode("utf-8")).hexdigest())
+            return text
+        return {"before_header": self.path, "after_header": self.path,
+                "before": side(self.current), "after": side(self.text)}
+
+    def write(self):
+        directory = os.path.dirname(self.real)
+        if not os.path.isdir(directory):
+            os.makedirs(directory, 0o755)
+        if self.content_changed:
+            handle, temp = tempfile.mkstemp(dir=directory, prefix=".directiron-sriov.")
+            try:
+                with os.fdopen(handle, "w") as out:
+                    out.write(self.text)
+                os.chmod(temp, self.mode)
+                os.rename(temp, self.real)
+            except BaseException:
+                if os.path.exists(temp):
+                    os.unlink(temp)
+                raise
+        else:
+            os.chmod(self.real, self.mode)
+
+
+class HostManager(object):
+    """Every PF of one host planned and guarded, then applied, then persisted."""
+
+    def __init__(self, params, runner, check_mode=False, guards=None, manager=VfManager):
+        self.params = params
+        self.runner = runner
+        self.check_mode = check_mode
+        self.sysfs_root = params.get("sysfs_root") or "/sys"
+        self.proc_root = params.get("proc_root") or "/proc"
+        self.root = params.get("config_root") or "/"
+        self.guards = guards or _guards.HostGuards(runner, self.sysfs_root, self.proc_root)
+        self.manager = manager
+        self.actions = []
+        self.warnings = []
+        self.diffs = []
+
+    def _vf_manager(self, entry):
+        params = dict(entry)
+        params["sysfs_root"] = self.sysfs_root
+        params["proc_root"] = self.proc_root
+        return self.manager(params, self.runner, sysfs_root=self.sysfs_root, check_mode=self.check_mode,
+                            guards=self.guards)
+
+    def entries(self):
+        pfs = self.params.get("sriov_pfs")
+        if not isinstance(pfs, list):
+            raise SriovError("%s must be a list of sriov_vf option sets, got %r" % (FIELD, pfs), field=FIELD)
+        for position, entry in enumerate(pfs):
+            if not isinstance(entry, dict):
+                raise SriovError("%s[%d] must be a dict of sriov_vf options, got %r" % (FIELD, position, entry),
+                                 field="%s[%d]" % (FIELD, position))
+            for key in ("sysfs_root", "proc_root"):
+                if key in entry:
+                    raise SriovError("%s[%d].%s is an option of the module, not of a PF" % (FIELD, position, key),
+                                     field="%s[%d].%s" % (FIELD, position, key))
+        # Every entry's own shape first, before the host is read for any of them.
+        for position, entry in enumerate(pfs):
+            try:
+                _spec.validate_params(dict(entry, sysfs_root=self.sysfs_root, proc_root=self.proc_root))
+            except SriovError as err:
+                raise at_entry(position, err)
+        boot_wait = self.params.get("boot_wait")
+        if boot_wait is not None:
+            _rules.parse_int(boot_wait, "boot_wait", 0, _spec.MAX_TIMEOUT)
+        return pfs
+
+    # -- 1. everything read, validated, planned and guarded ----------------------------------------
+    def prepare_listed(self, pfs):
+        prepared = []
+        seen = {}
+        macs = {}
+        for position, entry in enumerate(pfs):
+            manager = self._vf_manager(entry)
+            try:
+                before, steps = manager.prepare()
+            except SriovError as err:
+                raise at_entry(position, err)
+            if manager.pf in seen:
+                raise SriovError("%s[%d].pf %s is the same PF (%s) as %s[%d].pf"
+                                 % (FIELD, position, entry.get("pf"), manager.pf, FIELD, seen[manager.pf]),
+                                 field="%s[%d].pf" % (FIELD, position))
+            seen[manager.pf] = position
+            for index, vf in enumerate(manager.params["vfs"]):
+                if vf["mac"] is None:
+                    continue
+                if vf["mac"] in macs:
+                    field = manager.field_of(vf["id"], "mac")
+                    raise SriovError("%s[%d].%s %s is also given to %s" % (FIELD, position, field, vf["mac"],
+                                                                           macs[vf["mac"]]),
+                                     field="%s[%d].%s" % (FIELD, position, field))
+                macs[vf["mac"]] = "%s[%d].%s" % (FIELD, position, manager.field_of(vf["id"], "mac"))
+            prepared.append((position, manager, before, steps))
+        return prepared
+
+    def previous_addresses(self):
+        """PF addresses of the boot config the last run wrote ([] when there is none)."""
+        path = os.path.join(self.root, CONFIG_PATH.lstrip("/"))
+        if not os.path.exists(path):
+            return []
+        try:
+            config = _replay.load_config(path)
+        except _replay.ConfigError as err:
+            raise SriovError("prune: the previous boot config cannot be read (%s); fix or remove it" % err,
+                             field="prune")
+        return [address for address in config.get("addresses") or [] if isinstance(address, str)]
+
+    def prepare_pruned(self, listed):
+        prepared = []
+        for address in self.previous_addresses():
+            if address in listed:
+                continue
+            if not os.path.isdir(_sysfs.pci_function_path(self.sysfs_root, address)):
+                self.warnings.append("prune: PF %s of the previous boot config is no longer on this host" % address)
+                continue
+            manager = self._vf_manager({"pf": address, "num_vfs": 0})
+            try:
+                before, steps = manager.prepare()
+            except SriovError as err:
+                raise SriovError("prune of PF %s (no longer in %s): %s" % (address, FIELD, err.msg),
+                                 field="prune", details=err.details)
+            prepared.append((address, manager, before, steps))
+        return prepared
+
+    # -- the run ------------------------------------------------------------------------------------
+    def run(self):
+        with _lock.host_lock("sriov_host", enabled=not self.check_mode):
+            return self.converge()
+
+    def _finish(self, manager, before, steps, label):
+        try:
+            result = manager.finish(before, steps)
+        except SriovError as err:
+            self.actions.extend(manager.actions)
+            raise SriovError("%s: %s" % (label, err.msg), field=err.field, details=err.details)
+        self.actions.extend(manager.actions)
+        self.warnings.extend(manager.warnings)
+        if manager.actions:
+            self.diffs.append({"before_header": label, "after_header": label,
+                               "before": result["diff"]["before"], "after": result["diff"]["after"]})
+        return result
+
+    def _file(self, persisted, commands=()):
+        if not persisted.changed:
+            return False
+        self.actions.append(persisted.action())
+        self.diffs.append(persisted.diff())
+        if not self.check_mode:
+            try:
+                persisted.write()
+            except (IOError, OSError) as exc:
+                # The previous file stays whole: the new content goes to a temporary file first.
+                raise SriovError("writing %s failed: %s (%s); the previous file is unchanged"
+                                 % (persisted.path, exc.strerror or exc, errno.errorcode.get(exc.errno, exc.errno)),
+                                 details={"actions_done": list(self.actions[:-1])})
+            for argv, what in commands:
+                self._command(argv, what)
+        return True
+
+    def _command(self, argv, what):
+        try:
+            rc, out, err = self.runner(argv)
+        except OSError as exc:
+            rc, out, err = 127, "", str(exc)
+        if rc != 0:
+            raise SriovError("%s failed (rc %s): %s" % (what, rc, (err or out or "").strip()),
+                             details={"argv": list(argv), "actions_done": list(self.actions)})
+
+    def converge(self):
+        pfs = self.entries()
+        params = self.params
+        prepared = self.prepare_listed(pfs)
+        addresses = [manager.pf for _position, manager, _before, _steps in prepared]
+        pruned = self.prepare_pruned(addresses) if params.get("prune") else []
+        live = self.root == "/"
+        if params.get("persist", True):
+            self._file(PersistedFile(UDEV_RULE_PATH, self.root, udev_text(addresses, params.get("nm_unmanaged", True)),
+                                     0o644),
+                       [(["udevadm", "trigger", "--action=change", "--subsystem-match=net"],
+                         "re-evaluating the udev rules of net devices")] if live else [])
+        for address, manager, before, steps in pruned:
+            self._finish(manager, before, steps, "prune of PF %s" % address)
+        results = []
+        for position, manager, before, steps in prepared:
+            result = self._finish(manager, before, steps, "%s[%d] %s" % (FIELD, position, manager.pf))
+            results.append({"pf": manager.pf, "netdev": manager.netdev, "changed": bool(manager.actions),
+                            "actions": list(manager.actions), "state": result["diff"]["after"]})
+        if params.get("persist", True):
+            self.persist(pfs, addresses, live)
+        self.warnings.extend(self.guards.notes)
+        return {"changed": bool(self.actions), "pfs": results, "pruned": [address for address, _m, _b, _s in pruned],
+                "actions": self.actions, "warnings": self.warnings, "diff": self.diffs}
+
+    def persist(self, pfs, addresses, live):
+        boot_wait = self.params.get("boot_wait", _replay.DEFAULT_WAIT)
+        python = self.params.get("python") or "/usr/bin/python3"
+        self._file(PersistedFile(CONFIG_PATH, self.root, config_text(pfs, addresses, boot_wait), 0o600))
+        self._file(PersistedFile(LAUNCHER_PATH, self.root, launcher_text(python), 0o755, summarise=True))
+        reload = [(["systemctl", "daemon-reload"], "reloading systemd")] if live else []
+        self._file(PersistedFile(UNIT_PATH, self.root, unit_text(boot_wait), 0o644), reload)
+        wants = os.path.join(self.root, WANTS_PATH.lstrip("/"))
+        if not os.path.lexists(wants):
+            self.actions.append("enable %s" % UNIT)
+            if not self.check_mode:
+                argv = ["systemctl"] + ([] if live else ["--root=%s" % self.root]) + ["enable", UNIT]
+                self._command(argv, "enabling %s" % UNIT)

@@ -1,0 +1,300 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: directiron.sriov contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: sriov_host
+short_description: Declare the VFs of every SR-IOV PF of a host, and persist them for every boot
+version_added: 1.1.0
+description:
+  - Brings the whole VF state of a host to the wanted state in one run. O(sriov_pfs) lists every PF the host
+    should have VFs on; each entry takes the options of M(directiron.sriov.sriov_vf) and goes through the same
+    code (read, validate, plan, guard, apply).
+  - Every PF is read, validated, planned and guarded before anything is written. A bad entry or a refusal
+    names its field (for example C(sriov_pfs[1].vfs[0].mac)) and the host is left as it was.
+  - With O(prune=true), the PFs of the previous boot config that O(sriov_pfs) no longer lists are set to 0 VFs,
+    through the same guards.
+  - With O(persist=true) it also writes what replays this state at every boot, each file only when its content
+    or mode differs - the config C(/etc/directiron-sriov/vfs.json), the launcher
+    C(/usr/local/libexec/directiron-sriov-replay) (it embeds the replay code this module runs), the systemd unit
+    C(directiron-sriov-vfs.service) (enabled, it runs at the next boot, not now), and a udev rule that keeps
+    NetworkManager off the VFs of the listed PFs, written before VFs are created.
+  - A second identical run reports C(changed=false). Check mode writes nothing and reports what a run would do.
+author:
+  - directiron.sriov contributors (@directiron)
+extends_documentation_fragment:
+  - directiron.sriov.sysfs
+  - directiron.sriov.sysfs.proc_root
+  - directiron.sriov.attributes
+  - directiron.sriov.attributes.writer
+options:
+  sriov_pfs:
+    description:
+      - The wanted state of every PF, one entry per PF, in the shape of the inventory variable C(sriov_pfs). Each
+        entry takes the options of M(directiron.sriov.sriov_vf) (without O(sysfs_root) and O(proc_root)).
+      - Two entries for the same PF (by PCI address, however they name it) are refused.
+      - An empty list removes nothing by itself; with O(prune=true) it sets every previously persisted PF to 0 VFs.
+    type: list
+    elements: dict
+    required: true
+    suboptions:
+      pf:
+        description:
+          - The PF to manage. Give its netdev name (V(enp65s0f0)), its PCI address (V(0000:41:00.0)), or a dict that
+            selects an SR-IOV capable function by PCI ids.
+          - The selector dict has the keys C(vendor) (PCI vendor id, for example V(0x8086)), C(device) (PCI device
+            id of the PF, for example V(0x10c9)) and C(index) (which of the matching PFs, from 0 in PCI address
+            order; default 0). Ids have 1 to 4 hex digits, with or without C(0x).
+          - A netdev name has at most 15 characters. Names with C(/), C(..) or characters outside
+            C([A-Za-z0-9_.:@-]) are refused before sysfs is read.
+          - A netdev name that changes (NIC renamed) makes the PF missing at the boot-time replay; a PCI address
+            does not.
+        type: raw
+        required: true
+      num_vfs:
+        description:
+          - Wanted number of VFs, from 0 to the PF's C(sriov_totalvfs). Omit it to keep the current count.
+          - Changing a non-zero count removes all VFs first, then creates the new number.
+        type: int
+      drivers_autoprobe:
+        description:
+          - Wanted C(sriov_drivers_autoprobe) of the PF. When false, new VFs get no driver unless one is asked for
+            with C(vf_driver) or a VF's C(driver), and V(default) leaves them unbound.
+          - It is set before VFs are created, so it applies to the VFs this run creates.
+        type: bool
+      vf_driver:
+        description:
+          - Driver for every VF of the PF unless an entry of C(vfs) names its own.
+          - V(vfio-pci) (or any other driver name) is bound through C(driver_override) and C(drivers_probe); the
+            module loads the driver with C(modprobe) when it is not loaded yet.
+          - V(default) clears C(driver_override) and hands the VF back to the kernel's choice (C(igbvf), C(iavf)
+            ...).
+          - Kernel module spellings of a driver name (V(vfio_pci)) are refused with the driver name to use.
+          - Omit it to leave VF drivers as they are.
+        type: str
+      vfs:
+        description:
+          - Per-VF settings. Keys left out are not changed. Unknown keys are an error.
+        type: list
+        elements: dict
+        default: []
+        suboptions:
+          id:
+            description:
+              - VF index, from 0 to C(num_vfs) - 1.
+            type: int
+            required: true
+          mac:
+            description:
+              - Administrative MAC address. It must be unicast, not all zeros, and not used by another VF or PF of
+                the host.
+            type: str
+          vlan:
+            description:
+              - VLAN id 0-4094 that the PF tags onto the VF's traffic. V(0) means untagged.
+            type: int
+          qos:
+            description:
+              - 802.1p priority 0-7 of the VLAN tag. It needs a non-zero C(vlan) in the same entry.
+            type: int
+          vlan_proto:
+            description:
+              - VLAN protocol. It needs C(vlan) in the same entry.
+            type: str
+            choices: [802.1Q, 802.1ad]
+          spoofchk:
+            description:
+              - MAC/VLAN anti-spoofing check of the VF.
+            type: bool
+          trust:
+            description:
+              - Trusted VF (it may change its MAC, enter promiscuous or all-multicast mode).
+            type: bool
+          link_state:
+            description:
+              - Link state the VF sees. V(auto) follows the PF.
+            type: str
+            choices: [auto, enable, disable]
+          min_tx_rate:
+            description:
+              - Minimum guaranteed transmit rate in Mbit/s, 0-1000000. V(0) disables it.
+              - It may not be above C(max_tx_rate), and the minimum rates of all VFs of a PF together may not be
+                above the PF's link speed when the host knows it.
+            type: int
+          max_tx_rate:
+            description:
+              - Maximum transmit rate in Mbit/s, 0-1000000. V(0) means no limit.
+              - It may not be above the PF's link speed when the host knows it.
+            type: int
+          driver:
+            description:
+              - Driver for this VF, as in C(vf_driver).
+            type: str
+      force:
+        description:
+          - Do what the guards refuse (VFs in use, management interface, shared IOMMU group). The refusals are
+            returned as warnings instead.
+          - The boot-time replay persists it, so the replay also forces.
+        type: bool
+        default: false
+      pf_up:
+        description:
+          - Bring the PF's link administratively up (C(ip link set PF up)) when it has VFs after the run.
+          - The PF driver answers its VFs' mailbox requests only while the PF is up, so a VF of a PF that is down
+            gets no MAC or VLAN from the host, and a guest's VF driver then comes up with a random MAC.
+          - V(false) leaves the PF's link state as it is. A PF without a netdev is left alone.
+        type: bool
+        default: true
+      timeout:
+        description:
+          - Seconds to wait for new VFs to appear, and for a VF to bind to its driver (1 to 3600).
+        type: int
+        default: 60
+  prune:
+    description:
+      - Set the PFs of the previous boot config that O(sriov_pfs) no longer lists to 0 VFs now. Without it they
+        only leave the boot config.
+      - A PF of the previous config that is no longer on the host is skipped with a warning.
+    type: bool
+    default: false
+  persist:
+    description:
+      - Write the boot-time replay (config, launcher, systemd unit, udev rule) and enable the unit.
+      - V(false) only applies the VF state now (it is lost at the next boot).
+    type: bool
+    default: true
+  nm_unmanaged:
+    description:
+      - Keep NetworkManager off the VFs of the listed PFs (a udev rule setting C(NM_UNMANAGED)). V(false) writes the
+        rule file without a rule.
+    type: bool
+    default: true
+  boot_wait:
+    description:
+      - Seconds the boot-time replay waits for udev to settle and the PFs to appear (0 to 3600).
+    type: int
+    default: 60
+  python:
+    description:
+      - Interpreter of the boot-time launcher.
+    type: path
+    default: /usr/bin/python3
+  config_root:
+    description:
+      - Directory the persisted files are written under. V(/) on a host; another directory (an image being built,
+        a test tree) gets the files only, and C(systemctl --root) enables the unit there.
+    type: path
+    default: /
+notes:
+  - The guards are those of M(directiron.sriov.sriov_vf); see its notes on the address of the Ansible connection.
+  - The udev rule is re-evaluated (C(udevadm trigger)) and systemd reloaded only when their files change.
+seealso:
+  - module: directiron.sriov.sriov_vf
+  - module: directiron.sriov.sriov_facts
+"""
+
+EXAMPLES = r"""
+- name: Every PF of the host from its inventory, now and at every boot
+  directiron.sriov.sriov_host:
+    sriov_pfs: "{{ sriov_pfs }}"
+    prune: true
+
+- name: Preflight the host's VF state (nothing changes)
+  directiron.sriov.sriov_host:
+    sriov_pfs:
+      - pf: enp1s0
+        num_vfs: 4
+        vf_driver: vfio-pci
+        vfs:
+          - {id: 0, mac: "02:1a:00:00:00:01", vlan: 100}
+      - pf: "0000:02:00.0"
+        num_vfs: 2
+        drivers_autoprobe: false
+  check_mode: true
+  register: preflight
+"""
+
+RETURN = r"""
+pfs:
+  description: One entry per entry of O(sriov_pfs), in the same order.
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    pf:
+      description: PCI address of the PF.
+      type: str
+      returned: success
+      sample: "0000:01:00.0"
+    netdev:
+      description: Network interface of the PF, null when it has none.
+      type: str
+      returned: success
+      sample: enp1s0
+    changed:
+      description: Whether this PF changed (in check mode, would change).
+      type: bool
+      returned: success
+    actions:
+      description: What was done to this PF, as in RV(directiron.sriov.sriov_vf#module:actions).
+      type: list
+      elements: str
+      returned: success
+    state:
+      description: State of the PF after the run (in check mode, the predicted state), as in
+        RV(directiron.sriov.sriov_vf#module:state).
+      type: dict
+      returned: success
+pruned:
+  description: PCI addresses of the PFs of the previous boot config set to 0 VFs (O(prune=true)).
+  returned: success
+  type: list
+  elements: str
+  sample: ["0000:02:00.0"]
+actions:
+  description: Everything the run did (in check mode, would do), in order. Empty when nothing changed.
+  returned: success
+  type: list
+  elements: str
+  sample:
+    - write /etc/udev/rules.d/81-directiron-sriov-nm-unmanaged.rules (mode 0644)
+    - set sriov_numvfs of 0000:01:00.0 to 4
+    - write /etc/directiron-sriov/vfs.json (mode 0600)
+    - enable directiron-sriov-vfs.service
+diff:
+  description: One before/after per changed PF (in the shape of RV(pfs[].state)) and per changed file.
+  returned: success, in diff mode
+  type: list
+  elements: dict
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.directiron.sriov.plugins.module_utils._host import HostManager
+from ansible_collections.directiron.sriov.plugins.module_utils._module import command_runner, host_options, run_module
+from ansible_collections.directiron.sriov.plugins.module_utils._replay import DEFAULT_WAIT
+
+
+def main():
+    spec = dict(
+        sriov_pfs=dict(type="list", elements="dict", required=True),
+        prune=dict(type="bool", default=False),
+        persist=dict(type="bool", default=True),
+        nm_unmanaged=dict(type="bool", default=True),
+        boot_wait=dict(type="int", default=DEFAULT_WAIT),
+        python=dict(type="path", default="/usr/bin/python3"),
+        config_root=dict(type="path", default="/"),
+    )
+    spec.update(host_options("sysfs_root", "proc_root"))
+    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    manager = HostManager(module.params, command_runner(module), check_mode=module.check_mode)
+    run_module(module, manager.run, manager.actions)
+
+
+if __name__ == "__main__":
+    main()
