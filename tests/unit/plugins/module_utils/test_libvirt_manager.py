@@ -184,7 +184,7 @@ def pool_vf_interface(vf, mac="52:54:00:5a:00:01"):
 
 def test_changed_definition_of_network_a_running_domain_uses_is_refused_naming_it(fake, sysfs_root):
     run(fake, sysfs_root=sysfs_root, vfs=["enp1s0#1-3"])
-    fake.domains["nested"] = (live_domain("nested", pool_vf_interface(PF1_VFS[2])))
+    fake.domains["nested"] = live_domain("nested", pool_vf_interface(PF1_VFS[2]))
     fake.networks["fast-net"].connections = 1
     before = (fake.networks["fast-net"].XMLDesc(1), fake.networks["fast-net"].XMLDesc(0))
     for check_mode in (True, False):
@@ -201,7 +201,7 @@ def test_changed_definition_of_network_a_running_domain_uses_is_refused_naming_i
 
 def test_restart_true_no_longer_overrides_the_guard_force_does(fake, sysfs_root):
     run(fake, sysfs_root=sysfs_root, pfs=["enp1s0"])
-    fake.domains["web"] = (live_domain("web", pool_vf_interface(PF1_VFS[0])))
+    fake.domains["web"] = live_domain("web", pool_vf_interface(PF1_VFS[0]))
     fake.networks["fast-net"].ports = 1
     fake.calls[:] = []
     with pytest.raises(SriovError) as err:
@@ -227,7 +227,7 @@ def test_restart_true_no_longer_overrides_the_guard_force_does(fake, sysfs_root)
 ])
 def test_every_way_a_running_domain_uses_the_network_counts(fake, sysfs_root, interfaces, hostdevs, named):
     run(fake, sysfs_root=sysfs_root, pfs=["enp1s0"])
-    fake.domains["db"] = (live_domain("db", interfaces, hostdevs))
+    fake.domains["db"] = live_domain("db", interfaces, hostdevs)
     with pytest.raises(SriovError) as err:
         run(fake, check_mode=True, sysfs_root=sysfs_root, pfs=["enp1s0"], vlan=5)
     assert "db (%s)" % named in err.value.msg
@@ -236,11 +236,11 @@ def test_every_way_a_running_domain_uses_the_network_counts(fake, sysfs_root, in
 def test_domains_that_do_not_use_the_running_network_do_not_block_it(fake, sysfs_root):
     run(fake, sysfs_root=sysfs_root, vfs=["enp1s0#1-3"])
     # a VF outside the pool, another network, and a shut-off domain defined on this network
-    fake.domains["other"] = (live_domain("other", pool_vf_interface(PF1_VFS[0]) + "<interface type='network'>"
-                                    "<source network='default'/></interface>"))
-    fake.domains["off"] = (fake_mod.RecordedDomain("off", config_xml="<domain><name>off</name><devices>"
-                                                "<interface type='network'><source network='fast-net'/>"
-                                                "</interface></devices></domain>"))
+    fake.domains["other"] = live_domain("other", pool_vf_interface(PF1_VFS[0]) + "<interface type='network'>"
+                                        "<source network='default'/></interface>")
+    fake.domains["off"] = fake_mod.RecordedDomain("off", config_xml="<domain><name>off</name><devices>"
+                                                  "<interface type='network'><source network='fast-net'/>"
+                                                  "</interface></devices></domain>")
     result = run(fake, sysfs_root=sysfs_root, vfs=["enp1s0#1-3"], vlan=5)
     assert result["actions"] == ["redefined network fast-net", "restarted network fast-net"]
 
@@ -250,7 +250,7 @@ def test_a_running_network_that_needs_only_a_restart_is_refused_too(fake, tmp_pa
     root = fake_mod.make_sysfs(tmp_path / "sys", {"enp1s0": (PF1, PF1_VFS[:3])})
     run(fake, sysfs_root=root, pfs=["enp1s0"])
     fake.networks["fast-net"].live_pf_vfs = list(PF1_VFS)
-    fake.domains["nested"] = (live_domain("nested", pool_vf_interface(PF1_VFS[5])))
+    fake.domains["nested"] = live_domain("nested", pool_vf_interface(PF1_VFS[5]))
     with pytest.raises(SriovError) as err:
         run(fake, sysfs_root=root, pfs=["enp1s0"])
     assert "refusing to restart it" in err.value.msg and "nested (VF 0000:01:11.2" in err.value.msg
@@ -258,7 +258,7 @@ def test_a_running_network_that_needs_only_a_restart_is_refused_too(fake, tmp_pa
 
 def test_removing_a_network_a_running_domain_uses_is_refused(fake, sysfs_root):
     run(fake, sysfs_root=sysfs_root, pfs=["enp1s0"])
-    fake.domains["nested"] = (live_domain("nested", pool_vf_interface(PF1_VFS[1])))
+    fake.domains["nested"] = live_domain("nested", pool_vf_interface(PF1_VFS[1]))
     with pytest.raises(SriovError) as err:
         run(fake, sysfs_root=sysfs_root, state="absent")
     assert "refusing to stop and remove it" in err.value.msg and "nested" in err.value.msg

@@ -120,10 +120,10 @@ def test_network_a_running_domain_uses_is_refused_in_check_mode_too(fake, sysfs_
     warnings = []
     monkeypatch.setattr(basic.AnsibleModule, "warn", lambda self, msg: warnings.append(msg))
     call({"name": "fast-net", "pfs": ["enp1s0"], "sysfs_root": sysfs_root})
-    fake.domains["nested"] = (fake_mod.RecordedDomain(
+    fake.domains["nested"] = fake_mod.RecordedDomain(
         "nested", live_xml="<domain id='1'><name>nested</name><devices><interface type='hostdev' managed='yes'>"
                            "<mac address='52:54:00:5a:00:01'/><source><address type='pci' domain='0x0000' "
-                           "bus='0x01' slot='0x10' function='0x2'/></source></interface></devices></domain>"))
+                           "bus='0x01' slot='0x10' function='0x2'/></source></interface></devices></domain>")
     fake.calls[:] = []
     for check_mode in (True, False):
         result = call({"name": "fast-net", "pfs": ["enp1s0"], "vlan": 9, "sysfs_root": sysfs_root,
