@@ -4,7 +4,7 @@ LAB_VENV ?= $(or $(VENV),$(CURDIR)/.venv)
 LAB_BIN ?= $(LAB_VENV)/bin
 # Scenarios under extensions/molecule/ that lab-test runs, in order (the reboot-heavy and the
 # nested-guest ones last). `make test` runs these five to stay within the CI budget (measured on
-# 2 cores: facts 70 s, vf 180 s, iommu 230 s, site 634 s, guest 589 s). site covers what default
+# 2 cores: facts 180 s with its second VM acting as a guest (70 s without it), vf 180 s, iommu 230 s, site 634 s, guest 589 s). site covers what default
 # (smoke), pools (pool network up with its PF's VFs) and persist (boot replay) also check, except
 # persist's PF missing at boot and pools' address pools: run those three with
 # LAB_SCENARIOS="$(LAB_SCENARIOS_EXTRA)" make lab-test (default 133 s, pools 331 s, persist 334 s, lifecycle 428 s at load ~3).

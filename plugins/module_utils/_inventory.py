@@ -61,7 +61,7 @@ ROLE_COPIES = {"sriov_vfs_pfs": "sriov_pfs"}
 IOMMU_VENDORS = ("auto", "intel", "amd")
 BOOL_VARIABLES = ("sriov_iommu_passthrough", "sriov_reboot_ok", "sriov_isolate_failures")
 
-POOL_KEYS = ("name", "state", "pfs", "vfs", "vlan", "autostart", "active", "restart")
+POOL_KEYS = ("name", "state", "pfs", "vfs", "vlan", "autostart", "active", "force")
 POOL_STATES = ("present", "absent")
 PIN_LISTS = ("host", "guest")
 PIN_KEYS = ("package", "version", "module", "module_version")
@@ -293,7 +293,7 @@ def _check_pools(errors, pools, declared):
         state = pool.get("state", "present")
         if state not in POOL_STATES:
             errors.add(where + ".state", "must be present or absent, got %s" % _short(state))
-        for key in ("autostart", "active", "restart"):
+        for key in ("autostart", "active", "force"):
             if pool.get(key) is not None:
                 _bool(errors, "%s.%s" % (where, key), pool[key])
         vlan = pool.get("vlan")

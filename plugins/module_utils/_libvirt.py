@@ -276,7 +276,7 @@ def error_code(exc):
 class VfNetworkManager(object):
     """Converge one libvirt hostdev network.
 
-    params: name, state, pfs, vfs, vlan, autostart, active, restart, uri, sysfs_root.
+    params: name, state, pfs, vfs, vlan, autostart, active, force, restart (deprecated), uri, sysfs_root.
     libvirt_mod: the imported ``libvirt`` binding (or a fake with the same surface).
     sysfs: the ``_sysfs`` module (or a fake) for PF resolution and VF listing.
     """
@@ -464,20 +464,76 @@ class VfNetworkManager(object):
         state = ("yes" if active else "no", "yes" if autostart else "no")
         return "%s<!-- active: %s, autostart: %s -->\n" % ((xml_text,) + state)
 
-    def _guard_in_use(self, before, doing):
-        in_use = before["connections"]
-        if in_use and not self.params.get("restart"):
-            raise SriovError("network %s has %d guest interface(s) attached; stop those guests before %s it, "
-                             "or set restart=true to do it anyway" % (self.params["name"], in_use, doing),
-                             field="restart", details={"connections": in_use})
-        return in_use
+    def pool_in_use(self, before, wanted):
+        """The host PCI addresses the network hands out now: its live pool (a running network), else none.
+
+        A live ``<pf>`` without the addresses it expanded to (libvirt before 9) stands for the PF's
+        current VFs when it is the PF asked for.
+        """
+        if not before["active"]:
+            return set()
+        live = canonical_network(before["live_root"])
+        if live["addresses"]:
+            return set(live["addresses"])
+        if wanted and live["pf"] and live["pf"] == ([wanted["pf"]] if wanted.get("pf") else []):
+            return set(wanted.get("pool_addresses") or [])
+        return set()
+
+    def running_users(self, before, wanted):
+        """{domain name: [what it uses]} of running domains using this network.
+
+        A domain uses it through an interface whose live ``<source network=NAME>`` names it (an
+        ordinary network keeps the name in the live XML), or through a VF or ``<hostdev>`` from its
+        live pool (a hostdev network's interface shows only the VF it handed out).
+        """
+        # imported here: _domain imports this file's connection helpers
+        from ansible_collections.directiron.sriov.plugins.module_utils import _domain
+        pool = self.pool_in_use(before, wanted)
+        users = {}
+        for domain in _domain.domain_device_map(self.libvirt, self.conn)["domains"]:
+            if not domain["active"]:
+                continue
+            uses = []
+            for iface in domain["interfaces"]:
+                if iface["network"] == self.params["name"]:
+                    uses.append("interface %s" % (iface["mac"] or iface["alias"] or "without MAC"))
+                elif iface["vf"] in pool:
+                    uses.append("VF %s%s" % (iface["vf"], " (MAC %s)" % iface["mac"] if iface["mac"] else ""))
+            uses.extend("hostdev %s" % address for address in domain["hostdevs"] if address in pool)
+            if uses:
+                users[domain["name"]] = uses
+        return users
+
+    def _guard_in_use(self, before, wanted, doing):
+        """Refuse ``doing`` (a phrase such as "restart") while running domains use the network, naming
+        them, unless force=true: then the refusal becomes a warning. Check mode refuses the same way."""
+        users = self.running_users(before, wanted) if before["exists"] else {}
+        connections = before["connections"]
+        if not users and not connections:
+            return
+        if users:
+            who = "running domain(s) use it: %s" % "; ".join(
+                "%s (%s)" % (domain, ", ".join(uses)) for domain, uses in sorted(users.items()))
+        else:
+            who = ("%d guest interface(s) use it (libvirt's count; no running domain on %s names it)"
+                   % (connections, self.params.get("uri") or "qemu:///system"))
+        message = "network %s is in use, %s" % (self.params["name"], who)
+        if self.params.get("force"):
+            self.warnings.append("force=true: %s; %s it anyway (libvirt loses track of the VFs they hold "
+                                 "until they restart)" % (message, doing))
+            return
+        hint = "stop those domains first, or set force=true"
+        if self.params.get("restart"):
+            hint += " (restart=true no longer overrides this)"
+        raise SriovError("%s; refusing to %s it: %s" % (message, doing, hint), field="force",
+                         details={"domains": sorted(users), "connections": connections})
 
     def _absent(self, net, before):
         changed = False
         before_text = render_network_xml(before["root"]) if before["exists"] else None
         if net is not None:
             if before["active"]:
-                self._guard_in_use(before, "removing")
+                self._guard_in_use(before, None, "stop and remove")
                 self.actions.append("stopped network %s" % self.params["name"])
                 if not self.check_mode:
                     self._call("destroy", net.destroy)
@@ -506,7 +562,6 @@ class VfNetworkManager(object):
                               or canonical_network(before["root"]) != canonical_network(new_root))
         after_text = render_network_xml(new_root)
         before_text = render_network_xml(before["root"]) if before["exists"] else None
-        restart_required = False
         connections = before["connections"]
         # The running network may still carry an older definition (saved earlier while guests used it).
         live_differs = before["active"] and live_pool_differs(before["live_root"], new_root,
@@ -515,26 +570,26 @@ class VfNetworkManager(object):
             self._vfs_missing("PF %s has no VFs: libvirt cannot start a hostdev pool on it; create VFs first "
                               "(directiron.sriov.sriov_vf) or set active=false" % wanted["pf"], "pfs")
 
+        restart = before["active"] and want_active and (definition_changed or live_differs)
+        if restart or (before["active"] and not want_active) or (definition_changed and before["exists"]):
+            # Before anything changes, in check mode too: a hostdev network takes its new pool only
+            # on the next start, and restarting it while guests hold VFs from it makes libvirt forget
+            # those allocations; so it is not redefined or restarted behind a running guest's back.
+            doing = [] if not (definition_changed and before["exists"]) else ["redefine"]
+            doing += ["restart"] if restart else (["stop"] if before["active"] and not want_active else [])
+            self._guard_in_use(before, wanted, " and ".join(doing))
+
         if definition_changed:
             self.actions.append("%s network %s" % ("redefined" if before["exists"] else "defined", name))
             if not self.check_mode:
                 net = self._call("define", self.conn.networkDefineXML, ET.tostring(new_root, encoding="unicode"))
 
-        if before["active"] and want_active and (definition_changed or live_differs):
-            # A hostdev network takes its new pool only on the next start. Restarting while guests hold
-            # VFs from it makes libvirt forget those allocations, so it is not done behind their back.
-            if connections and not params.get("restart"):
-                restart_required = True
-                self.warnings.append("network %s has a new definition but runs the old one until restarted: %d guest "
-                                     "interface(s) use it; set restart=true, or run again once they are stopped"
-                                     % (name, connections))
-            else:
-                self.actions.append("restarted network %s" % name)
-                if not self.check_mode:
-                    self._call("destroy", net.destroy)
-                    self._call("create", net.create)
+        if restart:
+            self.actions.append("restarted network %s" % name)
+            if not self.check_mode:
+                self._call("destroy", net.destroy)
+                self._call("create", net.create)
         elif before["active"] and not want_active:
-            self._guard_in_use(before, "stopping")
             self.actions.append("stopped network %s" % name)
             if not self.check_mode:
                 self._call("destroy", net.destroy)
@@ -556,7 +611,7 @@ class VfNetworkManager(object):
         return {
             "changed": bool(self.actions),
             "actions": self.actions,
-            "restart_required": restart_required,
+            "restart_required": False,
             "network": {
                 "name": name,
                 "exists": True,

@@ -21,11 +21,13 @@ description:
   - Idempotent by XML comparison. Only the parts this module manages are compared (name, the C(forward) element's
     mode, managed flag, C(pf) and C(address) children, and the network C(vlan)); the uuid and any other element
     an operator added are kept when the network is redefined.
-  - An existing network whose definition differs is redefined. A running hostdev network only picks up a new
-    definition when restarted. The module restarts it when no guest interface uses it; when guests use it, the
-    restart is left out (the result has C(restart_required=true) and a warning) unless O(restart=true).
-    Restarting while guests hold VFs makes libvirt lose track of those allocations until the guests are restarted.
-  - Stopping (O(active=false)) or removing (O(state=absent)) a network that guests use fails unless O(restart=true).
+  - An existing network whose definition differs is redefined, and restarted when it runs (a running hostdev
+    network only picks up a new definition when restarted).
+  - A network that a running libvirt domain uses (an interface whose source names the network, or a VF or
+    C(<hostdev>) from the network's live pool) is not redefined, restarted, stopped or removed; the module
+    fails before changing anything, in check mode too, naming the domains and what they use. Restarting it
+    while guests hold VFs from it makes libvirt lose track of those allocations until the guests are
+    restarted. O(force=true) is the only way through; the refusal is then returned as a warning.
 author:
   - directiron.sriov contributors (@directiron)
 options:
@@ -71,12 +73,16 @@ options:
       - Whether the network should be running now.
     type: bool
     default: true
-  restart:
+  force:
     description:
-      - Allow restarting or stopping the network while guest interfaces use it.
-      - Without it, a changed definition of a network in use is saved but takes effect at the next start.
+      - Redefine, restart, stop or remove the network although running domains use it. The refusal is
+        returned as a warning instead.
     type: bool
     default: false
+  restart:
+    description:
+      - Deprecated, has no effect. It let a network in use restart or stop; that is O(force) now.
+    type: bool
 extends_documentation_fragment:
   - directiron.sriov.libvirt
   - directiron.sriov.sysfs
@@ -134,8 +140,8 @@ actions:
   sample: ["defined network fast-net", "started network fast-net", "enabled autostart of network fast-net"]
 restart_required:
   description:
-    - True when the definition was changed while guests use the running network, so the running network still
-      has its old pool until it is restarted.
+    - Always false. A changed definition of a network in use is refused (or, with O(force=true), applied and
+      restarted), so a saved definition never waits for a restart any more. Kept for playbooks that read it.
   returned: always
   type: bool
   sample: false
@@ -200,7 +206,8 @@ def argument_spec():
         vlan=dict(type="int"),
         autostart=dict(type="bool", default=True),
         active=dict(type="bool", default=True),
-        restart=dict(type="bool", default=False),
+        force=dict(type="bool", default=False),
+        restart=dict(type="bool", removed_in_version="2.0.0", removed_from_collection="directiron.sriov"),
         **host_options("uri", "sysfs_root")
     )
 

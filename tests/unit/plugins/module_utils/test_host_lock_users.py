@@ -60,7 +60,7 @@ def test_libvirt_vf_network_writes_nothing_without_the_lock(tmp_path, held):
     sysfs_root = fake_libvirt.make_sysfs(tmp_path / "sys", {"enp1s0": ("0000:01:00.0", ["0000:01:10.0"])})
     fake = fake_libvirt.FakeLibvirt(pf_vfs={"enp1s0": ["0000:01:10.0"]})
     params = {"name": "net", "state": "present", "pfs": ["enp1s0"], "vfs": None, "vlan": None, "autostart": True,
-              "active": True, "restart": False, "uri": "qemu:///system", "sysfs_root": sysfs_root}
+              "active": True, "force": False, "uri": "qemu:///system", "sysfs_root": sysfs_root}
     with pytest.raises(SriovError) as info:
         _libvirt.VfNetworkManager(fake, params).run()
     assert info.value.field == "lock" and fake.calls == []

@@ -35,7 +35,7 @@ def fake():
 
 def params(sysfs_root, **overrides):
     result = {"name": "fast-net", "state": "present", "pfs": None, "vfs": None, "vlan": None, "autostart": True,
-              "active": True, "restart": False, "uri": "qemu:///system", "sysfs_root": sysfs_root}
+              "active": True, "force": False, "restart": None, "uri": "qemu:///system", "sysfs_root": sysfs_root}
     result.update(overrides)
     return result
 
@@ -166,35 +166,105 @@ def test_changed_definition_of_idle_running_network_is_redefined_and_restarted(f
     assert 'id="100"' in result["diff"]["after"] and 'id="100"' not in result["diff"]["before"]
 
 
-def test_changed_definition_of_network_in_use_is_saved_but_not_restarted(fake, sysfs_root):
-    run(fake, sysfs_root=sysfs_root, pfs=["enp1s0"])
-    fake.networks["fast-net"].connections = 2
-    fake.calls[:] = []
-    manager = _libvirt.VfNetworkManager(fake, params(sysfs_root, pfs=["enp1s0"], vlan=100))
-    result = manager.run()
-    assert writes(fake) == ["define"]
-    assert result["restart_required"] is True
-    assert result["network"]["connections"] == 2
-    assert "2 guest interface(s)" in manager.warnings[0]
-    # The saved definition matches now, but the running network still has the old one:
-    # later runs keep saying so, without changing anything, until the guests are gone.
-    fake.calls[:] = []
-    again = run(fake, sysfs_root=sysfs_root, pfs=["enp1s0"], vlan=100)
-    assert again["changed"] is False and again["restart_required"] is True
-    assert fake.calls == []
-    fake.networks["fast-net"].connections = 0
-    idle = run(fake, sysfs_root=sysfs_root, pfs=["enp1s0"], vlan=100)
-    assert idle["actions"] == ["restarted network fast-net"]
-    assert ET.fromstring(fake.networks["fast-net"].XMLDesc(0)).find("vlan/tag").get("id") == "100"
+def live_domain(name, interfaces="", hostdevs=""):
+    """A running domain as libvirt's live XML shows it (the shapes of tests/unit/.../libvirt_domain_fake.py)."""
+    return fake_mod.RecordedDomain(name, live_xml="<domain type='kvm' id='1'><name>%s</name><devices>%s%s</devices>"
+                                                  "</domain>" % (name, interfaces, hostdevs),
+                                   config_xml="<domain type='kvm'><name>%s</name><devices/></domain>" % name)
 
 
-def test_restart_true_restarts_network_in_use(fake, sysfs_root):
+def pool_vf_interface(vf, mac="52:54:00:5a:00:01"):
+    """A running domain's interface on a hostdev network: the VF it got, the network name gone."""
+    dom, bus, rest = vf.split(":")
+    slot, func = rest.split(".")
+    return ("<interface type='hostdev' managed='yes'><mac address='%s'/><driver name='vfio'/><source>"
+            "<address type='pci' domain='0x%s' bus='0x%s' slot='0x%s' function='0x%s'/></source>"
+            "<alias name='hostdev0'/></interface>" % (mac, dom, bus, slot, func))
+
+
+def test_changed_definition_of_network_a_running_domain_uses_is_refused_naming_it(fake, sysfs_root):
+    run(fake, sysfs_root=sysfs_root, vfs=["enp1s0#1-3"])
+    fake.domains["nested"] = live_domain("nested", pool_vf_interface(PF1_VFS[2]))
+    fake.networks["fast-net"].connections = 1
+    before = (fake.networks["fast-net"].XMLDesc(1), fake.networks["fast-net"].XMLDesc(0))
+    for check_mode in (True, False):
+        fake.calls[:] = []
+        with pytest.raises(SriovError) as err:
+            run(fake, check_mode=check_mode, sysfs_root=sysfs_root, vfs=["enp1s0#1-3"], vlan=100)
+        assert "running domain(s) use it: nested (VF 0000:01:10.4 (MAC 52:54:00:5a:00:01))" in err.value.msg
+        assert "refusing to redefine and restart it" in err.value.msg and "force=true" in err.value.msg
+        assert err.value.field == "force"
+        assert err.value.details == {"domains": ["nested"], "connections": 1}
+        assert fake.calls == []
+    assert (fake.networks["fast-net"].XMLDesc(1), fake.networks["fast-net"].XMLDesc(0)) == before
+
+
+def test_restart_true_no_longer_overrides_the_guard_force_does(fake, sysfs_root):
     run(fake, sysfs_root=sysfs_root, pfs=["enp1s0"])
+    fake.domains["web"] = live_domain("web", pool_vf_interface(PF1_VFS[0]))
     fake.networks["fast-net"].ports = 1
     fake.calls[:] = []
-    result = run(fake, sysfs_root=sysfs_root, pfs=["enp1s0"], vlan=100, restart=True)
+    with pytest.raises(SriovError) as err:
+        run(fake, sysfs_root=sysfs_root, pfs=["enp1s0"], vlan=100, restart=True)
+    assert "restart=true no longer overrides this" in err.value.msg and "web" in err.value.msg
+    assert fake.calls == []
+    manager = _libvirt.VfNetworkManager(fake, params(sysfs_root, pfs=["enp1s0"], vlan=100, force=True))
+    result = manager.run()
     assert writes(fake) == ["define", "destroy", "create"]
-    assert result["network"]["connections"] == 1
+    assert result["actions"] == ["redefined network fast-net", "restarted network fast-net"]
+    assert result["network"]["connections"] == 1 and result["restart_required"] is False
+    assert len(manager.warnings) == 1 and manager.warnings[0].startswith("force=true: network fast-net is in use")
+    assert "web (VF 0000:01:10.0" in manager.warnings[0]
+
+
+@pytest.mark.parametrize("interfaces,hostdevs,named", [
+    # an ordinary interface keeps its <source network> in the live XML
+    ("<interface type='network'><mac address='52:54:00:00:00:09'/><source network='fast-net' portid='x' "
+     "bridge='virbr1'/><alias name='net0'/></interface>", "", "interface 52:54:00:00:00:09"),
+    # a plain <hostdev> of a VF from the live pool
+    ("", "<hostdev mode='subsystem' type='pci' managed='yes'><source><address domain='0x0000' bus='0x01' "
+     "slot='0x10' function='0x6'/></source></hostdev>", "hostdev 0000:01:10.6"),
+])
+def test_every_way_a_running_domain_uses_the_network_counts(fake, sysfs_root, interfaces, hostdevs, named):
+    run(fake, sysfs_root=sysfs_root, pfs=["enp1s0"])
+    fake.domains["db"] = live_domain("db", interfaces, hostdevs)
+    with pytest.raises(SriovError) as err:
+        run(fake, check_mode=True, sysfs_root=sysfs_root, pfs=["enp1s0"], vlan=5)
+    assert "db (%s)" % named in err.value.msg
+
+
+def test_domains_that_do_not_use_the_running_network_do_not_block_it(fake, sysfs_root):
+    run(fake, sysfs_root=sysfs_root, vfs=["enp1s0#1-3"])
+    # a VF outside the pool, another network, and a shut-off domain defined on this network
+    fake.domains["other"] = live_domain("other", pool_vf_interface(PF1_VFS[0]) + "<interface type='network'>"
+                                        "<source network='default'/></interface>")
+    fake.domains["off"] = fake_mod.RecordedDomain("off", config_xml="<domain><name>off</name><devices>"
+                                                  "<interface type='network'><source network='fast-net'/>"
+                                                  "</interface></devices></domain>")
+    result = run(fake, sysfs_root=sysfs_root, vfs=["enp1s0#1-3"], vlan=5)
+    assert result["actions"] == ["redefined network fast-net", "restarted network fast-net"]
+
+
+def test_a_running_network_that_needs_only_a_restart_is_refused_too(fake, tmp_path):
+    # the network started with 7 VFs; the PF has 3 now, and a running domain holds one of them
+    root = fake_mod.make_sysfs(tmp_path / "sys", {"enp1s0": (PF1, PF1_VFS[:3])})
+    run(fake, sysfs_root=root, pfs=["enp1s0"])
+    fake.networks["fast-net"].live_pf_vfs = list(PF1_VFS)
+    fake.domains["nested"] = live_domain("nested", pool_vf_interface(PF1_VFS[5]))
+    with pytest.raises(SriovError) as err:
+        run(fake, sysfs_root=root, pfs=["enp1s0"])
+    assert "refusing to restart it" in err.value.msg and "nested (VF 0000:01:11.2" in err.value.msg
+
+
+def test_removing_a_network_a_running_domain_uses_is_refused(fake, sysfs_root):
+    run(fake, sysfs_root=sysfs_root, pfs=["enp1s0"])
+    fake.domains["nested"] = live_domain("nested", pool_vf_interface(PF1_VFS[1]))
+    with pytest.raises(SriovError) as err:
+        run(fake, sysfs_root=sysfs_root, state="absent")
+    assert "refusing to stop and remove it" in err.value.msg and "nested" in err.value.msg
+    assert fake.networks["fast-net"].isActive()
+    result = run(fake, sysfs_root=sysfs_root, state="absent", force=True)
+    assert result["actions"] == ["stopped network fast-net", "undefined network fast-net"]
 
 
 def test_removing_vlan_is_a_change(fake, sysfs_root):
@@ -273,7 +343,8 @@ def test_stopping_network_in_use_is_refused(fake, sysfs_root):
     fake.networks["fast-net"].connections = 1
     with pytest.raises(SriovError) as err:
         run(fake, sysfs_root=sysfs_root, pfs=["enp1s0"], active=False)
-    assert err.value.details == {"connections": 1}
+    assert err.value.details == {"domains": [], "connections": 1}
+    assert "1 guest interface(s) use it (libvirt's count" in err.value.msg
     assert fake.networks["fast-net"].isActive()
 
 

@@ -116,12 +116,21 @@ def test_missing_binding_in_check_mode_warns_and_does_not_fail(monkeypatch):
     assert len(warnings) == 1 and "not checked" in warnings[0] and "python3-libvirt" in warnings[0]
 
 
-def test_warning_when_network_in_use_is_not_restarted(fake, sysfs_root, monkeypatch):
+def test_network_a_running_domain_uses_is_refused_in_check_mode_too(fake, sysfs_root, monkeypatch):
     warnings = []
     monkeypatch.setattr(basic.AnsibleModule, "warn", lambda self, msg: warnings.append(msg))
     call({"name": "fast-net", "pfs": ["enp1s0"], "sysfs_root": sysfs_root})
-    fake.networks["fast-net"].connections = 1
-    result = call({"name": "fast-net", "pfs": ["enp1s0"], "vlan": 9, "sysfs_root": sysfs_root})
-    assert result["restart_required"] is True
-    assert result["actions"] == ["redefined network fast-net"]
-    assert len(warnings) == 1 and "restart" in warnings[0]
+    fake.domains["nested"] = fake_mod.RecordedDomain(
+        "nested", live_xml="<domain id='1'><name>nested</name><devices><interface type='hostdev' managed='yes'>"
+                           "<mac address='52:54:00:5a:00:01'/><source><address type='pci' domain='0x0000' "
+                           "bus='0x01' slot='0x10' function='0x2'/></source></interface></devices></domain>")
+    fake.calls[:] = []
+    for check_mode in (True, False):
+        result = call({"name": "fast-net", "pfs": ["enp1s0"], "vlan": 9, "sysfs_root": sysfs_root,
+                       "_ansible_check_mode": check_mode}, exc=FailJson)
+        assert "network fast-net is in use, running domain(s) use it: nested (VF 0000:01:10.2" in result["msg"]
+        assert result["field"] == "force" and result["actions"] == []
+    assert fake.calls == []
+    forced = call({"name": "fast-net", "pfs": ["enp1s0"], "vlan": 9, "force": True, "sysfs_root": sysfs_root})
+    assert forced["actions"] == ["redefined network fast-net", "restarted network fast-net"]
+    assert len(warnings) == 1 and "nested" in warnings[0]
