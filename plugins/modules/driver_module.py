@@ -33,16 +33,7 @@ extends_documentation_fragment:
   - directiron.sriov.sysfs
   - directiron.sriov.sysfs.proc_root
   - directiron.sriov.attributes
-  - directiron.sriov.attributes.platform_linux
-attributes:
-  check_mode:
-    support: full
-    details:
-      - Reads the file, the initramfs listing and the loaded module; writes, regenerates and reloads nothing.
-  diff_mode:
-    support: full
-    details:
-      - The options file before and after.
+  - directiron.sriov.attributes.writer
 options:
   module:
     description:
@@ -78,6 +69,8 @@ options:
 notes:
   - Refuses a bad module name, option name or value with a one-line error naming the field, before
     anything changes.
+  - In check mode the module reads the file, the initramfs listing and the loaded module; it writes,
+    regenerates and reloads nothing. The diff shows the options file before and after.
 seealso:
   - module: directiron.sriov.sriov_vf
 """
