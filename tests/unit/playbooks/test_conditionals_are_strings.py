@@ -47,3 +47,36 @@ def test_every_conditional_is_a_string():
             for document in yaml.safe_load_all(handle):
                 _bad(document, os.path.relpath(path, ROOT), found)
     assert found == []
+
+
+def _tasks(node):
+    if isinstance(node, list):
+        for item in node:
+            yield from _tasks(item)
+    elif isinstance(node, dict):
+        if "name" in node or "register" in node:
+            yield node
+        for key in ("block", "rescue", "always", "tasks", "pre_tasks", "post_tasks", "handlers"):
+            if key in node:
+                yield from _tasks(node[key])
+
+
+def test_no_task_variable_is_shadowed_by_a_registered_result():
+    """A registered result outranks a task's ``vars:``: one name for both (across a role's task files,
+    or in one playbook) makes the task read the other result."""
+    groups = [glob.glob(os.path.join(ROOT, "roles", role, "tasks", "*.yml"))
+              for role in os.listdir(os.path.join(ROOT, "roles"))]
+    groups += [[path] for path in glob.glob(os.path.join(ROOT, "playbooks", "*.yml"))]
+    found = []
+    for files in groups:
+        registered, task_vars = {}, {}
+        for path in files:
+            with open(path) as handle:
+                for task in _tasks(yaml.safe_load(handle)):
+                    if isinstance(task.get("register"), str):
+                        registered[task["register"]] = os.path.relpath(path, ROOT)
+                    for name in (task.get("vars") or {}) if isinstance(task.get("vars"), dict) else ():
+                        task_vars[name] = os.path.relpath(path, ROOT)
+        found.extend("%s: registered in %s, a task variable in %s" % (name, registered[name], task_vars[name])
+                     for name in sorted(set(registered) & set(task_vars)))
+    assert found == []
