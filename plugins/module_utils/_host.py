@@ -403,7 +403,7 @@ class HostManager(object):
         # own entry) leaves SR-IOV duty: no udev rule and no place in the boot config.
         addresses = [manager.pf for _position, manager, _before, _steps in prepared]
         kept = [(pfs[position], manager.pf) for position, manager, _before, _steps in prepared
-                if pfs[position].get("state", "present") != "absent"]
+                if manager.params["state"] != "absent"]
         pruned = self.prepare_pruned(addresses) if params.get("prune") else []
         live = self.root == "/"
         if params.get("persist", True):

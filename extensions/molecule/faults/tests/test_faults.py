@@ -75,8 +75,10 @@ def start_site(inventory, env=None):
 
 
 def finish(proc, path, timeout=1200):
-    out = proc.communicate(timeout=timeout)[0]
-    os.unlink(path)
+    try:
+        out = proc.communicate(timeout=timeout)[0]
+    finally:
+        os.unlink(path)
     recap = dict((m.group(1), [int(x) for x in m.groups()[1:]]) for m in RECAP.finditer(out))
     return proc.returncode, out, recap
 
