@@ -23,7 +23,7 @@ description:
     driver package moved, the loaded module is stale.
   - On every run the options of the file are compared with the loaded module's C(/sys/module/MODULE/parameters/NAME)
     (booleans as C(Y)/C(N), integers in any base, arrays element by element). A value that differs means a
-    reload or reboot an earlier run asked for has not happened: it is pending again, reported by this run too
+    reload or reboot an earlier run asked for has not happened, so it is pending again and this run reports it too
     (RV(pending_options)). A parameter the module does not show there (registered with permission 0, like igb's
     C(max_vfs) or vfio-pci's C(ids)) cannot be compared and is listed in RV(unverified_options).
   - A stale module, or a loaded module whose options file changed or whose running options differ, is reloaded (C(modprobe -r) then
