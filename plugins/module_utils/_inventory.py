@@ -53,13 +53,14 @@ SITE_VARIABLES = {
     "sriov_isolate_failures": "a boolean",
     "sriov_target": "a host pattern",
     "sriov_serial": "a play serial (number or percentage)",
+    "sriov_plan_reuse": "a boolean",
 }
 # Role variables that default to an inventory variable: set in the inventory they would replace it
 # unchecked (the validation and the preflight read the inventory variable), so they are refused with
 # the name to use.
 ROLE_COPIES = {"sriov_vfs_pfs": "sriov_pfs"}
 IOMMU_VENDORS = ("auto", "intel", "amd")
-BOOL_VARIABLES = ("sriov_iommu_passthrough", "sriov_reboot_ok", "sriov_isolate_failures")
+BOOL_VARIABLES = ("sriov_iommu_passthrough", "sriov_reboot_ok", "sriov_isolate_failures", "sriov_plan_reuse")
 
 POOL_KEYS = ("name", "state", "pfs", "vfs", "vlan", "autostart", "active", "force")
 POOL_STATES = ("present", "absent")

@@ -21,8 +21,8 @@ description:
     named C(sriov_*), variables of the collection's playbooks such as C(sriov_audit_hosts)); an unknown
     one (C(sriov_pf)) is refused with the closest valid name. C(sriov_vfs_pfs) is refused as the
     role's copy of C(sriov_pfs).
-  - C(sriov_iommu) is V(auto), V(intel) or V(amd); C(sriov_iommu_passthrough), C(sriov_reboot_ok) and
-    C(sriov_isolate_failures) are booleans.
+  - C(sriov_iommu) is V(auto), V(intel) or V(amd); C(sriov_iommu_passthrough), C(sriov_reboot_ok),
+    C(sriov_isolate_failures) and C(sriov_plan_reuse) are booleans.
   - Each C(sriov_pfs) entry gets the checks of M(directiron.sriov.sriov_vf) (MAC, VLAN, QoS, rates,
     VF indexes against C(num_vfs), drivers); the same PF may be declared once.
   - A MAC may be given to one VF in the whole fleet (a guest keeps its MAC when it moves). Inventory

@@ -116,15 +116,24 @@ def _module_calls(tasks, name):
             yield from _module_calls(task.get(key), name)
 
 
-@pytest.mark.parametrize("path", [os.path.join(ROLE, "tasks", "main.yml"), os.path.join(ROOT, "playbooks", "site.yml")])
-def test_the_role_and_the_site_preflight_hand_the_whole_inventory_list_to_sriov_host(path):
-    tasks = _load(path)
-    if path.endswith("site.yml"):
-        tasks = [task for play in tasks for task in play.get("tasks") or []]
+def test_the_role_hands_the_whole_inventory_list_to_sriov_host():
+    tasks = _load(os.path.join(ROLE, "tasks", "main.yml"))
     calls = list(_module_calls(tasks, "directiron.sriov.sriov_host"))
-    assert len(calls) == 1, "one sriov_host task in %s" % path
-    assert calls[0]["sriov_pfs"] in ("{{ sriov_vfs_pfs }}", "{{ __sriov_pfs }}")
+    assert len(calls) == 1, "one sriov_host task in the sriov_vfs role"
+    assert calls[0]["sriov_pfs"] == "{{ sriov_vfs_pfs }}"
     assert list(_module_calls(tasks, "directiron.sriov.sriov_vf")) == []  # no per-PF option mapping to keep in step
+
+
+def test_the_site_preflight_is_the_sriov_vfs_role_in_check_mode():
+    """The preflight runs the converge's own sriov_host task in check mode: its result is the plan."""
+    plays = _load(os.path.join(ROOT, "playbooks", "site.yml"))
+    tasks = [task for play in plays for task in play.get("tasks") or []]
+    assert list(_module_calls(tasks, "directiron.sriov.sriov_host")) == []
+    assert list(_module_calls(tasks, "directiron.sriov.sriov_vf")) == []
+    preflight = [task["ansible.builtin.include_role"] for task in plays[0]["tasks"]
+                 if "ansible.builtin.include_role" in task]
+    assert {"name": "directiron.sriov.sriov_vfs", "apply": {"check_mode": True}} in preflight
+    assert {"name": "directiron.sriov.libvirt_pools", "apply": {"check_mode": True}} in preflight
 
 
 def _host_refusal(request):
