@@ -36,6 +36,8 @@ POOLS_HOLDS = _yaml("roles", "libvirt_pools", "vars", "main.yml")["__libvirt_poo
 UNDISTURBED = [play for play in _yaml("playbooks", "site.yml") if play["name"] == "Converge SR-IOV hypervisors"][0][
     "vars"]["__sriov_undisturbed"]
 PLAN = {"changed": False, "pfs": [{"pf": "0000:01:00.0", "changed": False}], "pruned": [], "actions": []}
+# a planning run is reported unchanged; its actions say it would change
+WOULD_CHANGE = dict(PLAN, actions=["0000:01:00.0: set sriov_numvfs 0 -> 4"])
 NETWORKS = [{"name": "site-net", "pfs": ["enp1s0"]}]
 POOL_PLAN = {"changed": False, "results": [{"changed": False, "item": NETWORKS[0], "name": "site-net"}]}
 
@@ -44,6 +46,8 @@ def test_the_vf_plan_holds_only_when_it_succeeded_and_changed_nothing():
     assert evaluate(VFS_HOLDS, {"sriov_vfs_plan": PLAN})
     assert not evaluate(VFS_HOLDS, {"sriov_vfs_plan": {}})  # the role used alone: the module runs
     assert not evaluate(VFS_HOLDS, {"sriov_vfs_plan": dict(PLAN, changed=True)})
+    assert not evaluate(VFS_HOLDS, {"sriov_vfs_plan": WOULD_CHANGE})
+    assert not evaluate(VFS_HOLDS, {"sriov_vfs_plan": {"changed": False, "pfs": []}})  # no actions: not a plan
     assert not evaluate(VFS_HOLDS, {"sriov_vfs_plan": dict(PLAN, failed=True, msg="x")})
     assert not evaluate(VFS_HOLDS, {"sriov_vfs_plan": {"changed": False, "skipped": True}})
 
