@@ -435,3 +435,29 @@ def test_a_module_not_loaded_or_an_absent_entry_is_not_compared(tmp_path):
     _parameters(loaded, "igb", num_request_queues="1")
     gone = _manager(loaded, tmp_path, entry={"module": "igb", "state": "absent"})[0].run()
     assert gone["file_changed"] and gone["action"] == "reboot" and gone["pending_options"] == []
+
+
+# /sys/module/M/parameters as a lab VM showed them (Debian 6.1.0-50, igb PFs, a VF on vfio-pci,
+# no options files): igb shows none of its parameters, vfio-pci not its ids.
+RECORDED_PARAMETERS = {
+    "vfio_pci": {"disable_denylist": "N", "disable_idle_d3": "N", "disable_vga": "N", "enable_sriov": "N",
+                 "nointxmask": "N"},
+    "virtio_blk": {"num_request_queues": "0", "poll_queues": "0", "queue_depth": "0"},
+    "vfio_iommu_type1": {"allow_unsafe_interrupts": "N", "disable_hugepages": "N", "dma_entry_limit": "65535"},
+    "igb": {},
+}
+
+
+@pytest.mark.parametrize("module, options, pending, unverified", [
+    ("vfio_pci", {"ids": ["8086:10ca"], "disable_idle_d3": True}, ["disable_idle_d3=1 (running N)"], ["ids"]),
+    ("virtio_blk", {"num_request_queues": 1}, ["num_request_queues=1 (running 0)"], []),
+    ("igb", {"max_vfs": 0}, [], ["max_vfs"]),
+    ("vfio_iommu_type1", {"dma_entry_limit": "0xffff", "allow_unsafe_interrupts": False}, [], []),
+])
+def test_recorded_lab_parameters(tmp_path, module, options, pending, unverified):
+    sysfs = str(tmp_path)
+    os.makedirs(os.path.join(sysfs, "module", module, "parameters"))
+    for name, value in RECORDED_PARAMETERS[module].items():
+        _write(os.path.join(sysfs, "module", module, "parameters", name), value + "\n")
+    words = _kmod.validate_entry({"module": module, "options": options})[2]
+    assert _kmod.running_option_differences(sysfs, module, words) == (pending, unverified)
