@@ -4,7 +4,8 @@ LAB_VENV ?= $(or $(VENV),$(CURDIR)/.venv)
 LAB_BIN ?= $(LAB_VENV)/bin
 # Scenarios under extensions/molecule/ that lab-test runs, in order (the reboot-heavy and the
 # nested-guest ones last). `make test` runs these seven (measured on 2 shared cores at load 3-6:
-# facts 373 s with its second VM acting as a guest, vf 76 s, lifecycle 253 s, faults 708 s,
+# facts 373 s with its second VM acting as a guest, vf 76 s, lifecycle 610 s (272 s before its
+# kernel upgrade, per-PF removal and IOMMU removal reboots: +174, +12, +76 s), faults 708 s,
 # iommu 212 s, site 660 s, guest 770 s). site covers what default (smoke), pools (pool network up
 # with its PF's VFs) and persist (boot replay) also check, faults the PF missing at boot; pins
 # (driver pins, module options, stale modules, ~480 s; its stale-module step fails today) runs
