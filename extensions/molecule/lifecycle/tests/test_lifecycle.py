@@ -91,8 +91,8 @@ def cmdline_args(host):
 def reboot(host, path):
     """Run a playbook that reboots this VM; warn when the lab's stall guard (kernel-upgrade.yml)
     had to reset a boot, which the VM's serial log records as a panic."""
-    serial = os.path.join(COLLECTION, "lab", "run", "%s-%s" % (os.environ.get("MOLECULE_SCENARIO_NAME", "lifecycle"),
-                                                              host.backend.get_hostname()), "serial.log")
+    vm = "%s-%s" % (os.environ.get("MOLECULE_SCENARIO_NAME", "lifecycle"), host.backend.get_hostname())
+    serial = os.path.join(COLLECTION, "lab", "run", vm, "serial.log")
 
     def panics():
         if not os.path.exists(serial):
