@@ -11,6 +11,10 @@ whether the loaded build is the one on disk (module ``driver_module``).
 - ``options_path``/``render_options``: one collection-owned file per module;
 - ``loaded_state``: the running module (``/sys/module/M/{initstate,srcversion,version}``) and the
   on-disk one (``modinfo -F srcversion``/``-F version``); ``stale`` when the two builds differ;
+- ``running_option_differences``: each option of the file against the running module's
+  ``/sys/module/M/parameters/NAME`` (``same_value`` reads words the way the kernel does: booleans
+  as Y/N, integers in any base, arrays element by element), so that a later run still sees the
+  reload or reboot an earlier run asked for and that did not happen;
 - ``bound_devices``/``reload_blockers``: what a ``modprobe -r`` would take away (management
   links, VFs held by guests; ``_guards``), and ``decide`` the action: nothing, reload, reboot.
 
@@ -245,6 +249,71 @@ def build_label(state, side):
     return "unknown"
 
 
+def _kernel_int(word):
+    """The integer kstrtoint(word, 0) reads (0x hex, 0 octal, else decimal), or None."""
+    match = re.match(r"^([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)\Z", word)
+    if not match:
+        return None
+    digits = match.group(2)
+    value = int(digits, 16) if digits[:2].lower() == "0x" else int(digits, 8) if digits[:1] == "0" else int(digits)
+    return -value if match.group(1) == "-" else value
+
+
+def _kernel_bool(word):
+    """The boolean kstrtobool reads (y/t/1/on, n/f/0/off), or None."""
+    lowered = word.lower()
+    if lowered[:1] in ("y", "t", "1") or lowered == "on":
+        return True
+    if lowered[:1] in ("n", "f", "0") or lowered == "off":
+        return False
+    return None
+
+
+def same_value(wanted, running):
+    """Whether a parameter's sysfs value (``running``) is the option word ``wanted``.
+
+    sysfs prints booleans as Y or N, integers in decimal (hexint as 0x...) and arrays joined by
+    commas; a string parameter (charp) prints the word itself.
+    """
+    if wanted == running:
+        return True
+    wanted_items, running_items = wanted.split(","), running.split(",")
+    if len(wanted_items) != len(running_items):
+        return False
+    for want, have in zip(wanted_items, running_items):
+        if want == have:
+            continue
+        want_int, have_int = _kernel_int(want), _kernel_int(have)
+        if want_int is not None and have_int is not None:
+            if want_int != have_int:
+                return False
+        elif have in ("Y", "N"):
+            if _kernel_bool(want) != (have == "Y"):
+                return False
+        else:
+            return False
+    return True
+
+
+def running_option_differences(sysfs_root, module, words):
+    """(differences, unverified) of the options ``words`` (name=value) against the running module.
+
+    differences: ``name=value (running X)`` for each parameter whose value in
+    /sys/module/M/parameters differs; unverified: the names the module does not show there (a
+    parameter registered with permission 0, like igb's max_vfs or vfio-pci's ids).
+    """
+    differences, unverified = [], []
+    base = os.path.join(sysfs_root, "module", module, "parameters")
+    for word in words:
+        name, value = word.split("=", 1)
+        running = _read(os.path.join(base, name))
+        if running is None:
+            unverified.append(name)
+        elif not same_value(value, running):
+            differences.append("%s=%s (running %s)" % (name, value, running))
+    return differences, unverified
+
+
 def bound_devices(sysfs_root, module):
     """PCI addresses bound to the PCI drivers of a loaded module (/sys/module/M/drivers/pci:*)."""
     drivers_dir = os.path.join(sysfs_root, "module", module, "drivers")
@@ -384,7 +453,7 @@ class DriverModule(object):
     def run(self):
         result = {"module": self.module, "changed": False, "file_changed": False, "in_initramfs": None,
                   "initramfs_updated": False, "action": "none", "reloaded": False, "reboot_required": False,
-                  "blockers": []}
+                  "blockers": [], "pending_options": [], "unverified_options": []}
         if self.manage_file:
             path, before, after = self._file()
             result.update(path=path, file_changed=before != after,
@@ -407,7 +476,11 @@ class DriverModule(object):
                     self.actions.append("regenerated the initramfs (%s)" % " ".join(regenerate))
                     result["initramfs_updated"] = True
         state = loaded_state(self.runner, self.module, self.sysfs_root)
-        options_pending = result["file_changed"] and state["loaded"]
+        if state["loaded"] and self.state == "present":
+            # a file written by an earlier run whose reload or reboot has not happened yet
+            result["pending_options"], result["unverified_options"] = running_option_differences(
+                self.sysfs_root, self.module, self.words)
+        options_pending = state["loaded"] and (result["file_changed"] or bool(result["pending_options"]))
         blockers = reload_blockers(self.sysfs_root, self.module, self.guards) \
             if (state["stale"] or options_pending) and self.reload_ok else []
         action = decide(state["stale"], options_pending, self.reload_ok, blockers)
@@ -432,6 +505,13 @@ class DriverModule(object):
                         % (self.module, "is still not the build on disk" if after["loaded"] else "did not load again",
                            build_label(after, "loaded"), build_label(after, "disk")),
                         details={"actions": list(self.actions)})
+                if self.state == "present" and self.words:
+                    result["pending_options"], result["unverified_options"] = running_option_differences(
+                        self.sysfs_root, self.module, self.words)
+                    if result["pending_options"]:
+                        self.warnings.append("module %s was reloaded but still runs other values: %s (another "
+                                             "modprobe.d file or the kernel command line may set them)"
+                                             % (self.module, ", ".join(result["pending_options"])))
             result["reloaded"] = True
         elif action == "reboot":
             result["reboot_required"] = True

@@ -21,7 +21,12 @@ description:
     (C(/sys/module/MODULE/notes/.note.gnu.build-id)) with that of the file C(modinfo -n MODULE) names,
     else C(srcversion), else C(version) (in-tree drivers of distribution kernels have neither). After a
     driver package moved, the loaded module is stale.
-  - A stale module, or a loaded module whose options file changed, is reloaded (C(modprobe -r) then
+  - On every run the options of the file are compared with the loaded module's C(/sys/module/MODULE/parameters/NAME)
+    (booleans as C(Y)/C(N), integers in any base, arrays element by element). A value that differs means a
+    reload or reboot an earlier run asked for has not happened, so it is pending again and this run reports it too
+    (RV(pending_options)). A parameter the module does not show there (registered with permission 0, like igb's
+    C(max_vfs) or vfio-pci's C(ids)) cannot be compared and is listed in RV(unverified_options).
+  - A stale module, or a loaded module whose options file changed or whose running options differ, is reloaded (C(modprobe -r) then
     C(modprobe)) when O(reload=true) and nothing uses it. Otherwise, or when something uses it (another
     module, a device carrying the host's default route or the Ansible connection, a VF attached to a
     running libvirt domain or whose C(/dev/vfio) group is open), RV(reboot_required) is true and
@@ -133,9 +138,25 @@ reloaded:
   returned: always
   type: bool
 reboot_required:
-  description: The loaded module is stale or runs old options and was not reloaded.
+  description:
+    - The loaded module is stale or runs old options and was not reloaded. Old options are seen by the run that
+      wrote the file and, through RV(pending_options), by every later run until a reload or reboot.
   returned: always
   type: bool
+pending_options:
+  description:
+    - Options of the file the loaded module does not run, C(name=value (running X)); after a reload, those it
+      still does not run.
+  returned: always
+  type: list
+  elements: str
+  sample: ["num_request_queues=1 (running 0)"]
+unverified_options:
+  description: Option names the loaded module does not show in C(/sys/module/MODULE/parameters) (not compared).
+  returned: always
+  type: list
+  elements: str
+  sample: ["max_vfs"]
 blockers:
   description: Why the module was not reloaded (users of it), when O(reload=true).
   returned: always

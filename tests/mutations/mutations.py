@@ -15,6 +15,14 @@ __metaclass__ = type
 
 MUTATIONS = [
     {
+        "id": "options-pending-only-when-written",
+        "claim": "a later run reports a driver options reload or reboot that is still pending (sysfs parameters)",
+        "file": "plugins/module_utils/_kmod.py",
+        "old": 'options_pending = state["loaded"] and (result["file_changed"] or bool(result["pending_options"]))',
+        "new": 'options_pending = state["loaded"] and result["file_changed"]',
+        "tests": ["tests/unit/plugins/module_utils/test_kmod.py"],
+    },
+    {
         "id": "vlan-max",
         "claim": "VLAN ids above 4094 are refused (4095 is reserved by 802.1Q)",
         "file": "plugins/module_utils/_rules.py",

@@ -1,9 +1,12 @@
 # -*- coding: utf-8 -*-
 # Copyright: directiron.sriov contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""MTU on a PF and its VFs' host netdevs, read with the guest's own tools; then the decommission
-playbook: refused while a /dev/vfio group is open, check mode changes nothing, and the real run
-leaves nothing of the collection. The tests run in file order; the last ones change the VM."""
+"""MTU on a PF and its VFs' host netdevs, read with the guest's own tools; a kernel upgrade
+(kernel-upgrade.yml: another linux-image from bookworm-security, reboot) keeps the IOMMU arguments
+and the boot replay; then the decommission playbook: refused while a /dev/vfio group is open, check
+mode changes nothing, the real run leaves nothing of the collection, and with
+sriov_decommission_iommu the next boot (reboot.yml) runs without the IOMMU arguments. The tests run
+in file order; from the kernel upgrade on they change the VM."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -57,18 +60,26 @@ def module(host, name, check=False, **args):
     return not result.get("failed") and "msg" not in result, result
 
 
-def decommission(host, *extra):
-    """ansible-playbook directiron.sriov.decommission against this VM, with inventory.yml as its inventory."""
+def playbook(host, path, *extra):
+    """ansible-playbook PATH against this VM, with inventory.yml as its inventory: (rc, output)."""
     env = dict(os.environ, ANSIBLE_HOST_KEY_CHECKING="False", ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0",
                ANSIBLE_SSH_ARGS="-o UserKnownHostsFile=/dev/null -o StrictHostKeyChecking=no "
                                 "-o ControlMaster=auto -o ControlPersist=60s",
                ANSIBLE_STDOUT_CALLBACK="default", ANSIBLE_CALLBACK_RESULT_FORMAT="yaml")
     argv = [sys.executable, "-m", "ansible.cli.playbook", "-i", host.backend.ansible_inventory,
             "-e", "@" + INVENTORY_VARS, "-e", "sriov_target=%s" % host.backend.host,
-            os.path.join(COLLECTION, "playbooks", "decommission.yml")] + list(extra)
+            path] + list(extra)
     run = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
-                         universal_newlines=True, timeout=600, check=False)
+                         universal_newlines=True, timeout=1500, check=False)
     return run.returncode, run.stdout
+
+
+def decommission(host, *extra):
+    return playbook(host, os.path.join(COLLECTION, "playbooks", "decommission.yml"), *extra)
+
+
+def cmdline_args(host):
+    return host.file("/proc/cmdline").content_string.split()
 
 
 def footprint(host):
@@ -108,6 +119,39 @@ def test_a_vf_mtu_above_its_pf_is_refused_before_anything_changes(host):
     ok, result = module(host, "directiron.sriov.sriov_vf", pf=PF1, mtu=9300)
     assert not ok and "max_mtu" in result["msg"], result
     assert host.check_output("ip -d -j link show") == before
+
+
+# -- a kernel upgrade ---------------------------------------------------------------------------------
+def test_a_kernel_upgrade_reboots_into_the_new_kernel(host):
+    before = host.check_output("uname -r")
+    rc, out = playbook(host, os.path.join(HERE, "..", "kernel-upgrade.yml"))
+    assert rc == 0, out
+    newest = host.check_output("ls /boot/vmlinuz-* | sort -V | tail -n 1")
+    assert host.check_output("uname -r") == newest[len("/boot/vmlinuz-"):] != before, (before, newest)
+    assert host.run("dpkg-query -W linux-image-%s" % before).rc == 0  # the old one is still installed
+
+
+def test_the_new_kernel_booted_with_the_iommu_arguments_and_has_groups(host):
+    args = cmdline_args(host)
+    assert "intel_iommu=on" in args and "iommu=pt" in args, args
+    assert args[0] == "BOOT_IMAGE=/boot/vmlinuz-" + host.check_output("uname -r")
+    assert int(host.check_output("ls /sys/kernel/iommu_groups | wc -l")) > 0
+
+
+def test_the_replay_unit_put_the_vfs_back_on_the_new_kernel(host):
+    show = dict(line.split("=", 1) for line in host.check_output(
+        "systemctl show -p ActiveState,Result directiron-sriov-vfs.service").splitlines())
+    assert show == {"ActiveState": "active", "Result": "success"}
+    assert "0 failed, 0 missing" in host.check_output("journalctl -b -o cat -u directiron-sriov-vfs.service")
+    assert numvfs(host, PF1_ADDRESS) == 3 and numvfs(host, PF2_ADDRESS) == 1
+    info = links(host)
+    assert info[PF1]["mtu"] == 9000
+    assert [info[vf_netdev(host, PF1_ADDRESS, index)]["mtu"] for index in range(3)] == [9000, 4000, 1500]
+    vfinfo = dict((vf["vf"], vf) for vf in info[PF1]["vfinfo_list"])
+    assert vfinfo[1]["address"] == "02:1a:00:00:07:01"
+    assert (vfinfo[2].get("vlan_list") or [{}])[0].get("vlan", vfinfo[2].get("vlan")) == 200
+    vf = os.path.basename(host.check_output("readlink /sys/bus/pci/devices/%s/virtfn0" % PF2_ADDRESS))
+    assert host.check_output("basename $(readlink /sys/bus/pci/devices/%s/driver)" % vf) == "vfio-pci"
 
 
 # -- decommission ------------------------------------------------------------------------------------
@@ -156,7 +200,19 @@ def test_decommission_leaves_nothing_of_the_collection(host):
     assert host.file("/etc/default/grub").content_string == grub and "intel_iommu=on" in grub
 
 
-def test_decommission_again_changes_nothing(host):
-    rc, out = decommission(host)
+def test_decommission_again_with_the_iommu_switch_only_takes_the_arguments_off(host):
+    rc, out = decommission(host, "-e", "sriov_decommission_iommu=true")
     assert rc == 0, out
-    assert "changed=0" in out.split("PLAY RECAP")[-1], out
+    assert "changed=1 " in out.split("PLAY RECAP")[-1], out  # everything else was gone already
+    grub = host.file("/etc/default/grub").content_string
+    assert "intel_iommu=on" not in grub and "iommu=pt" not in grub, grub
+    assert "intel_iommu=on" in cmdline_args(host)  # until the next boot
+
+
+def test_after_a_reboot_the_kernel_runs_without_the_iommu_arguments_and_nothing_is_left(host):
+    rc, out = playbook(host, os.path.join(HERE, "..", "reboot.yml"))
+    assert rc == 0, out
+    args = cmdline_args(host)
+    assert not [arg for arg in args if arg.startswith(("intel_iommu=", "amd_iommu=", "iommu="))], args
+    assert footprint(host) == ([], "")
+    assert numvfs(host, PF1_ADDRESS) == 0 and numvfs(host, PF2_ADDRESS) == 0

@@ -323,3 +323,93 @@ def test_in_initramfs_reads_the_running_kernels_image(tmp_path, monkeypatch):
     assert host.calls[-1] == ["/usr/sbin/lsinitramfs", "/boot/initrd.img-6.1.0-test"]
     manager.module = "igb"
     assert manager.in_initramfs()[0] is False
+
+
+# -- a pending options reload or reboot, seen by a later run --------------------------------------
+@pytest.mark.parametrize("wanted, running, same", [
+    ("1", "Y", True), ("0", "N", True), ("1", "N", False), ("y", "Y", True), ("off", "N", True),
+    ("16", "16", True), ("0x10", "16", True), ("010", "8", True), ("-1", "-1", True), ("0x1f", "0x00001f", True),
+    ("2", "1", False), ("1,2,3", "1,2,3", True), ("0x1,2", "1,2", True), ("1,2", "1,2,3", False),
+    ("8086:10ca", "8086:10ca", True), ("fast", "slow", False), ("1", "one", False),
+])
+def test_same_value_reads_words_as_the_kernel_prints_them(wanted, running, same):
+    assert _kmod.same_value(wanted, running) is same
+
+
+def _parameters(host, module, **values):
+    for name, value in values.items():
+        _write(os.path.join(host.sysfs, "module", module, "parameters", name), value + "\n")
+
+
+def test_running_option_differences_and_parameters_not_shown(tmp_path):
+    host = Host(tmp_path)
+    _parameters(host, "igb", disable_idle_d3="N", enable_sriov="Y", num_request_queues="0")
+    words = ["disable_idle_d3=1", "enable_sriov=1", "ids=8086:10ca", "num_request_queues=1"]
+    assert _kmod.running_option_differences(host.sysfs, "igb", words) == (
+        ["disable_idle_d3=1 (running N)", "num_request_queues=1 (running 0)"], ["ids"])
+
+
+def _written_earlier(tmp_path, module, options):
+    """The options file as an earlier run wrote it (the module kept running its old values)."""
+    modprobe_dir = str(tmp_path / "modprobe.d")
+    words = _kmod.validate_entry({"module": module, "options": options})[2]
+    _write(_kmod.options_path(modprobe_dir, module), _kmod.render_options(module, words))
+
+
+def test_a_later_run_still_reports_the_reboot_an_earlier_run_asked(tmp_path):
+    host = Host(tmp_path, loaded="SAME", disk="SAME")
+    entry = {"module": "igb", "options": {"num_request_queues": 1, "max_vfs": 7}}
+    _written_earlier(tmp_path, "igb", entry["options"])
+    _parameters(host, "igb", num_request_queues="0")
+    result = _manager(host, tmp_path, entry=entry)[0].run()
+    assert not result["file_changed"] and not result["changed"]
+    assert result["action"] == "reboot" and result["reboot_required"]
+    assert result["pending_options"] == ["num_request_queues=1 (running 0)"]
+    assert result["unverified_options"] == ["max_vfs"]
+    assert not [call for call in host.calls if call[0] in ("update-initramfs", "modprobe")]
+    # in check mode too: it only reads
+    assert _manager(host, tmp_path, entry=entry, check_mode=True)[0].run()["reboot_required"]
+    # after the reboot the module runs the file's values: nothing pending
+    _parameters(host, "igb", num_request_queues="1")
+    after = _manager(host, tmp_path, entry=entry)[0].run()
+    assert after["action"] == "none" and not after["reboot_required"] and after["pending_options"] == []
+
+
+def test_a_later_run_with_reload_allowed_reloads_the_pending_options(tmp_path):
+    host = Host(tmp_path, loaded="SAME", disk="SAME")
+    entry = {"module": "igb", "options": {"num_request_queues": 1}}
+    _written_earlier(tmp_path, "igb", entry["options"])
+    _parameters(host, "igb", num_request_queues="0")
+    original = host.runner
+
+    def modprobe_reads_the_file(argv):
+        if argv == ["modprobe", "igb"]:
+            _parameters(host, "igb", num_request_queues="1")
+        return original(argv)
+    host.runner = modprobe_reads_the_file
+    result = _manager(host, tmp_path, entry=entry, reload_ok=True)[0].run()
+    assert result["action"] == "reload" and result["reloaded"] and result["changed"]
+    assert ["modprobe", "-r", "igb"] in host.calls and result["pending_options"] == []
+    assert not result["warnings"]
+
+
+def test_a_reload_that_keeps_other_values_warns(tmp_path):
+    host = Host(tmp_path, loaded="SAME", disk="SAME")
+    entry = {"module": "igb", "options": {"num_request_queues": 1}}
+    _written_earlier(tmp_path, "igb", entry["options"])
+    _parameters(host, "igb", num_request_queues="0")
+    result = _manager(host, tmp_path, entry=entry, reload_ok=True)[0].run()
+    assert result["reloaded"] and result["pending_options"] == ["num_request_queues=1 (running 0)"]
+    assert "still runs other values: num_request_queues=1 (running 0)" in result["warnings"][0]
+
+
+def test_a_module_not_loaded_or_an_absent_entry_is_not_compared(tmp_path):
+    host = Host(tmp_path, loaded=None)
+    entry = {"module": "igb", "options": {"num_request_queues": 1}}
+    _written_earlier(tmp_path, "igb", entry["options"])
+    result = _manager(host, tmp_path, entry=entry)[0].run()
+    assert result["action"] == "none" and result["pending_options"] == [] == result["unverified_options"]
+    loaded = Host(tmp_path / "loaded", loaded="SAME", disk="SAME")
+    _parameters(loaded, "igb", num_request_queues="1")
+    gone = _manager(loaded, tmp_path, entry={"module": "igb", "state": "absent"})[0].run()
+    assert gone["file_changed"] and gone["action"] == "reboot" and gone["pending_options"] == []
