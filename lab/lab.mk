@@ -4,7 +4,7 @@ LAB_VENV ?= $(or $(VENV),$(CURDIR)/.venv)
 LAB_BIN ?= $(LAB_VENV)/bin
 # Scenarios under extensions/molecule/ that lab-test runs, in order (the reboot-heavy and the
 # nested-guest ones last). `make test` runs these seven (measured on 2 shared cores at load 3-6:
-# facts 512 s with its second VM acting as a guest and standing in for the driver-pins host
+# facts 497 s with its second VM acting as a guest and standing in for the driver-pins host
 # (pins moved and held, module options, stale modules: folded in from a scenario of its own, which
 # took 367 s beside facts' 273 s), vf 76 s, lifecycle 253 s, faults 708 s, iommu 212 s, site 660 s,
 # guest 770 s). site covers what default (smoke), pools (pool network up with its PF's VFs) and
