@@ -490,15 +490,24 @@ class VfManager(object):
                               "text": "set mtu of VF %d of %s to %d" % (index, self.netdev, mtu)})
         return steps
 
-    def plan_vfs(self, vfs, links):
-        """Per-VF settings, then driver bindings, against the given VFs and their settings."""
+    def plan_links(self, links, indexes=None, why=""):
+        """The per-VF settings (``ip link set PF vf N ...``) that differ from ``links``, for the wanted VFs
+        (or those of them in ``indexes``)."""
         steps = []
         for index in sorted(self.wanted_vfs):
+            if indexes is not None and index not in indexes:
+                continue
             changes = link_changes(self.wanted_vfs[index], links.get(index))
             if changes:
                 steps.append({"do": "link", "vf": index, "changes": changes,
                               "argvs": _iplink.vf_set_argv(self.netdev, index, changes),
-                              "text": "set VF %d of %s: %s" % (index, self.netdev, describe_changes(changes))})
+                              "text": "set VF %d of %s%s: %s" % (index, self.netdev, why, describe_changes(changes))})
+        return steps
+
+    def plan_vfs(self, vfs, links):
+        """Per-VF settings, then driver bindings, then the VF netdevs' MTUs, against the given VFs and
+        their settings."""
+        steps = self.plan_links(links)
         for index, function in sorted(vfs.items()):
             want = _spec.wanted_driver(self.params, index)
             binding = self.binding_plan(function, want) if want is not None else None
@@ -634,14 +643,25 @@ class VfManager(object):
             self.refuse_or_warn(self.vfio_group_problems(vf_steps))
         for step in vf_steps:
             if step["do"] == "link":
-                for argv in step["argvs"]:
-                    self._run(argv, "setting %s on VF %d of %s"
-                              % (describe_changes(step["changes"]), step["vf"], self.netdev))
+                self.set_link(step)
             elif step["do"] == "vf_mtu":
                 self.set_vf_mtu(step)
             else:
                 self.bind(step)
             self.actions.append(step["text"])
+        # A VF netdev's MTU comes last (a VF bound in this run gets its netdev only then), and the VF
+        # driver may apply it by resetting the VF, which undoes per-VF settings written before: igbvf
+        # sends its netdev's own MAC to the PF on reset, and igb takes it from a trusted VF in place
+        # of the one set through the PF. So the settings of those VFs are read again and written again.
+        reset = set(step["vf"] for step in vf_steps if step["do"] == "vf_mtu")
+        if reset:
+            for step in self.plan_links(self.vf_links(self.read_links()), reset, " again after its MTU change"):
+                self.set_link(step)
+                self.actions.append(step["text"])
+
+    def set_link(self, step):
+        for argv in step["argvs"]:
+            self._run(argv, "setting %s on VF %d of %s" % (describe_changes(step["changes"]), step["vf"], self.netdev))
 
     def set_vf_mtu(self, step):
         """``ip link set VF-NETDEV mtu N``. The netdev is looked up now: a VF bound in this run got it

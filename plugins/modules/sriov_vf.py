@@ -132,6 +132,9 @@ options:
           - MTU of the VF's host-side netdev (C(ip link set VF mtu N)), 68-65535, at most the VF's C(max_mtu) and
             not above the PF's MTU. The VF needs a host network driver (not V(vfio-pci)); a guest sets the MTU of
             a VF it owns itself.
+          - Set after the VF's other settings. igbvf applies it by resetting the VF, which sends the netdev's own MAC
+            to the PF, and igb takes that MAC from a trusted VF; so the VF's settings are read and, where the reset
+            undid them, written again in the same run.
         type: int
   force:
     description:

@@ -545,6 +545,43 @@ def test_vf_mtu_on_a_vf_given_back_to_its_host_driver_in_the_same_run(host):
     assert host.mtu_of("vf1n1") == 1400 and result["actions"][-1] == "set mtu of VF 1 of enp1s0 to 1400"
 
 
+SITE_VF0 = {"id": 0, "mac": "02:1a:00:00:05:00", "vlan": 100, "trust": True, "spoofchk": True, "mtu": 4000}
+
+
+def test_vf_mtu_reset_of_a_trusted_vf_leaves_its_mac_then_idempotent(host):
+    """igbvf resets the VF for a new MTU and sends its netdev's own MAC to the PF, which igb takes from a
+    trusted VF: the MAC set through the PF must be written again after the MTU, in the same run."""
+    host.vf_netdevs = True
+    first = apply(host, num_vfs=4, mtu=9000, vf_driver="default", vfs=[dict(SITE_VF0)])
+    vf0 = host.links["enp1s0"][0]
+    assert (vf0["mac"], vf0["vlan"], vf0["trust"]) == ("02:1a:00:00:05:00", 100, True)
+    assert host.mtu_of("vf1n0") == 4000 and host.mtu_of("enp1s0") == 9000
+    assert first["actions"][-2:] == ["set mtu of VF 0 of enp1s0 to 4000",
+                                     "set VF 0 of enp1s0 again after its MTU change: mac 02:1a:00:00:05:00"]
+    assert vf_state(first, 0)["mac"] == "02:1a:00:00:05:00" and first["warnings"] == []
+    second = apply(host, num_vfs=4, mtu=9000, vf_driver="default", vfs=[dict(SITE_VF0)])
+    assert second["changed"] is False, second["actions"]
+
+
+def test_vf_mtu_change_alone_on_a_trusted_vf_keeps_its_mac(host):
+    host.vf_netdevs = True
+    apply(host, num_vfs=2, mtu=9000, vfs=[dict(SITE_VF0)])
+    calls = len(host.calls)
+    result = apply(host, mtu=9000, vfs=[dict(SITE_VF0, mtu=3000)])
+    assert host.links["enp1s0"][0]["mac"] == "02:1a:00:00:05:00" and host.mtu_of("vf1n0") == 3000
+    assert [c[4:] for c in host.calls[calls:] if c[:3] == ["ip", "link", "set"]] == [
+        ["vf1n0", "mtu", "3000"], ["enp1s0", "vf", "0", "mac", "02:1a:00:00:05:00"]]
+    assert apply(host, mtu=9000, vfs=[dict(SITE_VF0, mtu=3000)])["changed"] is False
+
+
+def test_vf_mtu_on_an_untrusted_vf_keeps_the_mac_set_through_the_pf(host):
+    host.vf_netdevs = True
+    vfs = [{"id": 1, "mac": "02:1a:00:00:05:01", "mtu": 4000}]
+    result = apply(host, num_vfs=2, mtu=9000, vfs=vfs)
+    assert host.links["enp1s0"][1]["mac"] == "02:1a:00:00:05:01"
+    assert not [a for a in result["actions"] if "again" in a]
+
+
 def test_state_absent_removes_the_vfs_through_the_guards(host):
     apply(host, num_vfs=3)
     result = apply(host, state="absent")
