@@ -16,7 +16,7 @@ import re
 
 import pytest
 
-testinfra_hosts = ["host"]  # the second platform, guest, has its own tests (test_guest_pins.py)
+testinfra_hosts = ["host"]  # the second platform, guest, has its own tests (test_guest_pins.py, test_pins.py)
 
 LSPCI_RE = re.compile(r"^(\S+) .*\[([0-9a-f]{4})\]: .*\[([0-9a-f]{4}):([0-9a-f]{4})\]")
 

@@ -10,13 +10,13 @@ __metaclass__ = type
 
 import lzma
 import os
-import struct
 
 import pytest
 
 from ansible_collections.directiron.sriov.plugins.module_utils import _kmod
 from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
 from ansible_collections.directiron.sriov.plugins.module_utils._guards import NoGuards
+from ansible_collections.directiron.sriov.tests.fixtures.kmod_files import build_id_note, elf_module
 
 
 # -- entries -----------------------------------------------------------------------------------
@@ -142,36 +142,14 @@ def _bind(host, address, netdev, vfs=()):
         os.symlink(os.path.join(devices, vf), os.path.join(devices, address, "virtfn%d" % index))
 
 
-def _note(build_id):
-    name = b"GNU\0"
-    return struct.pack("<III", len(name), len(build_id), 3) + name + build_id
-
-
-def _elf(build_id):
-    """A minimal ELF64 file: null section, .note.gnu.build-id, .shstrtab."""
-    names = b"\0.note.gnu.build-id\0.shstrtab\0"
-    note = _note(build_id)
-    note_off = 64
-    names_off = note_off + len(note)
-    shoff = names_off + len(names)
-    header = bytearray(64)
-    header[:6] = b"\x7fELF\x02\x01"
-    struct.pack_into("<Q", header, 0x28, shoff)
-    struct.pack_into("<HHH", header, 0x3A, 64, 3, 2)
-    sections = struct.pack("<IIQQQQ", 0, 0, 0, 0, 0, 0) + struct.pack("<IIQQQQ", 1, 7, 0, 0, note_off, len(note)) \
-        + struct.pack("<IIQQQQ", 20, 3, 0, 0, names_off, len(names))
-    sections = b"".join(sections[i:i + 40] + bytes(24) for i in range(0, len(sections), 40))
-    return bytes(header) + note + names + sections
-
-
 def test_build_ids_of_a_loaded_note_and_a_module_file(tmp_path):
     build_id = bytes(range(20))
-    assert _kmod.note_build_id(_note(b"\x01") + _note(build_id)) == "01"
+    assert _kmod.note_build_id(build_id_note(b"\x01") + build_id_note(build_id)) == "01"
     path = tmp_path / "igb.ko"
-    path.write_bytes(_elf(build_id))
+    path.write_bytes(elf_module(build_id))
     assert _kmod.elf_build_id(str(path)) == build_id.hex()
     xz = tmp_path / "igb.ko.xz"
-    xz.write_bytes(lzma.compress(_elf(b"\xab" * 20)))
+    xz.write_bytes(lzma.compress(elf_module(b"\xab" * 20)))
     assert _kmod.elf_build_id(str(xz)) == "ab" * 20
     (tmp_path / "junk.ko").write_bytes(b"not an elf")
     assert _kmod.elf_build_id(str(tmp_path / "junk.ko")) is None
@@ -182,15 +160,15 @@ def test_stale_prefers_the_build_id(tmp_path):
     sysfs = tmp_path / "sys"
     _write(str(sysfs / "module" / "igb" / "initstate"), "live\n")
     (sysfs / "module" / "igb" / "notes").mkdir()
-    (sysfs / "module" / "igb" / "notes" / ".note.gnu.build-id").write_bytes(_note(b"\x11" * 20))
-    (tmp_path / "igb.ko").write_bytes(_elf(b"\x22" * 20))
+    (sysfs / "module" / "igb" / "notes" / ".note.gnu.build-id").write_bytes(build_id_note(b"\x11" * 20))
+    (tmp_path / "igb.ko").write_bytes(elf_module(b"\x22" * 20))
 
     def runner(argv):
         return (0, str(tmp_path / "igb.ko") + "\n", "") if argv[2] == "filename" else (0, "\n", "")
     state = _kmod.loaded_state(runner, "igb", str(sysfs))
     assert (state["loaded_build_id"], state["disk_build_id"], state["stale"]) == ("11" * 20, "22" * 20, True)
     assert _kmod.build_label(state, "loaded") == "build-id " + "11" * 20
-    (tmp_path / "igb.ko").write_bytes(_elf(b"\x11" * 20))
+    (tmp_path / "igb.ko").write_bytes(elf_module(b"\x11" * 20))
     assert not _kmod.loaded_state(runner, "igb", str(sysfs))["stale"]
 
 
@@ -435,3 +413,29 @@ def test_a_module_not_loaded_or_an_absent_entry_is_not_compared(tmp_path):
     _parameters(loaded, "igb", num_request_queues="1")
     gone = _manager(loaded, tmp_path, entry={"module": "igb", "state": "absent"})[0].run()
     assert gone["file_changed"] and gone["action"] == "reboot" and gone["pending_options"] == []
+
+
+# /sys/module/M/parameters as a lab VM showed them (Debian 6.1.0-50, igb PFs, a VF on vfio-pci,
+# no options files): igb shows none of its parameters, vfio-pci not its ids.
+RECORDED_PARAMETERS = {
+    "vfio_pci": {"disable_denylist": "N", "disable_idle_d3": "N", "disable_vga": "N", "enable_sriov": "N",
+                 "nointxmask": "N"},
+    "virtio_blk": {"num_request_queues": "0", "poll_queues": "0", "queue_depth": "0"},
+    "vfio_iommu_type1": {"allow_unsafe_interrupts": "N", "disable_hugepages": "N", "dma_entry_limit": "65535"},
+    "igb": {},
+}
+
+
+@pytest.mark.parametrize("module, options, pending, unverified", [
+    ("vfio_pci", {"ids": ["8086:10ca"], "disable_idle_d3": True}, ["disable_idle_d3=1 (running N)"], ["ids"]),
+    ("virtio_blk", {"num_request_queues": 1}, ["num_request_queues=1 (running 0)"], []),
+    ("igb", {"max_vfs": 0}, [], ["max_vfs"]),
+    ("vfio_iommu_type1", {"dma_entry_limit": "0xffff", "allow_unsafe_interrupts": False}, [], []),
+])
+def test_recorded_lab_parameters(tmp_path, module, options, pending, unverified):
+    sysfs = str(tmp_path)
+    os.makedirs(os.path.join(sysfs, "module", module, "parameters"))
+    for name, value in RECORDED_PARAMETERS[module].items():
+        _write(os.path.join(sysfs, "module", module, "parameters", name), value + "\n")
+    words = _kmod.validate_entry({"module": module, "options": options})[2]
+    assert _kmod.running_option_differences(sysfs, module, words) == (pending, unverified)

@@ -1,14 +1,17 @@
 # -*- coding: utf-8 -*-
 # Copyright: directiron.sriov contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Verify the pins scenario from the guest's own tools: dpkg, modprobe, modinfo, /sys/module,
-the initramfs. Read-only (the initramfs is unpacked into a temporary directory)."""
+"""Verify of scenario facts, the guest VM as a host for the pins that move and the driver module
+options (converge and side_effect), from its own tools: dpkg, modprobe, modinfo, /sys/module, the
+initramfs. Read-only (the initramfs is unpacked into a temporary directory)."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
 import json
+
+testinfra_hosts = ["guest"]
 
 
 def _pins(host):
