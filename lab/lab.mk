@@ -7,8 +7,9 @@ LAB_BIN ?= $(LAB_VENV)/bin
 # facts 497 s with its second VM acting as a guest and standing in for the driver-pins host
 # (pins moved and held, module options, stale modules: folded in from a scenario of its own, which
 # took 367 s beside facts' 273 s), vf 76 s, lifecycle 610 s (272 s before its kernel upgrade,
-# per-PF removal and IOMMU removal reboots: +174, +12, +76 s), faults 563 s (708 s before plan-then-apply), iommu 212 s, site
-# 577 s (660 s before), guest 770 s). site covers what default (smoke), pools (pool network up with its PF's VFs)
+# per-PF removal and IOMMU removal reboots: +174, +12, +76 s; 1003 s and 1547 s at load 25-42), faults 563 s
+# (708 s before plan-then-apply), iommu 212 s, site 577 s (660 s before), guest 770 s). site covers what
+# default (smoke), pools (pool network up with its PF's VFs)
 # and persist (boot replay) also check, faults the PF missing at boot; those three run outside it:
 # LAB_SCENARIOS="$(LAB_SCENARIOS_EXTRA)" make lab-test (default 133 s, pools 331 s, persist 334 s).
 LAB_SCENARIOS ?= facts vf lifecycle faults iommu site guest
