@@ -14,6 +14,8 @@ Guest PCI layout (fixed, so names and addresses are stable across boots):
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import contextlib
+import fcntl
 import json
 import os
 import shutil
@@ -111,8 +113,8 @@ def accel_args(refresh=False):
     works, seconds = probe_kvm()
     log("KVM probe: %s (%.0f s); using %s", "works" if works else "no guest boot",
         seconds, "kvm" if works else "tcg")
-    tmp = path + ".tmp"
-    with open(tmp, "w") as handle:
+    fd, tmp = tempfile.mkstemp(prefix=".accel-", dir=cache_dir())  # two `up`s may write it
+    with os.fdopen(fd, "w") as handle:
         json.dump({"key": key, "kvm": works, "probe_s": round(seconds, 1)}, handle)
     os.rename(tmp, path)
     return kvm_args() if works else tcg_args()
@@ -135,6 +137,17 @@ def probe_kvm():
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return works, time.monotonic() - started
+
+
+@contextlib.contextmanager
+def port_lock():
+    """Serialise port choice and qemu start across checkouts (the lock is in the shared cache)."""
+    with open(os.path.join(cache_dir(), ".port.lock"), "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 class Vm:
@@ -232,27 +245,30 @@ class Vm:
             if disk != image.image_path(variant):
                 log("%s: reusing its overlay over an older %s image; --fresh uses the current one",
                     self.name, variant)
-        port = free_loopback_port()
         accel = accel_args()
-        argv = [QEMU] + accel + base_machine_args(memory, iommu) + [
-            "-name", "lab-" + self.name,
-            "-drive", "file=%s,if=none,id=d0,format=qcow2,discard=unmap" % self.overlay,
-            "-device", "virtio-blk-pci,drive=d0,addr=7",
-        ] + device_args(port, without_pf, iommu) + [
-            "-display", "none", "-monitor", "none", "-serial", "file:" + self.serial,
-            "-pidfile", self.pidfile, "-daemonize", "-nodefaults",
-        ]
-        _write_text(self.port_file, "%d\n" % port)
-        meta = {"name": self.name, "variant": variant, "image": disk, "port": port,
-                "without_pf": sorted(without_pf), "memory_mib": memory, "iommu": iommu,
-                "accel": accel[1].split(",")[0], "argv": argv,
-                "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-        _write_text(self.meta_file, json.dumps(meta, indent=2, sort_keys=True) + "\n")
         if os.path.exists(self.serial):
             os.rename(self.serial, self.serial + ".prev")
-        started = time.monotonic()
-        proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              check=False)
+        # Choosing a free port and qemu binding it (before -daemonize returns) is one step
+        # under a lock shared by every checkout: two `up`s at once cannot pick the same port.
+        with port_lock():
+            port = free_loopback_port()
+            argv = [QEMU] + accel + base_machine_args(memory, iommu) + [
+                "-name", "lab-" + self.name,
+                "-drive", "file=%s,if=none,id=d0,format=qcow2,discard=unmap" % self.overlay,
+                "-device", "virtio-blk-pci,drive=d0,addr=7",
+            ] + device_args(port, without_pf, iommu) + [
+                "-display", "none", "-monitor", "none", "-serial", "file:" + self.serial,
+                "-pidfile", self.pidfile, "-daemonize", "-nodefaults",
+            ]
+            _write_text(self.port_file, "%d\n" % port)
+            meta = {"name": self.name, "variant": variant, "image": disk, "port": port,
+                    "without_pf": sorted(without_pf), "memory_mib": memory, "iommu": iommu,
+                    "accel": accel[1].split(",")[0], "argv": argv,
+                    "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+            _write_text(self.meta_file, json.dumps(meta, indent=2, sort_keys=True) + "\n")
+            started = time.monotonic()
+            proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                  check=False)
         if proc.returncode != 0:
             self.down(sync=False)
             raise LabError("qemu failed to start %s: %s" % (
