@@ -149,8 +149,9 @@ def main(argv=None):
         shown = [arg for arg in cmd[1:] if arg != work]
         lines += ["", "### `%s` (exit %d)" % (" ".join(["python"] + [a for a in shown if a != "--keep"]), rc), "",
                   "```text", out.rstrip("\n"), "```"]
+    before = earlier_results(args.results)  # read before the file is truncated
     with open(args.results, "w") as handle:
-        handle.write("\n".join(lines) + "\n" + earlier_results(args.results))
+        handle.write("\n".join(lines) + "\n" + before)
     print("wrote %s" % os.path.relpath(args.results, os.getcwd()))
     return 1 if failed and not args.report_only else 0
 
