@@ -220,7 +220,8 @@ options:
       - The list is their O(directiron.sriov.iommu_facts#module:gather_subset) over both modules' names - V(devices)
         and V(groups) for C(iommu), V(pfs) and V(vfs) for C(sriov), V(all), V(min) and V(!name). V(min) is both
         summaries.
-      - The facts are read after the run (in check mode, the host as it is). The default, V([]), gathers none.
+      - The facts are read after the run (in check mode, the host as it is); a run that fails returns none. The
+        default, V([]), gathers none.
     type: list
     elements: str
     default: []
