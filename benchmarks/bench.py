@@ -3,13 +3,16 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Every benchmark of directiron.sriov in one command, written to benchmarks/RESULTS.md.
 
-    python benchmarks/bench.py [--results PATH] [--report-only] [--quick] [-- extra fleet.py arguments]
+    python benchmarks/bench.py [--results PATH] [--report-only] [--quick] [--fleet-only]
+                               [-- extra fleet.py arguments]
 
 Runs benchmarks/run.py (the modules' own gathering work) and benchmarks/fleet.py (facts as a
 process against ansible.builtin.ping's floor, and the fleet playbook against ``ansible -m ping``),
 prints their output as it comes and writes it, with the date, the machine and the command, to
 --results (default benchmarks/RESULTS.md). Exits 1 when either missed a goal (unless
---report-only). --quick: fewer repeats and a 100-host fleet only, for a smoke run.
+--report-only). --quick: fewer repeats and a 100-host fleet only, for a smoke run. --fleet-only:
+the simulated fleet alone (fleet.py --skip-process, no run.py). The new results go on top of
+--results under "Latest"; what it held before stays below, under "Before".
 """
 
 from __future__ import absolute_import, division, print_function
@@ -68,12 +71,45 @@ def stream(argv):
     return proc.wait(), "".join(lines)
 
 
+def demote(text):
+    """Markdown headings one level down, outside code blocks; "Latest: " dropped from a title."""
+    lines, in_code = [], False
+    for line in text.splitlines():
+        if line.startswith("```"):
+            in_code = not in_code
+        elif not in_code and line.startswith("#"):
+            line = "#" + line
+            if line.startswith("### Latest: "):
+                line = "### " + line[len("### Latest: "):]
+        lines.append(line)
+    return "\n".join(lines).strip("\n")
+
+
+def earlier_results(path):
+    """What ``path`` held below its title, as the "Before" part of the new results ("" if none).
+
+    Its latest results move one heading level down, first under "## Before"; what was already
+    under "## Before" stays as it is, after them.
+    """
+    try:
+        with open(path) as handle:
+            text = handle.read()
+    except (IOError, OSError):
+        return ""
+    parts = text.split("\n## ", 1)
+    if len(parts) < 2:
+        return ""
+    latest, _sep, before = ("## " + parts[1]).partition("\n## Before\n")
+    return "\n## Before\n\n%s\n%s" % (demote(latest), ("\n" + before.strip("\n") + "\n") if before.strip() else "")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--results", default=os.path.join(HERE, "RESULTS.md"))
     parser.add_argument("--report-only", action="store_true", help="exit 0 even when a goal is missed")
     parser.add_argument("--quick", action="store_true", help="fewer repeats, 100 hosts only (a smoke run)")
     parser.add_argument("--keep", help="build the synthetic hosts here and keep them (default: a temporary directory)")
+    parser.add_argument("--fleet-only", action="store_true", help="only the simulated fleet (no run.py, no processes)")
     parser.add_argument("fleet_args", nargs="*", help="more arguments for fleet.py (after --)")
     args = parser.parse_args(argv)
     python = sys.executable
@@ -89,28 +125,33 @@ def main(argv=None):
     extra = ["--report-only", "--keep", work] if args.report_only else ["--keep", work]
     run_args = [python, "benchmarks/run.py"] + extra + (["--repeat", "3"] if args.quick else [])
     fleet_args = [python, "benchmarks/fleet.py"] + extra + (["--hosts", "100", "--repeat", "3"] if args.quick else [])
+    commands = [fleet_args + ["--skip-process"] + args.fleet_args] if args.fleet_only else [
+        run_args, fleet_args + args.fleet_args]
     results = []
     try:
-        for cmd in (run_args, fleet_args + args.fleet_args):
+        for cmd in commands:
             results.append(stream(cmd))
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
     minutes = (datetime.datetime.now() - started).total_seconds() / 60.0
     failed = [rc for rc, _out in results if rc]
+    load_end = os.getloadavg()[0]
+    lines = ["# Benchmark results", "",
+             "Written by `python benchmarks/bench.py` (see [docs/benchmarks.md](../docs/benchmarks.md)).", "",
+             "## Latest: `%s`" % command, "",
+             "- date: %s (%.1f minutes)" % (started.strftime("%Y-%m-%d %H:%M"), minutes),
+             "- machine: %s" % machine(),
+             "- load average at the start / end: %.2f / %.2f (other work on the machine inflates wall times; "
+             "the ratios compare runs made under the same load)" % (load, load_end),
+             "- goals: %s" % ("missed (exit status %s)" % ", ".join(str(rc) for rc in failed) if failed else "all met")]
+    for (rc, out), cmd in zip(results, commands):
+        shown = [arg for arg in cmd[1:] if arg != work]
+        lines += ["", "### `%s` (exit %d)" % (" ".join(["python"] + [a for a in shown if a != "--keep"]), rc), "",
+                  "```text", out.rstrip("\n"), "```"]
+    before = earlier_results(args.results)  # read before the file is truncated
     with open(args.results, "w") as handle:
-        handle.write("# Benchmark results\n\n")
-        handle.write("Written by `%s` (see [docs/benchmarks.md](../docs/benchmarks.md)).\n\n" % command)
-        handle.write("- date: %s (%.1f minutes)\n" % (started.strftime("%Y-%m-%d %H:%M"), minutes))
-        handle.write("- machine: %s\n" % machine())
-        handle.write("- load average at the start: %.2f (other work on the machine inflates wall times; "
-                     "the ratios compare runs made under the same load)\n" % load)
-        handle.write("- goals: %s\n" % ("missed (exit status %s)" % ", ".join(str(rc) for rc in failed)
-                                        if failed else "all met"))
-        for (rc, out), cmd in zip(results, (run_args, fleet_args + args.fleet_args)):
-            shown = [arg for arg in cmd[1:] if arg != work]
-            handle.write("\n## `%s` (exit %d)\n\n```text\n%s```\n" % (
-                " ".join(["python"] + [a for a in shown if a != "--keep"]), rc, out))
+        handle.write("\n".join(lines) + "\n" + before)
     print("wrote %s" % os.path.relpath(args.results, os.getcwd()))
     return 1 if failed and not args.report_only else 0
 

@@ -16,12 +16,13 @@
 
 2. A fleet: --hosts simulated hosts on the local connection, each with its own generated sysfs
    tree (2 PFs x 8 VFs, given to the modules as sysfs_root/proc_root). One playbook does what a
-   fleet report plus a dry run does, in the shape of the site playbook's preflight: iommu_facts and
-   sriov_facts (the summary subset) and the check-mode converge of the host's whole VF state
-   (sriov_host, check_mode: one run for all PFs). A stand-in
-   ``ip`` on PATH answers for the simulated PFs. Timed against ``ansible all -m ping`` over the
-   same inventory and forks, in the same run; the check-mode converge must report changed=0.
-   Goal: <= 3x ping.
+   fleet report plus a dry run does in one module run per host: the check-mode converge of the
+   host's whole VF state (sriov_host, all PFs) with ``facts: [min]`` (the iommu_facts and
+   sriov_facts summaries from the same collectors). A stand-in ``ip`` on PATH answers for the
+   simulated PFs. Timed against ``ansible all -m ping`` over the same inventory and forks, in the
+   same run; the check-mode converge must report changed=0. Goal: <= 3x ping. Up to
+   --reference-hosts it also times the same report read by the facts modules (iommu_facts,
+   sriov_facts, then sriov_host: 3 module runs per host) for the ratio between the two shapes.
 
 Exit status: 1 when a goal is missed (every miss is printed as "MISSED: ..."), 0 otherwise;
 --report-only always exits 0 after printing.
@@ -66,8 +67,26 @@ done
 printf ']}]\n'
 '''
 
+# a fleet report plus a dry run, one module run per host: the plan and both facts summaries
 PLAYBOOK = r'''---
 - name: Fleet report and dry run
+  hosts: all
+  gather_facts: false
+  tasks:
+    - name: VF state of the whole host, check mode, with the IOMMU and SR-IOV summaries
+      directiron.sriov.sriov_host:
+        sysfs_root: "{{ sysfs_root }}"
+        proc_root: "{{ proc_root }}"
+        sriov_pfs: "{{ sriov_pfs }}"
+        persist: false
+        facts: [min]
+      check_mode: true
+'''
+
+# the same report and dry run the way the site preflight reads it: the two facts modules, then
+# sriov_host; 3 module runs per host, timed in the same run as the reference
+REFERENCE_PLAYBOOK = r'''---
+- name: Fleet report and dry run, 3 module runs per host
   hosts: all
   gather_facts: false
   tasks:
@@ -83,7 +102,7 @@ PLAYBOOK = r'''---
         proc_root: "{{ proc_root }}"
         gather_subset: [min]
 
-    - name: VF state of the whole host, check mode (as the site preflight)
+    - name: VF state of the whole host, check mode
       directiron.sriov.sriov_host:
         sysfs_root: "{{ sysfs_root }}"
         proc_root: "{{ proc_root }}"
@@ -91,23 +110,7 @@ PLAYBOOK = r'''---
         persist: false
       check_mode: true
 '''
-
-# the same number of module runs per host, each a ping: what the runs cost whatever the module
-FLOOR_PLAYBOOK = r'''---
-- name: Same shape, ping in every task
-  hosts: all
-  gather_facts: false
-  tasks:
-    - name: Ping instead of iommu_facts
-      ansible.builtin.ping:
-
-    - name: Ping instead of sriov_facts
-      ansible.builtin.ping:
-
-    - name: Ping instead of sriov_host
-      ansible.builtin.ping:
-'''
-MODULE_RUNS = 3  # per host, in PLAYBOOK and FLOOR_PLAYBOOK
+MODULE_RUNS, REFERENCE_RUNS = 1, 3  # module runs per host in PLAYBOOK and REFERENCE_PLAYBOOK
 
 RECAP_RE = re.compile(r"^(\S+)\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
 
@@ -232,26 +235,35 @@ def timed_run(argv, env):
     return time.perf_counter() - start, usage.ru_utime + usage.ru_stime, proc.returncode, out
 
 
-def fleet(work, collections, host_counts, forks_list, floor_hosts, missed):
+def run_playbook(venv_bin, inventory, playbook, forks, env):
+    """(wall s, CPU s, exit status, output, hosts in the recap, changed, failed + unreachable)."""
+    wall, cpu, rc, out = timed_run(
+        [os.path.join(venv_bin, "ansible-playbook"), "-i", inventory, playbook, "-f", str(forks)], env)
+    recap = RECAP_RE.findall(out)
+    return (wall, cpu, rc, out, len(recap), sum(int(r[2]) for r in recap),
+            sum(int(r[3]) + int(r[4]) for r in recap))
+
+
+def fleet(work, collections, host_counts, forks_list, reference_hosts, missed):
     bindir = os.path.join(work, "bin")
     os.makedirs(bindir, exist_ok=True)
     with open(os.path.join(bindir, "ip"), "w") as handle:
         handle.write(FAKE_IP)
     os.chmod(os.path.join(bindir, "ip"), 0o755)
-    playbook = os.path.join(work, "fleet.yml")
-    with open(playbook, "w") as handle:
-        handle.write(PLAYBOOK)
-    floor_playbook = os.path.join(work, "fleet-floor.yml")
-    with open(floor_playbook, "w") as handle:
-        handle.write(FLOOR_PLAYBOOK)
+    playbooks = {}
+    for name, text in (("fleet", PLAYBOOK), ("reference", REFERENCE_PLAYBOOK)):
+        playbooks[name] = os.path.join(work, "%s.yml" % name)
+        with open(playbooks[name], "w") as handle:
+            handle.write(text)
     venv_bin = os.path.dirname(sys.executable)
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections, ANSIBLE_PIPELINING="1",
                ANSIBLE_HOST_KEY_CHECKING="0", ANSIBLE_RETRY_FILES_ENABLED="0", ANSIBLE_NOCOLOR="1",
                PATH=bindir + os.pathsep + venv_bin + os.pathsep + os.environ.get("PATH", ""))
     env.pop("ANSIBLE_CONFIG", None)
-    print("fleet: local connection, pipelining on, each host its own %d PF x %d VF tree; playbook = iommu_facts "
-          "+ sriov_facts (gather_subset: [min]) + sriov_host check mode (all PFs) = %d module runs per host, ping = 1"
-          % (FLEET_PFS, FLEET_VFS, MODULE_RUNS))
+    print("fleet: local connection, pipelining on, each host its own %d PF x %d VF tree; playbook = sriov_host "
+          "check mode (all PFs) with facts: [min] (the IOMMU and SR-IOV summaries) = %d module run per host, "
+          "ping = 1; reference = iommu_facts + sriov_facts (gather_subset: [min]) + sriov_host check mode = %d"
+          % (FLEET_PFS, FLEET_VFS, MODULE_RUNS, REFERENCE_RUNS))
     print("%-6s %-6s %9s %9s %11s %11s %7s %7s %s" % (
         "hosts", "forks", "ping s", "ping CPU", "playbook s", "play CPU", "ratio", "CPU x", "recap"))
     for hosts in host_counts:
@@ -262,15 +274,12 @@ def fleet(work, collections, host_counts, forks_list, floor_hosts, missed):
             ping_s, ping_cpu, ping_rc, ping_out = timed_run(
                 [os.path.join(venv_bin, "ansible"), "all", "-i", inventory, "-m", "ansible.builtin.ping",
                  "-f", str(forks)], env)
-            play_s, play_cpu, play_rc, play_out = timed_run(
-                [os.path.join(venv_bin, "ansible-playbook"), "-i", inventory, playbook, "-f", str(forks)], env)
-            recap = RECAP_RE.findall(play_out)
-            changed = sum(int(r[2]) for r in recap)
-            bad = sum(int(r[3]) + int(r[4]) for r in recap)
-            ok = ping_rc == 0 and play_rc == 0 and len(recap) == hosts and bad == 0 and changed == 0
+            play_s, play_cpu, play_rc, play_out, seen, changed, bad = run_playbook(
+                venv_bin, inventory, playbooks["fleet"], forks, env)
+            ok = ping_rc == 0 and play_rc == 0 and seen == hosts and bad == 0 and changed == 0
             ratio = play_s / ping_s
             print("%-6d %-6d %9.1f %9.1f %11.1f %11.1f %6.2fx %6.2fx %d hosts, changed=%d, failed/unreachable=%d%s" % (
-                hosts, forks, ping_s, ping_cpu, play_s, play_cpu, ratio, play_cpu / ping_cpu, len(recap), changed,
+                hosts, forks, ping_s, ping_cpu, play_s, play_cpu, ratio, play_cpu / ping_cpu, seen, changed,
                 bad, "" if ok else " (NOT OK)"))
             sys.stdout.flush()
             if not ok:
@@ -280,14 +289,15 @@ def fleet(work, collections, host_counts, forks_list, floor_hosts, missed):
                               % (hosts, forks, ping_rc, play_rc, changed, bad))
             elif ratio > FLEET_GOAL:
                 missed.append("fleet %d hosts forks %d: %.2fx ping > %.1fx" % (hosts, forks, ratio, FLEET_GOAL))
-            if hosts <= floor_hosts:
-                floor_s, floor_cpu, floor_rc, _out = timed_run(
-                    [os.path.join(venv_bin, "ansible-playbook"), "-i", inventory, floor_playbook, "-f", str(forks)],
-                    env)
-                print("%-6d %-6d same playbook with ping in every task (%d runs per host): %.1f s, %.1f s CPU = %.2fx "
-                      "ping; the modules' own share: playbook / this = %.2fx wall, %.2fx CPU%s" % (
-                          hosts, forks, MODULE_RUNS, floor_s, floor_cpu, floor_s / ping_s, play_s / floor_s,
-                          play_cpu / floor_cpu, "" if floor_rc == 0 else " (exit %d)" % floor_rc))
+            if hosts <= reference_hosts:
+                ref_s, ref_cpu, ref_rc, _out, seen, changed, bad = run_playbook(
+                    venv_bin, inventory, playbooks["reference"], forks, env)
+                print("%-6d %-6d reference, %d module runs per host: %.1f s, %.1f s CPU = %.2fx ping; playbook / "
+                      "reference = %.2fx wall, %.2fx CPU%s" % (
+                          hosts, forks, REFERENCE_RUNS, ref_s, ref_cpu, ref_s / ping_s, play_s / ref_s,
+                          play_cpu / ref_cpu,
+                          "" if ref_rc == 0 and seen == hosts and changed == bad == 0 else
+                          " (NOT OK: exit %d, changed=%d, failed/unreachable=%d)" % (ref_rc, changed, bad)))
             sys.stdout.flush()
         print("(%d host trees ready in %.1f s; load average %.2f)" % (hosts, setup, os.getloadavg()[0]))
     print("goal: the playbook <= %.1fx ping at every size and forks" % FLEET_GOAL)
@@ -299,8 +309,8 @@ def main(argv=None):
     parser.add_argument("--forks", default="10,50", help="comma-separated forks (default 10,50)")
     parser.add_argument("--repeat", type=int, default=5, help="runs per facts module process (best is kept)")
     parser.add_argument("--keep", help="generate trees here and keep them (default: a temporary directory)")
-    parser.add_argument("--floor-hosts", type=int, default=100,
-                        help="also time the same playbook with ping in every task at fleet sizes up to this")
+    parser.add_argument("--reference-hosts", type=int, default=100,
+                        help="also time the reference playbook (3 module runs per host) at fleet sizes up to this")
     parser.add_argument("--skip-process", action="store_true", help="skip the facts-as-a-process part")
     parser.add_argument("--skip-fleet", action="store_true", help="skip the fleet part")
     parser.add_argument("--report-only", action="store_true",
@@ -318,7 +328,7 @@ def main(argv=None):
             process_costs(work, collections, args.repeat, missed)
         if not args.skip_fleet:
             fleet(work, collections, [int(h) for h in args.hosts.split(",") if h],
-                  [int(f) for f in args.forks.split(",") if f], args.floor_hosts, missed)
+                  [int(f) for f in args.forks.split(",") if f], args.reference_hosts, missed)
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)

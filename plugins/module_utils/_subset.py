@@ -14,18 +14,19 @@ __metaclass__ = type
 from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
 
 
-def resolve_subset(requested, valid):
+def resolve_subset(requested, valid, field="gather_subset"):
     """Sorted subset names to gather from the ``gather_subset`` list; SriovError on an unknown name.
 
     Without a positive name (only exclusions, or an empty list) the start is ``all``, as for setup.
+    ``field``: the option the list came from, named in the error.
     """
     valid = tuple(valid)
     requested = [str(item).strip() for item in (requested or ["all"])]
     known = set(valid) | set(("all", "min"))
     unknown = [item for item in requested if item.lstrip("!") not in known]
     if unknown:
-        raise SriovError("unknown gather_subset %s; choose from %s (and !name to leave one out)"
-                         % (", ".join(unknown), ", ".join(("all", "min") + valid)), field="gather_subset")
+        raise SriovError("unknown %s %s; choose from %s (and !name to leave one out)"
+                         % (field, ", ".join(unknown), ", ".join(("all", "min") + valid)), field=field)
     positive = [item for item in requested if not item.startswith("!")]
     excluded = set(item[1:] for item in requested if item.startswith("!"))
     chosen = set()

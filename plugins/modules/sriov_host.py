@@ -212,6 +212,19 @@ options:
         a test tree) gets the files only, and C(systemctl --root) enables the unit there.
     type: path
     default: /
+  facts:
+    description:
+      - Also return the host's facts, as M(directiron.sriov.iommu_facts) and M(directiron.sriov.sriov_facts) return
+        them, in RV(ansible_facts.iommu) and RV(ansible_facts.sriov). A fleet report plus a dry run (this module in
+        check mode) is then one module run per host instead of three.
+      - The list is their O(directiron.sriov.iommu_facts#module:gather_subset) over both modules' names - V(devices)
+        and V(groups) for C(iommu), V(pfs) and V(vfs) for C(sriov), V(all), V(min) and V(!name). V(min) is both
+        summaries.
+      - The facts are read after the run (in check mode, the host as it is); a run that fails returns none. The
+        default, V([]), gathers none.
+    type: list
+    elements: str
+    default: []
 notes:
   - The guards are those of M(directiron.sriov.sriov_vf); see its notes on the address of the Ansible connection.
   - The udev rule is re-evaluated (C(udevadm trigger)) and systemd reloaded only when their files change.
@@ -239,6 +252,19 @@ EXAMPLES = r"""
         drivers_autoprobe: false
   check_mode: true
   register: preflight
+
+- name: Fleet report and dry run in one run per host (the IOMMU and SR-IOV summaries, and the plan)
+  directiron.sriov.sriov_host:
+    sriov_pfs: "{{ sriov_pfs }}"
+    facts: [min]
+  check_mode: true
+  register: plan
+
+- name: Report each host
+  ansible.builtin.debug:
+    msg: >-
+      IOMMU {{ ansible_facts.iommu.vendor }} {{ 'on' if ansible_facts.iommu.enabled else 'off' }},
+      VFs {{ ansible_facts.sriov.pfs | map(attribute='numvfs') | list }}, would change: {{ plan.changed }}
 """
 
 RETURN = r"""
@@ -300,6 +326,23 @@ actions:
     - set sriov_numvfs of 0000:01:00.0 to 4
     - write /etc/directiron-sriov/vfs.json (mode 0600)
     - enable directiron-sriov-vfs.service
+ansible_facts:
+  description:
+    - With O(facts), the host's C(iommu) facts (as RV(directiron.sriov.iommu_facts#module:ansible_facts.iommu)) and
+      C(sriov) facts (as RV(directiron.sriov.sriov_facts#module:ansible_facts.sriov)).
+  returned: when O(facts) is not empty
+  type: dict
+  sample: {"iommu": {"enabled": true, "vendor": "intel", "gather_subset": []},
+           "sriov": {"kernel_release": "6.1.0-28-amd64", "gather_subset": [], "pfs": []}}
+  contains:
+    iommu:
+      description: IOMMU state of the host, as returned by M(directiron.sriov.iommu_facts).
+      returned: when O(facts) is not empty
+      type: dict
+    sriov:
+      description: SR-IOV state of the host, as returned by M(directiron.sriov.sriov_facts).
+      returned: when O(facts) is not empty
+      type: dict
 diff:
   description: One before/after per changed PF (in the shape of RV(pfs[].state)) and per changed file.
   returned: success, in diff mode
@@ -310,6 +353,7 @@ diff:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.directiron.sriov.plugins.module_utils._host import HostManager
+from ansible_collections.directiron.sriov.plugins.module_utils._host_facts import gather_host_facts
 from ansible_collections.directiron.sriov.plugins.module_utils._module import command_runner, host_options, run_module
 from ansible_collections.directiron.sriov.plugins.module_utils._replay import DEFAULT_WAIT
 
@@ -323,11 +367,22 @@ def main():
         boot_wait=dict(type="int", default=DEFAULT_WAIT),
         python=dict(type="path", default="/usr/bin/python3"),
         config_root=dict(type="path", default="/"),
+        facts=dict(type="list", elements="str", default=[]),
     )
     spec.update(host_options("sysfs_root", "proc_root"))
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
-    manager = HostManager(module.params, command_runner(module), check_mode=module.check_mode)
-    run_module(module, manager.run, manager.actions)
+    runner = command_runner(module)
+    manager = HostManager(module.params, runner, check_mode=module.check_mode)
+
+    def call():
+        result = manager.run()
+        if module.params["facts"]:
+            result["ansible_facts"] = gather_host_facts(
+                module.params["facts"], module.params["sysfs_root"], module.params["proc_root"], runner,
+                module.get_bin_path("ip"), module.get_bin_path("ethtool"))
+        return result
+
+    run_module(module, call, manager.actions)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,14 @@ __metaclass__ = type
 
 MUTATIONS = [
     {
+        "id": "host-facts-own-subset",
+        "claim": "sriov_host's facts are what iommu_facts and sriov_facts return for the same gather_subset",
+        "file": "plugins/module_utils/_host_facts.py",
+        "old": "[name for name in chosen if name in _iommu_facts.SUBSETS]",
+        "new": "_iommu_facts.SUBSETS",
+        "tests": ["tests/unit/plugins/modules/test_sriov_host.py"],
+    },
+    {
         "id": "options-pending-only-when-written",
         "claim": "a later run reports a driver options reload or reboot that is still pending (sysfs parameters)",
         "file": "plugins/module_utils/_kmod.py",

@@ -57,3 +57,18 @@ def test_growth_is_the_ratio_of_marginal_costs():
     growth, per_function = fleet.marginal_growth([(1000, 0.14), (2000, 0.18), (4000, 0.26)])
     assert round(growth, 6) == 1.0 and round(per_function * 1e6, 6) == 40.0
     assert fleet.marginal_growth([(1000, 0.14), (2000, 0.18), (4000, 0.34)])[0] > 1.9  # quadratic creep
+
+
+def test_results_keep_what_was_there_under_before(tmp_path, monkeypatch):
+    results = tmp_path / "RESULTS.md"
+    results.write_text("# Benchmark results\n\nintro\n\n## Latest: first\n\n- a\n\n### `run.py`\n\n```text\n# x\n```\n")
+    monkeypatch.setattr(bench, "stream", lambda argv: (0, "figures of %s\n" % argv[1]))
+    for _run in range(2):
+        assert bench.main(["--results", str(results), "--fleet-only", "--keep", str(tmp_path / "work")]) == 0
+    text = results.read_text()
+    headings = [line for line in text.splitlines() if line.startswith("#")]
+    assert headings[1].startswith("## Latest: `python benchmarks/bench.py --results") and "--keep" not in headings[1]
+    assert headings[3:] == ["## Before", "### `python benchmarks/bench.py --results %s --fleet-only`" % results,
+                            "#### `python benchmarks/fleet.py --skip-process` (exit 0)", "### first", "#### `run.py`",
+                            "# x"]  # a line in a code block keeps its level
+    assert "```text\n# x\n```" in text and text.count("figures of benchmarks/fleet.py") == 2

@@ -17,7 +17,7 @@ from ansible.module_utils import basic
 from ansible_collections.directiron.sriov.tests.unit.plugins.modules.module_harness import module_args as patch_module_args
 
 from ansible_collections.directiron.sriov.plugins.module_utils import _host
-from ansible_collections.directiron.sriov.plugins.modules import sriov_host
+from ansible_collections.directiron.sriov.plugins.modules import iommu_facts, sriov_facts, sriov_host
 from ansible_collections.directiron.sriov.tests.fixtures.fake_vf_host import FakeHost, install
 
 TWO_PFS = [
@@ -67,13 +67,14 @@ def host(tmp_path, monkeypatch):
     return host
 
 
-def run(host, **args):
+def run(host, module=sriov_host, **args):
     args.setdefault("sysfs_root", host.root)
     args.setdefault("proc_root", host.proc)
-    args.setdefault("config_root", host.etc)
+    if module is sriov_host:
+        args.setdefault("config_root", host.etc)
     with patch_module_args(args):
         with pytest.raises((ExitJson, FailJson)) as info:
-            sriov_host.main()
+            module.main()
     return info.type is ExitJson, info.value.args[0]
 
 
@@ -178,3 +179,33 @@ def test_a_file_that_cannot_be_written_is_named_and_the_previous_one_stays(host,
     assert not ok and result["msg"] == ("writing %s failed: No space left on device (ENOSPC); the previous file "
                                         "is unchanged" % _host.CONFIG_PATH)
     assert config(host) == before
+
+
+@pytest.mark.parametrize("facts, iommu_subset, sriov_subset", [
+    (["min"], ["min"], ["min"]),
+    (["all"], ["all"], ["all"]),
+    (["groups", "vfs"], ["groups"], ["vfs"]),
+    (["!devices"], ["!devices"], ["all"]),
+])
+def test_facts_are_what_iommu_facts_and_sriov_facts_return_on_the_same_host(host, facts, iommu_subset, sriov_subset):
+    # one run per host for a fleet report plus a dry run: the facts must not drift from the facts modules'
+    ok, plan = run(host, sriov_pfs=TWO_PFS, facts=facts, _ansible_check_mode=True)
+    assert ok and plan["changed"] is True and host.writes == []
+    ok, iommu = run(host, module=iommu_facts, gather_subset=iommu_subset)
+    assert ok
+    ok, sriov = run(host, module=sriov_facts, gather_subset=sriov_subset)
+    assert ok
+    assert plan["ansible_facts"] == {"iommu": iommu["ansible_facts"]["iommu"], "sriov": sriov["ansible_facts"]["sriov"]}
+    assert [pf["numvfs"] for pf in plan["ansible_facts"]["sriov"]["pfs"]] == [0, 0]
+
+
+def test_facts_describe_the_host_after_the_run_and_are_off_by_default(host):
+    ok, result = run(host, sriov_pfs=TWO_PFS, persist=False, facts=["min"])
+    assert ok and [pf["numvfs"] for pf in result["ansible_facts"]["sriov"]["pfs"]] == [3, 2]
+    ok, result = run(host, sriov_pfs=TWO_PFS, persist=False)
+    assert ok and result["changed"] is False and "ansible_facts" not in result
+
+
+def test_an_unknown_facts_name_is_refused_by_its_option(host):
+    ok, result = run(host, sriov_pfs=TWO_PFS, facts=["pf"], _ansible_check_mode=True)
+    assert not ok and "unknown facts pf" in result["msg"] and "devices, groups, pfs, vfs" in result["msg"]
