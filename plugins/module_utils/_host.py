@@ -248,6 +248,26 @@ class PersistedFile(object):
             os.chmod(self.real, self.mode)
 
 
+def converge_file(persisted, actions, diffs, check_mode):
+    """Write a PersistedFile when it differs (not in check mode); its action and diff are recorded.
+
+    Returns whether it differed. A failed write raises SriovError with the actions done before it.
+    """
+    if not persisted.changed:
+        return False
+    actions.append(persisted.action())
+    diffs.append(persisted.diff())
+    if not check_mode:
+        try:
+            persisted.write()
+        except (IOError, OSError) as exc:
+            # The previous file stays whole: the new content goes to a temporary file first.
+            raise SriovError("writing %s failed: %s (%s); the previous file is unchanged"
+                             % (persisted.path, exc.strerror or exc, errno.errorcode.get(exc.errno, exc.errno)),
+                             details={"actions_done": list(actions[:-1])})
+    return True
+
+
 class HostManager(object):
     """Every PF of one host planned and guarded, then applied, then persisted."""
 
@@ -370,18 +390,9 @@ class HostManager(object):
         return result
 
     def _file(self, persisted, commands=()):
-        if not persisted.changed:
+        if not converge_file(persisted, self.actions, self.diffs, self.check_mode):
             return False
-        self.actions.append(persisted.action())
-        self.diffs.append(persisted.diff())
         if not self.check_mode:
-            try:
-                persisted.write()
-            except (IOError, OSError) as exc:
-                # The previous file stays whole: the new content goes to a temporary file first.
-                raise SriovError("writing %s failed: %s (%s); the previous file is unchanged"
-                                 % (persisted.path, exc.strerror or exc, errno.errorcode.get(exc.errno, exc.errno)),
-                                 details={"actions_done": list(self.actions[:-1])})
             for argv, what in commands:
                 self._command(argv, what)
         return True

@@ -63,6 +63,14 @@ def read_firmware_vendor(sysfs_root):
     return found[0] if len(found) == 1 else None
 
 
+def read_platform_vendor(sysfs_root, proc_root):
+    """(cpu_vendor, firmware_vendor, platform_vendor): whose IOMMU the platform has is the firmware's
+    table, else the CPU vendor; platform_vendor is None when neither tells intel or amd."""
+    cpu_vendor = read_cpu_vendor(proc_root)
+    firmware_vendor = read_firmware_vendor(sysfs_root)
+    return cpu_vendor, firmware_vendor, firmware_vendor or (cpu_vendor if cpu_vendor in ("intel", "amd") else None)
+
+
 def _interrupt_remapping(units, cmdline):
     intremap = cmdline.get("intremap", "")
     if intremap == "off":
@@ -133,9 +141,7 @@ def gather_iommu_facts(sysfs_root="/sys", proc_root="/proc", subset=SUBSETS):
         missing.append("kernel command line %s unreadable: cmdline facts are empty"
                        % os.path.join(proc_root, "cmdline"))
     cmdline = relevant_cmdline(cmdline_text or "")
-    cpu_vendor = read_cpu_vendor(proc_root)
-    firmware_vendor = read_firmware_vendor(sysfs_root)
-    platform_vendor = firmware_vendor or (cpu_vendor if cpu_vendor in ("intel", "amd") else None)
+    cpu_vendor, firmware_vendor, platform_vendor = read_platform_vendor(sysfs_root, proc_root)
     if not os.path.isdir(sysfs_root):
         missing.append("sysfs_root %s is not a readable directory: no device facts" % sysfs_root)
     functions = {}

@@ -15,6 +15,22 @@ __metaclass__ = type
 
 MUTATIONS = [
     {
+        "id": "iommu-plan-holds-only-without-actions",
+        "claim": "the site converge reuses the iommu role's plan only when it would write nothing",
+        "file": "roles/iommu/vars/main.yml",
+        "old": "and iommu_plan.actions | length == 0",
+        "new": "and iommu_plan.actions is defined",
+        "tests": ["tests/unit/roles/test_plan_reuse.py"],
+    },
+    {
+        "id": "iommu-host-unknown-vendor",
+        "claim": "iommu_host fails naming vendor, before any write, when the platform tells neither intel nor amd",
+        "file": "plugins/module_utils/_iommu_host.py",
+        "old": "    if platform is None:",
+        "new": "    if platform is None and False:",
+        "tests": ["tests/unit/plugins/modules/test_iommu_host.py"],
+    },
+    {
         "id": "host-facts-own-subset",
         "claim": "sriov_host's facts are what iommu_facts and sriov_facts return for the same gather_subset",
         "file": "plugins/module_utils/_host_facts.py",

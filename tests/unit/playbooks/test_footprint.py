@@ -19,7 +19,7 @@ import re
 
 import yaml
 
-from ansible_collections.directiron.sriov.plugins.module_utils import _host
+from ansible_collections.directiron.sriov.plugins.module_utils import _host, _iommu_host
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 WRITERS = {"template": "dest", "copy": "dest", "file": "path", "lineinfile": "path", "blockinfile": "path"}
@@ -133,3 +133,5 @@ def test_the_role_paths_are_what_the_page_says():
     variables = role_vars()
     assert resolve("{{ __decom_host.files.launcher | dirname }}", variables) == "/usr/local/libexec"
     assert variables["__iommu_modules_load_file"] == "/etc/modules-load.d/directiron-sriov-vfio.conf"
+    # the module that writes it and the decommission playbook that removes it name the same file
+    assert variables["__iommu_modules_load_file"] == _iommu_host.MODULES_LOAD_PATH

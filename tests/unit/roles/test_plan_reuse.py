@@ -41,6 +41,7 @@ def evaluate(expression, variables):
 
 VFS_HOLDS = _yaml("roles", "sriov_vfs", "vars", "main.yml")["__sriov_vfs_plan_holds"]
 POOLS_HOLDS = _yaml("roles", "libvirt_pools", "vars", "main.yml")["__libvirt_pools_plan_holds"]
+IOMMU_HOLDS = _yaml("roles", "iommu", "vars", "main.yml")["__iommu_plan_holds"]
 UNDISTURBED = [play for play in _yaml("playbooks", "site.yml") if play["name"] == "Converge SR-IOV hypervisors"][0][
     "vars"]["__sriov_undisturbed"]
 PLAN = {"changed": False, "pfs": [{"pf": "0000:01:00.0", "changed": False}], "pruned": [], "actions": []}
@@ -67,6 +68,31 @@ def test_the_pool_plan_holds_only_for_the_same_networks_unchanged():
                                       "libvirt_pools_networks": NETWORKS})
     other = [{"name": "site-net", "pfs": ["enp1s0"], "vlan": 7}]
     assert not evaluate(POOLS_HOLDS, {"libvirt_pools_plan": POOL_PLAN, "libvirt_pools_networks": other})
+
+
+IOMMU_PLAN = {"changed": False, "vendor": "intel", "args": ["intel_iommu=on", "iommu=pt"], "remove": [],
+              "reboot_required": False, "actions": []}
+
+
+def test_the_iommu_plan_holds_only_when_it_succeeded_and_would_write_nothing():
+    assert evaluate(IOMMU_HOLDS, {"iommu_plan": IOMMU_PLAN})
+    # a reboot still pending does not stop the reuse: the role reboots (or warns) from the plan
+    assert evaluate(IOMMU_HOLDS, {"iommu_plan": dict(IOMMU_PLAN, reboot_required=True)})
+    assert not evaluate(IOMMU_HOLDS, {"iommu_plan": {}})  # the role used alone: the module runs
+    assert not evaluate(IOMMU_HOLDS, {"iommu_plan": dict(IOMMU_PLAN, changed=True)})
+    assert not evaluate(IOMMU_HOLDS, {"iommu_plan": dict(IOMMU_PLAN, actions=["edit /etc/default/grub"])})
+    assert not evaluate(IOMMU_HOLDS, {"iommu_plan": {"changed": False, "actions": []}})  # not this module's result
+    assert not evaluate(IOMMU_HOLDS, {"iommu_plan": dict(IOMMU_PLAN, failed=True, msg="x")})
+    assert not evaluate(IOMMU_HOLDS, {"iommu_plan": {"changed": False, "skipped": True}})
+
+
+def test_the_converge_passes_every_plan_under_the_one_undisturbed_rule():
+    converge = [play for play in _yaml("playbooks", "site.yml") if play["name"] == "Converge SR-IOV hypervisors"][0]
+    plans = dict((task["ansible.builtin.include_role"]["name"], task.get("vars", {})) for task in converge["tasks"]
+                 if "ansible.builtin.include_role" in task)
+    assert "__sriov_undisturbed" in plans["directiron.sriov.iommu"]["iommu_plan"]
+    assert "__sriov_undisturbed" in plans["directiron.sriov.sriov_vfs"]["sriov_vfs_plan"]
+    assert "__sriov_undisturbed" in plans["directiron.sriov.libvirt_pools"]["libvirt_pools_plan"]
 
 
 QUIET = {"host_packages_known": {"family": "apt", "asked": ["kmod"], "present": ["kmod"]}}
