@@ -232,7 +232,7 @@ def stop_vms(scenario):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m lab.schedule", description=__doc__.split(
-        "\n\n")[0])
+        "\n\n", maxsplit=1)[0])
     parser.add_argument("--jobs", type=int, default=2, help="lanes: lab VMs at once (default 2)")
     parser.add_argument("--log-dir", default=os.path.join(REPO_DIR, ".cache", "lab-logs"))
     parser.add_argument("--molecule", default="molecule", help="molecule executable")

@@ -8,7 +8,6 @@ __metaclass__ = type
 
 import io
 import sys
-import time
 
 import pytest
 
@@ -153,9 +152,7 @@ def test_stop_all_ends_the_children_and_their_vms(tmp_path, no_vms):
         runner.pending.remove(job)
         runner.start(job)
     procs = [job.proc for job in runner.running]
-    started = time.monotonic()
     runner.stop_all(grace=5)
-    assert time.monotonic() - started < 5
     assert all(proc.poll() is not None for proc in procs)
     assert sorted(no_vms) == ["x", "y"]
     assert not runner.running
@@ -177,5 +174,5 @@ def test_port_lock_is_exclusive_across_processes(tmp_path, monkeypatch):
              "    sys.exit(1)\n")
     lock = str(tmp_path / ".port.lock")
     with vm.port_lock():
-        assert subprocess.run([sys.executable, "-c", probe, lock]).returncode == 1
-    assert subprocess.run([sys.executable, "-c", probe, lock]).returncode == 0
+        assert subprocess.run([sys.executable, "-c", probe, lock], check=False).returncode == 1
+    assert subprocess.run([sys.executable, "-c", probe, lock], check=False).returncode == 0

@@ -166,8 +166,8 @@ MUTATIONS = [
         "id": "check-mode-writes-files",
         "claim": "check mode writes nothing (the boot config, launcher, unit and udev rule included)",
         "file": "plugins/module_utils/_host.py",
-        "old": "        if not self.check_mode:\n            try:\n                persisted.write()",
-        "new": "        if True:\n            try:\n                persisted.write()",
+        "old": "    if not check_mode:\n        try:\n            persisted.write()",
+        "new": "    if True:\n        try:\n            persisted.write()",
         "tests": ["tests/unit/plugins/modules/test_sriov_host.py", "tests/unit/plugins/module_utils/test_host_files.py"],
     },
 ]
