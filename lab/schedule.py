@@ -33,6 +33,10 @@ SCENARIO_DIR = os.path.join(REPO_DIR, "extensions", "molecule")
 UNKNOWN_SECONDS = 600  # a scenario without a measured time: assume a long one
 PASS_TAIL_LINES = 25
 HEARTBEAT_S = 300
+# A scenario running longer than TIMEOUT_FACTOR x its measured seconds (at least TIMEOUT_MIN_S)
+# is stopped and run once more (Runner.time_out).
+TIMEOUT_FACTOR = 3
+TIMEOUT_MIN_S = 900
 
 
 def load_times(path=TIMES_FILE):
@@ -57,6 +61,7 @@ class Job:
         self.started = None
         self.proc = None
         self.log_path = None
+        self.retried = False
 
     @property
     def cost(self):
@@ -121,7 +126,8 @@ def plan(jobs, lanes):
 class Runner:
     """Starts molecule per scenario, watches them, stops them on interruption."""
 
-    def __init__(self, jobs, lanes, log_dir, command, out=sys.stdout):
+    def __init__(self, jobs, lanes, log_dir, command, out=sys.stdout, min_timeout=TIMEOUT_MIN_S):
+        self.min_timeout = min_timeout
         self.pending = order(jobs)
         self.running = []
         self.lanes = lanes
@@ -182,6 +188,8 @@ class Runner:
                 rc = running.proc.poll()
                 if rc is not None:
                     self.finish(running, rc)
+                elif time.monotonic() - running.started > self.limit(running):
+                    self.time_out(running)
             if time.monotonic() - last_beat >= HEARTBEAT_S:
                 last_beat = time.monotonic()
                 self.say("lab-test: running %s; load %.1f" % (", ".join(
@@ -190,11 +198,34 @@ class Runner:
             time.sleep(poll)
         return self.results
 
-    def stop_all(self, grace=60):
-        """SIGINT each scenario's process group (molecule then destroys), wait, SIGTERM then
-        SIGKILL what is left; then stop the scenarios' VMs by pid."""
+    def limit(self, job):
+        """Seconds after which a scenario counts as hung: a lab VM under TCG can stall for good
+        (an RCU stall with a CPU's timer never firing, lab/README.md) and its SSH command waits forever."""
+        return max(TIMEOUT_FACTOR * job.seconds, self.min_timeout)
+
+    def time_out(self, job):
+        """Stop a hung scenario (and its VMs, by pid); run it once more, from a fresh VM."""
+        self.stop([job], grace=60)
+        stop_vms(job.name)
+        self.running.remove(job)
+        kept = job.log_path + ".timed-out"
+        os.replace(job.log_path, kept)
+        if job.retried:
+            self.say("lab-test: scenario %s timed out again after %d s (log %s)" % (
+                job.name, self.limit(job), kept))
+            job.log_path = kept
+            self.running.append(job)
+            self.finish(job, 124)
+            return
+        job.retried = True
+        self.pending.insert(0, job)
+        self.say("lab-test: scenario %s timed out after %d s (a stalled VM? its serial log is under "
+                 "lab/run/); its log is %s; running it once more" % (job.name, self.limit(job), kept))
+
+    def stop(self, jobs, grace=60):
+        """SIGINT each job's process group (molecule then destroys), wait, SIGTERM then SIGKILL."""
         for sig, wait in ((signal.SIGINT, grace), (signal.SIGTERM, 15), (signal.SIGKILL, 5)):
-            alive = [job for job in self.running if job.proc.poll() is None]
+            alive = [job for job in jobs if job.proc.poll() is None]
             if not alive:
                 break
             for job in alive:
@@ -205,6 +236,10 @@ class Runner:
             deadline = time.monotonic() + wait
             while time.monotonic() < deadline and any(job.proc.poll() is None for job in alive):
                 time.sleep(0.5)
+
+    def stop_all(self, grace=60):
+        """Stop every running scenario (see stop), then its VMs by pid."""
+        self.stop(self.running, grace=grace)
         for job in list(self.running):
             stop_vms(job.name)
             self.say("lab-test: scenario %s interrupted after %d s (log %s)" % (

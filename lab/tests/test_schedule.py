@@ -176,3 +176,21 @@ def test_port_lock_is_exclusive_across_processes(tmp_path, monkeypatch):
     with vm.port_lock():
         assert subprocess.run([sys.executable, "-c", probe, lock], check=False).returncode == 1
     assert subprocess.run([sys.executable, "-c", probe, lock], check=False).returncode == 0
+
+
+def test_a_hung_scenario_is_stopped_and_run_once_more(tmp_path, no_vms):
+    # "flaky" hangs on its first run only (a VM that stalled), "stuck" hangs every time.
+    script = ("import os, sys, time; name = sys.argv[1]; mark = os.path.join(%r, name + '.ran')\n"
+              "first = not os.path.exists(mark); open(mark, 'a').close(); print('run of', name)\n"
+              "if name == 'stuck' or first: time.sleep(60)\n" % str(tmp_path))
+    out = io.StringIO()
+    runner = Runner(_jobs([("flaky", 1, 0), ("stuck", 1, 0)]), 2, str(tmp_path),
+                    [sys.executable, "-c", script], out=out, min_timeout=1)
+    runner.stop = lambda jobs, grace=60: [job.proc.kill() or job.proc.wait() for job in jobs]
+    results = runner.run(poll=0.05)
+    assert sorted((name, ok) for name, ok, _l in results) == [("flaky", True), ("stuck", False)]
+    text = out.getvalue()
+    assert "scenario flaky timed out after 1 s" in text and "running it once more" in text
+    assert "scenario stuck timed out again" in text
+    assert (tmp_path / "flaky.log.timed-out").exists() and (tmp_path / "flaky.log").exists()
+    assert no_vms.count("flaky") == 2 and no_vms.count("stuck") == 3
