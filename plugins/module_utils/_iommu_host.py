@@ -15,6 +15,7 @@ __metaclass__ = type
 from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
 from ansible_collections.directiron.sriov.plugins.module_utils._host import PersistedFile, converge_file
 from ansible_collections.directiron.sriov.plugins.module_utils._iommu_facts import read_platform_vendor
+from ansible_collections.directiron.sriov.plugins.module_utils._rules import DRIVER_RE
 
 VENDORS = ("auto", "intel", "amd")
 MODULES_LOAD_PATH = "/etc/modules-load.d/directiron-sriov-vfio.conf"
@@ -25,8 +26,9 @@ MODULES_LOAD_MARKER = "# %s Managed by directiron.sriov (role iommu): vfio for V
 
 def modules_load_text(modules):
     for position, name in enumerate(modules):
-        if not name or any(char.isspace() or char in "#;" for char in name):
-            raise SriovError("vfio_modules[%d]: %r is not a kernel module name" % (position, name),
+        if not isinstance(name, str) or not DRIVER_RE.match(name):
+            raise SriovError("vfio_modules[%d]: %r is not a kernel module name (letters, digits, _ and -)"
+                             % (position, name),
                              field="vfio_modules[%d]" % position)
     return "\n".join([MODULES_LOAD_MARKER % "BEGIN"] + list(modules) + [MODULES_LOAD_MARKER % "END"]) + "\n"
 
