@@ -3,15 +3,18 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Every benchmark of directiron.sriov in one command, written to benchmarks/RESULTS.md.
 
-    python benchmarks/bench.py [--results PATH] [--report-only] [--quick] [--fleet-only]
-                               [-- extra fleet.py arguments]
+    python benchmarks/bench.py [--results PATH] [--report-only] [--quick]
+                               [--fleet-only | --site-only | --no-site] [-- extra fleet.py arguments]
 
-Runs benchmarks/run.py (the modules' own gathering work) and benchmarks/fleet.py (facts as a
-process against ansible.builtin.ping's floor, and the fleet playbook against ``ansible -m ping``),
-prints their output as it comes and writes it, with the date, the machine and the command, to
---results (default benchmarks/RESULTS.md). Exits 1 when either missed a goal (unless
---report-only). --quick: fewer repeats and a 100-host fleet only, for a smoke run. --fleet-only:
-the simulated fleet alone (fleet.py --skip-process, no run.py). The new results go on top of
+Runs benchmarks/run.py (the modules' own gathering work), benchmarks/fleet.py (facts as a
+process against ansible.builtin.ping's floor, and the fleet playbook against ``ansible -m ping``)
+and benchmarks/site.py on a fresh lab VM (the site playbook's first run and idempotent re-run
+against a ping of that VM; the VM is the ``site`` scenario's, started with molecule create and
+prepare and always destroyed after), prints their output as it comes and writes it, with the
+date, the machine and the command, to --results (default benchmarks/RESULTS.md). Exits 1 when
+any missed a goal (unless --report-only). --quick: fewer repeats and a 100-host fleet only, for
+a smoke run. --fleet-only: the simulated fleet alone (fleet.py --skip-process). --site-only: the
+lab VM alone; --no-site: everything but it (no lab VM, no root). The new results go on top of
 --results under "Latest"; what it held before stays below, under "Before".
 """
 
@@ -57,18 +60,60 @@ def machine():
         model, os.cpu_count() or 0, memory, platform.release(), platform.python_version(), ansible_version)
 
 
-def stream(argv):
-    """Run argv, echo its output line by line; (exit status, output)."""
-    print("$ %s" % " ".join(argv))
+def stream(argv, env=None, log=None):
+    """Run argv, echo its output line by line (or into the file ``log``); (exit status, output)."""
+    print("$ %s" % " ".join(argv) + (" > %s" % log if log else ""))
     sys.stdout.flush()
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True,
-                            cwd=REPO)
+                            cwd=REPO, env=env)
     lines = []
-    for line in proc.stdout:
-        sys.stdout.write(line)
-        sys.stdout.flush()
-        lines.append(line)
+    with open(log or os.devnull, "w") as out:
+        for line in proc.stdout:
+            if log:
+                out.write(line)
+            else:
+                sys.stdout.write(line)
+                sys.stdout.flush()
+            lines.append(line)
     return proc.wait(), "".join(lines)
+
+
+def collections_env():
+    """The environment with this checkout on ANSIBLE_COLLECTIONS_PATH (make link's, else a temporary link)."""
+    env = dict(os.environ)
+    if not env.get("ANSIBLE_COLLECTIONS_PATH"):
+        root = tempfile.mkdtemp(prefix="sriov-bench-ac-")
+        os.makedirs(os.path.join(root, "ansible_collections", "directiron"))
+        os.symlink(REPO, os.path.join(root, "ansible_collections", "directiron", "sriov"))
+        env["ANSIBLE_COLLECTIONS_PATH"] = root
+    return env
+
+
+def site_on_lab_vm(python, report_only, work):
+    """benchmarks/site.py --first on a fresh lab VM (the site scenario's); (exit status, output).
+
+    The logs (molecule's, the runs' -vvv) stay in .cache/bench-logs/site. molecule create and prepare start it (prepare also runs the site playbook in check mode, which
+    changes nothing); molecule destroy stops it by pid, also when anything here fails.
+    """
+    molecule = os.path.join(os.path.dirname(python), "molecule")
+    ephemeral = os.path.join(work, "molecule-site")
+    env = collections_env()
+    env.update(MOLECULE_EPHEMERAL_DIRECTORY=ephemeral)
+    logs = os.path.join(REPO, ".cache", "bench-logs", "site")
+    if not os.path.isdir(logs):
+        os.makedirs(logs)
+    try:
+        for step in ("create", "prepare"):
+            rc, out = stream([molecule, step, "-s", "site"], env=env, log=os.path.join(logs, "molecule-%s.log" % step))
+            if rc:
+                return 2, "molecule %s -s site failed (exit %d):\n%s" % (step, rc, "".join(out.splitlines(True)[-40:]))
+        env.update(ANSIBLE_CONFIG=os.path.join(ephemeral, "ansible.cfg"))
+        return stream([python, "benchmarks/site.py", "--first", "--log-dir", logs,
+                       "--inventory", os.path.join(ephemeral, "inventory", "ansible_inventory.yml"),
+                       "--playbook", os.path.join(REPO, "extensions", "molecule", "site", "converge.yml")]
+                      + (["--report-only"] if report_only else []), env=env)
+    finally:
+        stream([molecule, "destroy", "-s", "site"], env=env, log=os.path.join(logs, "molecule-destroy-after.log"))
 
 
 def demote(text):
@@ -103,13 +148,24 @@ def earlier_results(path):
     return "\n## Before\n\n%s\n%s" % (demote(latest), ("\n" + before.strip("\n") + "\n") if before.strip() else "")
 
 
+def goals_line(results):
+    """What the results say of the goals: each "MISSED: ..." line they printed, and any failed script."""
+    missed = [line[len("MISSED: "):] for _rc, out in results for line in out.splitlines() if line.startswith("MISSED: ")]
+    faults = [str(rc) for rc, _out in results if rc]
+    text = "missed: " + "; ".join(missed) if missed else "all met"
+    return text + (" (exit status %s)" % ", ".join(faults) if faults else "")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--results", default=os.path.join(HERE, "RESULTS.md"))
     parser.add_argument("--report-only", action="store_true", help="exit 0 even when a goal is missed")
     parser.add_argument("--quick", action="store_true", help="fewer repeats, 100 hosts only (a smoke run)")
     parser.add_argument("--keep", help="build the synthetic hosts here and keep them (default: a temporary directory)")
-    parser.add_argument("--fleet-only", action="store_true", help="only the simulated fleet (no run.py, no processes)")
+    only = parser.add_mutually_exclusive_group()
+    only.add_argument("--fleet-only", action="store_true", help="only the simulated fleet (no run.py, no processes)")
+    only.add_argument("--site-only", action="store_true", help="only the site playbook on a fresh lab VM")
+    only.add_argument("--no-site", action="store_true", help="everything but the site playbook on a lab VM")
     parser.add_argument("fleet_args", nargs="*", help="more arguments for fleet.py (after --)")
     args = parser.parse_args(argv)
     python = sys.executable
@@ -125,12 +181,20 @@ def main(argv=None):
     extra = ["--report-only", "--keep", work] if args.report_only else ["--keep", work]
     run_args = [python, "benchmarks/run.py"] + extra + (["--repeat", "3"] if args.quick else [])
     fleet_args = [python, "benchmarks/fleet.py"] + extra + (["--hosts", "100", "--repeat", "3"] if args.quick else [])
-    commands = [fleet_args + ["--skip-process"] + args.fleet_args] if args.fleet_only else [
-        run_args, fleet_args + args.fleet_args]
+    site_args = [python, "benchmarks/site.py", "--first", "(on a fresh lab VM: the site scenario's)"]
+    if args.fleet_only:
+        commands = [fleet_args + ["--skip-process"] + args.fleet_args]
+    elif args.site_only:
+        commands = [site_args]
+    else:
+        commands = [run_args, fleet_args + args.fleet_args] + ([] if args.no_site else [site_args])
     results = []
     try:
         for cmd in commands:
-            results.append(stream(cmd))
+            if cmd is site_args:
+                results.append(site_on_lab_vm(python, args.report_only, work))
+            else:
+                results.append(stream(cmd, env=collections_env()))
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
@@ -144,7 +208,7 @@ def main(argv=None):
              "- machine: %s" % machine(),
              "- load average at the start / end: %.2f / %.2f (other work on the machine inflates wall times; "
              "the ratios compare runs made under the same load)" % (load, load_end),
-             "- goals: %s" % ("missed (exit status %s)" % ", ".join(str(rc) for rc in failed) if failed else "all met")]
+             "- goals: %s" % goals_line(results)]
     for (rc, out), cmd in zip(results, commands):
         shown = [arg for arg in cmd[1:] if arg != work]
         lines += ["", "### `%s` (exit %d)" % (" ".join(["python"] + [a for a in shown if a != "--keep"]), rc), "",

@@ -13,7 +13,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
-from ansible_collections.directiron.sriov.plugins.module_utils._host import PersistedFile, converge_file
+from ansible_collections.directiron.sriov.plugins.module_utils._files import PersistedFile, converge_file
 from ansible_collections.directiron.sriov.plugins.module_utils._iommu_facts import read_platform_vendor
 from ansible_collections.directiron.sriov.plugins.module_utils._rules import DRIVER_RE
 

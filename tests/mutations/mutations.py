@@ -165,7 +165,7 @@ MUTATIONS = [
     {
         "id": "check-mode-writes-files",
         "claim": "check mode writes nothing (the boot config, launcher, unit and udev rule included)",
-        "file": "plugins/module_utils/_host.py",
+        "file": "plugins/module_utils/_files.py",
         "old": "    if not check_mode:\n        try:\n            persisted.write()",
         "new": "    if True:\n        try:\n            persisted.write()",
         "tests": ["tests/unit/plugins/modules/test_sriov_host.py", "tests/unit/plugins/module_utils/test_host_files.py"],

@@ -62,7 +62,7 @@ def test_growth_is_the_ratio_of_marginal_costs():
 def test_results_keep_what_was_there_under_before(tmp_path, monkeypatch):
     results = tmp_path / "RESULTS.md"
     results.write_text("# Benchmark results\n\nintro\n\n## Latest: first\n\n- a\n\n### `run.py`\n\n```text\n# x\n```\n")
-    monkeypatch.setattr(bench, "stream", lambda argv: (0, "figures of %s\n" % argv[1]))
+    monkeypatch.setattr(bench, "stream", lambda argv, env=None, log=None: (0, "figures of %s\n" % argv[1]))
     for _run in range(2):
         assert bench.main(["--results", str(results), "--fleet-only", "--keep", str(tmp_path / "work")]) == 0
     text = results.read_text()
