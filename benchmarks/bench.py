@@ -92,8 +92,9 @@ def collections_env():
 def site_on_lab_vm(python, report_only, work):
     """benchmarks/site.py --first on a fresh lab VM (the site scenario's); (exit status, output).
 
-    The logs (molecule's, the runs' -vvv) stay in .cache/bench-logs/site. molecule create and prepare start it (prepare also runs the site playbook in check mode, which
-    changes nothing); molecule destroy stops it by pid, also when anything here fails.
+    The logs (molecule's, the runs' -vvv) stay in .cache/bench-logs/site. molecule create and
+    prepare start the VM (prepare also runs the site playbook in check mode, which changes nothing);
+    molecule destroy stops it by pid, also when anything here fails.
     """
     molecule = os.path.join(os.path.dirname(python), "molecule")
     ephemeral = os.path.join(work, "molecule-site")

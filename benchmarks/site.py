@@ -6,7 +6,8 @@
     python benchmarks/site.py --inventory INVENTORY [--playbook PLAYBOOK] [--first] [--report-only]
 
 Times ``ansible all -m ping`` (best of three), then, with --first, the first run of the playbook
-(a fresh host: packages, IOMMU reboot, VFs, pools), then its idempotent re-run, each with -vvv to
+(a fresh host: packages, IOMMU reboot, VFs, pools), then its idempotent re-run (--reruns times,
+default 2: the best is judged, as the ping's best of three is its figure), each with -vvv to
 count the remote executions (SSH commands: with pipelining, one per module run). Prints each wall
 time as a ratio to the ping, the recap and the remote executions per task. Uses the ansible
 binaries next to this Python and the environment as given (ANSIBLE_CONFIG, ANSIBLE_COLLECTIONS_PATH).
@@ -49,7 +50,7 @@ def _tool(name):
 def ping(inventory, times=3):
     """Best wall time of ``ansible all -m ping`` over ``times`` runs (a cold first connection included)."""
     best = None
-    for _ in range(times):
+    for _attempt in range(times):
         start = time.time()
         proc = subprocess.run([_tool("ansible"), "all", "--inventory", inventory, "-m", "ansible.builtin.ping"],
                               env=_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, check=False,
@@ -104,6 +105,8 @@ def main(argv=None):
     parser.add_argument("--playbook", default=os.path.join(REPO, "playbooks", "site.yml"))
     parser.add_argument("--first", action="store_true", help="also time the first run (a host not yet converged)")
     parser.add_argument("--log-dir", help="keep the -vvv logs here (default: a temporary directory)")
+    parser.add_argument("--reruns", type=int, default=2,
+                        help="idempotent re-runs; the best is judged, as the ping's best of 3 is its figure (default 2)")
     parser.add_argument("--report-only", action="store_true", help="exit 0 when a goal is missed (not on a fault)")
     args = parser.parse_args(argv)
     log_dir = args.log_dir or tempfile.mkdtemp(prefix="sriov-site-bench-")
@@ -113,22 +116,24 @@ def main(argv=None):
     print("ping (best of 3): %.2f s" % base)
     sys.stdout.flush()
     runs = [("first run", "site-first.log")] if args.first else []
-    runs.append(("idempotent re-run", "site-rerun.log"))
+    runs += [("idempotent re-run %d" % n, "site-rerun-%d.log" % n) for n in range(1, max(1, args.reruns) + 1)]
     fault = None
     rerun = None
     for label, name in runs:
-        took, recap, executions, per_task, rc, text = run_playbook(args.inventory, args.playbook,
-                                                                    os.path.join(log_dir, name))
+        log_path = os.path.join(log_dir, name)
+        took, recap, executions, per_task, rc, text = run_playbook(args.inventory, args.playbook, log_path)
         print("\n".join(describe(label, took, base, recap, executions, per_task)))
         sys.stdout.flush()
         if rc or not recap or any(row[3] or row[2] for row in recap.values()):
             fault = "%s failed (exit %d); the end of %s:\n%s" % (label, rc, name, "\n".join(text.splitlines()[-40:]))
             break
-        if label == "idempotent re-run":
-            rerun = (took, recap, executions)
+        if label.startswith("idempotent re-run"):
+            if rerun is None or took < rerun[0]:
+                rerun = (took, recap, executions)
             changed = [host for host, row in recap.items() if row[1]]
             if changed:
-                fault = "the idempotent re-run changed %s (see %s)" % (", ".join(changed), name)
+                fault = "the %s changed %s (see %s)" % (label, ", ".join(changed), name)
+                break
         elif not fault:
             # the first run may have rebooted the host: the re-run is judged against a ping of it now
             base = ping(args.inventory)
@@ -145,6 +150,7 @@ def main(argv=None):
                       % (executions, len(recap), MAX_EXECUTIONS))
     if ratio > MAX_RATIO:
         missed.append("the idempotent re-run: %.2fx ping (goal <= %.0fx)" % (ratio, MAX_RATIO))
+    print("idempotent re-run, best of %d: %.1f s = %.2fx ping" % (max(1, args.reruns), took, ratio))
     print("goals: re-run <= %d remote executions per host (%d for %d host(s)), <= %.0fx ping (%.2fx): %s"
           % (MAX_EXECUTIONS, executions, len(recap), MAX_RATIO, ratio, "missed" if missed else "met"))
     for line in missed:
