@@ -31,6 +31,11 @@ import subprocess
 import sys
 import tempfile
 
+try:
+    from ansible_collections.directiron.sriov.benchmarks.fleet import collections_root
+except ImportError:  # run as a script: this directory is on sys.path
+    from fleet import collections_root
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 
@@ -78,17 +83,6 @@ def stream(argv, env=None, log=None):
     return proc.wait(), "".join(lines)
 
 
-def collections_env():
-    """The environment with this checkout on ANSIBLE_COLLECTIONS_PATH (make link's, else a temporary link)."""
-    env = dict(os.environ)
-    if not env.get("ANSIBLE_COLLECTIONS_PATH"):
-        root = tempfile.mkdtemp(prefix="sriov-bench-ac-")
-        os.makedirs(os.path.join(root, "ansible_collections", "directiron"))
-        os.symlink(REPO, os.path.join(root, "ansible_collections", "directiron", "sriov"))
-        env["ANSIBLE_COLLECTIONS_PATH"] = root
-    return env
-
-
 def site_on_lab_vm(python, report_only, work):
     """benchmarks/site.py --first on a fresh lab VM (the site scenario's); (exit status, output).
 
@@ -98,8 +92,9 @@ def site_on_lab_vm(python, report_only, work):
     """
     molecule = os.path.join(os.path.dirname(python), "molecule")
     ephemeral = os.path.join(work, "molecule-site")
-    env = collections_env()
-    env.update(MOLECULE_EPHEMERAL_DIRECTORY=ephemeral)
+    # run.py and fleet.py find the collection themselves; molecule needs it on the path
+    env = dict(os.environ, MOLECULE_EPHEMERAL_DIRECTORY=ephemeral)
+    env.setdefault("ANSIBLE_COLLECTIONS_PATH", collections_root(work))
     logs = os.path.join(REPO, ".cache", "bench-logs", "site")
     if not os.path.isdir(logs):
         os.makedirs(logs)
@@ -195,7 +190,7 @@ def main(argv=None):
             if cmd is site_args:
                 results.append(site_on_lab_vm(python, args.report_only, work))
             else:
-                results.append(stream(cmd, env=collections_env()))
+                results.append(stream(cmd))
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)

@@ -112,10 +112,11 @@ REFERENCE_PLAYBOOK = r'''---
 '''
 MODULE_RUNS, REFERENCE_RUNS = 1, 3  # module runs per host in PLAYBOOK and REFERENCE_PLAYBOOK
 
-RECAP_RE = re.compile(r"^(\S+)\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
+# A PLAY RECAP row: host, ok, changed, unreachable, failed, skipped (site.py reads it too).
+RECAP_RE = re.compile(r"^(\S+)\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)\s+skipped=(\d+)", re.M)
 
 
-def _collections_root(work):
+def collections_root(work):
     """A directory holding ansible_collections/directiron/sriov -> this checkout."""
     root = os.path.join(work, "collections")
     link = os.path.join(root, "ansible_collections", "directiron", "sriov")
@@ -323,7 +324,7 @@ def main(argv=None):
     try:
         print("directiron.sriov per-host and fleet costs (python %s, %d CPUs, load %.2f)" % (
             sys.version.split()[0], os.cpu_count() or 0, os.getloadavg()[0]))
-        collections = _collections_root(work)
+        collections = collections_root(work)
         if not args.skip_process:
             process_costs(work, collections, args.repeat, missed)
         if not args.skip_fleet:
