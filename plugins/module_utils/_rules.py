@@ -295,3 +295,19 @@ OPTION_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}\Z")
 OPTION_VALUE_RE = re.compile(r"^[A-Za-z0-9_.:,+/@=-]{1,256}\Z")
 # A libvirt user alias (libvirt requires the ua- prefix).
 USER_ALIAS_RE = re.compile(r"^ua-[A-Za-z0-9_-]{1,60}\Z")
+
+
+# -- interpreter paths -----------------------------------------------------------------------------
+# The kernel reads a shebang line up to the first blank or newline, and (before Linux 5.1) only its
+# first 127 bytes: an interpreter path for a generated script is absolute, with no blank, control
+# character or non-ASCII byte, and short.
+INTERPRETER_RE = re.compile(r"^/[A-Za-z0-9_.+@/-]{1,100}\Z")
+
+
+def validate_interpreter(value, field):
+    """An absolute interpreter path a ``#!`` line can hold (``/usr/bin/python3``)."""
+    if not isinstance(value, str) or not INTERPRETER_RE.match(value) or "/../" in value + "/":
+        raise SriovError("%s must be an absolute path to an interpreter such as /usr/bin/python3 (letters, digits "
+                         "and _.+@-/ only, no blanks or newlines, at most 101 characters), got %r"
+                         % (field, value), field=field)
+    return value
