@@ -227,7 +227,7 @@ class HostManager(object):
                 raise at_entry(position, err)
         boot_wait = self.params.get("boot_wait")
         if boot_wait is not None:
-            _rules.parse_int(boot_wait, "boot_wait", 0, _spec.MAX_TIMEOUT)
+            _rules.parse_int(boot_wait, "boot_wait", *_spec.HOST_OPTION_BOUNDS["boot_wait"])
         self.check_python()
         return pfs
 

@@ -35,6 +35,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import difflib
 import re
 
 from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
@@ -311,3 +312,30 @@ def validate_interpreter(value, field):
                          "and _.+@-/ only, no blanks or newlines, at most 101 characters), got %r"
                          % (field, value), field=field)
     return value
+
+
+# -- how messages name what they got --------------------------------------------------------------
+def yaml_type(value):
+    """The YAML name of a value's type (mapping, list, string, ...), never an internal class name
+    such as ``_AnsibleTaggedDict``."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "float"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, dict):
+        return "mapping"
+    if isinstance(value, (list, tuple)):
+        return "list"
+    return "value of another type"
+
+
+def closest(name, known):
+    """The known name nearest to ``name`` (difflib), or None: the "did you mean" of unknown keys."""
+    match = difflib.get_close_matches(str(name), sorted(known), n=1, cutoff=0.6)
+    return match[0] if match else None
