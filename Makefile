@@ -1,6 +1,6 @@
 # directiron.sriov: one-command set-up and test tiers.
 #   make demo   converge playbooks/site.yml (on a lab VM when there is no real host)
-#   make test   every test tier, from a fresh Debian 12 machine
+#   make test   every test tier, from a fresh Debian 12 or Debian 13 machine
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
