@@ -98,7 +98,16 @@ class HostManager(object):
         boot_wait = self.params.get("boot_wait")
         if boot_wait is not None:
             _rules.parse_int(boot_wait, "boot_wait", 0, _spec.MAX_TIMEOUT)
+        self.check_python()
         return pfs
+
+    def check_python(self):
+        """The launcher's interpreter: a path a ``#!`` line can hold, and on a live host an executable
+        file (a relative name or a newline would make the replay fail at every boot)."""
+        python = _rules.validate_interpreter(self.params.get("python") or "/usr/bin/python3", "python")
+        if self.root == "/" and not (os.path.isfile(python) and os.access(python, os.X_OK)):
+            raise SriovError("python %s is not an executable file on this host: the boot-time replay runs with it"
+                             % python, field="python")
 
     # -- 1. everything read, validated, planned and guarded ----------------------------------------
     def prepare_listed(self, pfs):
