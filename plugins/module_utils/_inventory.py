@@ -32,6 +32,8 @@ from ansible_collections.directiron.sriov.plugins.module_utils._libvirt import (
 from ansible_collections.directiron.sriov.plugins.module_utils._rules import (
     DRIVER_RE,
     MAX_VLAN,
+    PACKAGE_RE,
+    VERSION_RE,
     is_pci_address,
     parse_bool,
     pf_label,
@@ -66,10 +68,6 @@ POOL_KEYS = ("name", "state", "pfs", "vfs", "vlan", "autostart", "active", "forc
 POOL_STATES = ("present", "absent")
 PIN_LISTS = ("host", "guest")
 PIN_KEYS = ("package", "version", "module", "module_version")
-# Debian and RPM package names: letters, digits and + . _ - ; nothing a shell or an option parser reads.
-PACKAGE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9+._-]{0,127}$")
-# An exact version as apt or dnf write it (epoch:upstream-revision, ~ for pre-releases); no operators.
-VERSION_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z.+~:_-]{0,127}$")
 VERSION_OPERATORS = ("<", ">", "=", "!", "*", " ", ",")
 MAX_LINE = 200
 
