@@ -403,7 +403,7 @@ def module_file_re(module):
     return re.compile(r"(^|/)%s\.ko(\.(xz|zst|gz))?$" % pattern, re.MULTILINE)
 
 
-class DriverModule(object):
+class KernelModuleManager(object):
     """Options file, initramfs and loaded build of one kernel module; ``run()`` returns the result.
 
     which(name) -> path or None; runner(argv) -> (rc, out, err); write_file(path, text).

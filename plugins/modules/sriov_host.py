@@ -353,7 +353,7 @@ diff:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.directiron.sriov.plugins.module_utils._host import HostManager
-from ansible_collections.directiron.sriov.plugins.module_utils._module import command_runner, host_options, run_module
+from ansible_collections.directiron.sriov.plugins.module_utils._ansible_module import command_runner, host_options, run_module
 from ansible_collections.directiron.sriov.plugins.module_utils._replay import DEFAULT_WAIT
 
 

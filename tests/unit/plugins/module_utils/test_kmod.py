@@ -222,7 +222,7 @@ def _manager(host, tmp_path, entry=None, **kwargs):
     def write(path, text):
         written[path] = text
         _write(path, text)
-    manager = _kmod.DriverModule(
+    manager = _kmod.KernelModuleManager(
         entry or {"module": "igb"}, runner=host.runner,
         which=lambda name: "/usr/sbin/" + name if name == "lsinitramfs" else None,
         write_file=write, guards=kwargs.pop("guards", NoGuards()), modprobe_dir=modprobe_dir,
