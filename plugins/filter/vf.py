@@ -14,7 +14,7 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
 from ansible_collections.directiron.sriov.plugins.module_utils._libvirt import parse_vf_selector
-from ansible_collections.directiron.sriov.plugins.module_utils._rules import parse_int
+from ansible_collections.directiron.sriov.plugins.module_utils._rules import parse_int, yaml_type
 
 try:
     import netaddr
@@ -30,7 +30,7 @@ def vf_range(selectors):
         selectors = [selectors]
     if not isinstance(selectors, (list, tuple)):
         raise AnsibleFilterError("vf_range expects a selector string like 'enp1s0#4-7' or a list of them, got %s"
-                                 % type(selectors).__name__)
+                                 % yaml_type(selectors))
     result = []
     seen = set()
     for selector in selectors:

@@ -38,6 +38,7 @@ from ansible_collections.directiron.sriov.plugins.module_utils._rules import (
     OPTION_NAME_RE,
     OPTION_VALUE_RE,
     is_ascii_number,
+    yaml_type,
 )
 
 ENTRY_KEYS = ("module", "options", "state")
@@ -113,7 +114,7 @@ def entries_errors(entries, name="sriov_driver_options"):
     if entries is None:
         return []
     if not isinstance(entries, list):
-        return [(name, "must be a list of {module, options, state}, got %s" % type(entries).__name__)]
+        return [(name, "must be a list of {module, options, state}, got %s" % yaml_type(entries))]
     errors, seen = [], {}
     for index, entry in enumerate(entries):
         field = "%s[%d]" % (name, index)
@@ -402,7 +403,7 @@ def module_file_re(module):
     return re.compile(r"(^|/)%s\.ko(\.(xz|zst|gz))?$" % pattern, re.MULTILINE)
 
 
-class DriverModule(object):
+class KernelModuleManager(object):
     """Options file, initramfs and loaded build of one kernel module; ``run()`` returns the result.
 
     which(name) -> path or None; runner(argv) -> (rc, out, err); write_file(path, text).

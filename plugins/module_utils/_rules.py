@@ -35,6 +35,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import difflib
 import re
 
 from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
@@ -295,3 +296,46 @@ OPTION_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}\Z")
 OPTION_VALUE_RE = re.compile(r"^[A-Za-z0-9_.:,+/@=-]{1,256}\Z")
 # A libvirt user alias (libvirt requires the ua- prefix).
 USER_ALIAS_RE = re.compile(r"^ua-[A-Za-z0-9_-]{1,60}\Z")
+
+
+# -- interpreter paths -----------------------------------------------------------------------------
+# The kernel reads a shebang line up to the first blank or newline, and (before Linux 5.1) only its
+# first 127 bytes: an interpreter path for a generated script is absolute, with no blank, control
+# character or non-ASCII byte, and short.
+INTERPRETER_RE = re.compile(r"^/[A-Za-z0-9_.+@/-]{1,100}\Z")
+
+
+def validate_interpreter(value, field):
+    """An absolute interpreter path a ``#!`` line can hold (``/usr/bin/python3``)."""
+    if not isinstance(value, str) or not INTERPRETER_RE.match(value) or "/../" in value + "/":
+        raise SriovError("%s must be an absolute path to an interpreter such as /usr/bin/python3 (letters, digits "
+                         "and _.+@-/ only, no blanks or newlines, at most 101 characters), got %r"
+                         % (field, value), field=field)
+    return value
+
+
+# -- how messages name what they got --------------------------------------------------------------
+def yaml_type(value):
+    """The YAML name of a value's type (mapping, list, string, ...), never an internal class name
+    such as ``_AnsibleTaggedDict``."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "float"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, dict):
+        return "mapping"
+    if isinstance(value, (list, tuple)):
+        return "list"
+    return "value of another type"
+
+
+def closest(name, known):
+    """The known name nearest to ``name`` (difflib), or None: the "did you mean" of unknown keys."""
+    match = difflib.get_close_matches(str(name), sorted(known), n=1, cutoff=0.6)
+    return match[0] if match else None

@@ -21,7 +21,7 @@ from ansible_collections.directiron.sriov.plugins.filter.sriov_inventory import 
 from ansible_collections.directiron.sriov.plugins.module_utils import _iplink, _rules, _spec, _sriov_facts
 from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
 from ansible_collections.directiron.sriov.plugins.module_utils._host import HostManager
-from ansible_collections.directiron.sriov.plugins.module_utils._module import HOST_OPTIONS, LIBVIRT_OPTIONS
+from ansible_collections.directiron.sriov.plugins.module_utils._ansible_module import HOST_OPTIONS, LIBVIRT_OPTIONS
 from ansible_collections.directiron.sriov.plugins.modules import sriov_host, sriov_vf
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..")

@@ -143,7 +143,7 @@ GOOD = {
     "PACKAGE_RE": "mlnx-ofed", "VERSION_RE": "1:2.10-1", "OPTION_NAME_RE": "max_vfs",
     "OPTION_VALUE_RE": "4,4", "USER_ALIAS_RE": "ua-vf0", "MAC_RE": "02:00:00:00:00:01",
     "PCI_ADDRESS_RE": "0000:01:10.0", "PCI_ID_RE": "0x8086", "DRIVER_RE": "vfio-pci", "SAFE_NAME_RE": "enp1s0",
-    "INT_TEXT_RE": "12", "ASCII_NUMBER_RE": "12",
+    "INT_TEXT_RE": "12", "ASCII_NUMBER_RE": "12", "INTERPRETER_RE": "/usr/bin/python3",
 }
 
 
