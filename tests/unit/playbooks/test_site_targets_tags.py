@@ -8,6 +8,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import json
 import re
 import sys
 
@@ -87,3 +88,15 @@ def test_skipping_the_preflight_stops_the_host_before_any_phase(run_playbook):
     assert run.returncode == 2, run.stdout
     assert "kvm1 was not validated and preflighted in this run" in run.stdout
     assert "TASK [Turn the IOMMU on" not in run.stdout
+
+
+def test_the_site_ends_with_the_report_files_and_real_warnings(run_playbook, tmp_path):
+    host = dict(LOCAL, ansible_become=False, driver_options_reboot_required=True)
+    run = run_playbook("site.yml", {"sriov_hosts": {"hosts": {"bare": host}}}, "-e", "ansible_become=false",
+                       "-e", "sriov_report_dir=%s" % (tmp_path / "report"))
+    assert run.returncode == 0, run.stdout
+    assert "site: 1 host(s), 0 PF(s), 0 VF(s), 1 pending reboot(s), 0 PF(s) drifting" in run.stdout
+    assert "[WARNING]: bare must reboot: new driver module options" in run.stdout
+    report = json.loads((tmp_path / "report" / "sriov-report-site.json").read_text())
+    assert report["rows"][0]["pending_reboots"] == ["new driver module options"]
+    assert "| bare | (no PF) |" in (tmp_path / "report" / "sriov-report-site.md").read_text()
