@@ -12,7 +12,7 @@ import pytest
 
 from ansible_collections.directiron.sriov.plugins.module_utils import _host
 from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
-from ansible_collections.directiron.sriov.plugins.module_utils import _module
+from ansible_collections.directiron.sriov.plugins.module_utils import _ansible_module
 from ansible_collections.directiron.sriov.plugins.module_utils._spec import argument_spec
 from ansible_collections.directiron.sriov.plugins.modules import sriov_host, sriov_vf
 from ansible_collections.directiron.sriov.tests.unit.plugins.modules.test_sriov_host import (  # noqa: F401 (fixture)
@@ -76,7 +76,7 @@ def test_sriov_host_refuses_boot_wait_and_num_vfs_in_unicode_digits(host):
 
 def test_raw_int_problem_walks_sub_options_and_takes_ascii_text():
     spec = argument_spec({})
-    assert _module.raw_int_problem({"pf": "enp1s0", "num_vfs": " 3 ", "vfs": [{"id": "1", "vlan": 5}]}, spec) is None
-    problem = _module.raw_int_problem({"pf": "enp1s0", "vfs": [{"id": 0}, {"id": ARABIC_3}]}, spec)
+    assert _ansible_module.raw_int_problem({"pf": "enp1s0", "num_vfs": " 3 ", "vfs": [{"id": "1", "vlan": 5}]}, spec) is None
+    problem = _ansible_module.raw_int_problem({"pf": "enp1s0", "vfs": [{"id": 0}, {"id": ARABIC_3}]}, spec)
     assert problem.field == "vfs[1].id"
-    assert _module.raw_int_problem("not a dict", spec) is None
+    assert _ansible_module.raw_int_problem("not a dict", spec) is None
