@@ -1,6 +1,6 @@
 # directiron.sriov: one-command set-up and test tiers.
 #   make demo   converge playbooks/site.yml (on a lab VM when there is no real host)
-#   make test   every test tier, from a fresh Debian 12 machine
+#   make test   every test tier, from a fresh Debian 12 or Debian 13 machine
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
@@ -76,11 +76,12 @@ units: venv copy
 	$(BIN)/python tests/utils/write_get_pip_cache.py $(ANSIBLE_TEST_PIP)
 	cd $(AC_COPY) && $(BIN)/ansible-test units --venv --python 3.11 --color no
 
-# Older ansible-core minors that requires_ansible claims (core version:controller Python), and
+# The ansible-core minors besides the venv's 2.19 that requires_ansible claims (core
+# version:controller Python; each needs Python >= 3.12), and
 # the sanity tests that depend on the ansible-core version (module docs and argument specs,
 # plugin loading, imports against that version's module_utils); the style and code checks that
 # do not depend on it (pylint, pep8, yamllint, ...) run on 2.19 in the sanity tier.
-MATRIX ?= 2.16.14:3.12 2.17.14:3.12 2.18.12:3.13
+MATRIX ?= 2.20.10:3.12 2.21.5:3.13
 MATRIX_SANITY_ARGS ?= --test validate-modules --test ansible-doc --test import --test action-plugin-docs --test runtime-metadata
 
 matrix: venv link copy pybin

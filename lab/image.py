@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: directiron.sriov contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Build and cache the Debian 12 guest images (variants `base` and `iommu`).
+"""Build and cache the Debian guest images (Debian 12 variants `base`, `iommu`, `guest`; the
+Debian 13 variant `trixie`).
 
 Base: debootstrap (minbase + the packages below), packages installed in a chroot (the same
 install inside the emulated guest takes minutes), a partitioned raw disk made with sfdisk and
@@ -53,9 +54,9 @@ MASKED_UNITS = [
     "e2scrub_reap.service", "fstrim.timer", "logrotate.timer", "dpkg-db-backup.timer",
     "systemd-tmpfiles-clean.timer", "libvirt-guests.service", "remote-fs.target",
 ]
-# A variant with `packages` is built from scratch (its own debootstrap, sharing the .deb cache):
-# packages go in through the build chroot, as no image is ever mounted. The others are a copy
-# of base with another GRUB_CMDLINE_LINUX. `guest` carries what nested guests need (QEMU,
+# A variant with `packages` or its own `suite` (default SUITE) is built from scratch (its own
+# debootstrap, sharing the .deb cache): packages go in through the build chroot, as no image is
+# ever mounted. The others are a copy of base with another GRUB_CMDLINE_LINUX. `guest` carries what nested guests need (QEMU,
 # libvirt's QEMU driver, busybox for their initramfs): a variant, not the base list, so that
 # the scenarios without nested guests keep a smaller image and a libvirtd that never probes
 # QEMU's capabilities (emulated seconds on every first libvirt call), at the price of one more
@@ -66,6 +67,8 @@ VARIANTS = {
     "guest": {"grub_cmdline_linux": "intel_iommu=on iommu=pt",
               "packages": ["qemu-system-x86", "libvirt-daemon-driver-qemu", "busybox-static",
                            "cpio"]},
+    # Debian 13 (kernel 6.12): base's configuration on another suite, its own debootstrap.
+    "trixie": {"grub_cmdline_linux": "", "suite": "trixie"},
 }
 
 SETUP_SCRIPT = """#!/bin/sh
@@ -208,12 +211,17 @@ def ssh_key_path():
     return key
 
 
+def suite(variant):
+    """The Debian suite a variant is built from."""
+    return VARIANTS[variant].get("suite", SUITE)
+
+
 def input_hash(variant):
     """Hash of everything that goes into an image: a change means a rebuild."""
     with open(ssh_key_path() + ".pub") as handle:
         pubkey = handle.read().strip()
     inputs = {
-        "build_version": BUILD_VERSION, "suite": SUITE, "variant": variant,
+        "build_version": BUILD_VERSION, "suite": suite(variant), "variant": variant,
         "bootstrap_packages": BOOTSTRAP_PACKAGES, "chroot_packages": CHROOT_PACKAGES,
         "masked_units": MASKED_UNITS, "grub": GRUB_DEFAULT, "setup": SETUP_SCRIPT,
         "probe": PROBE_SCRIPT, "disk_mib": DISK_SIZE_MIB, "pubkey": pubkey,
@@ -253,7 +261,7 @@ def build(variant="base", accel_args=None):
         fcntl.flock(lock, fcntl.LOCK_EX)  # another build of the same image: wait, then reuse
         if is_built(variant):
             return image_path(variant)
-        if variant == "base" or VARIANTS[variant].get("packages"):
+        if variant == "base" or VARIANTS[variant].get("packages") or "suite" in VARIANTS[variant]:
             _build_from_scratch(variant, accel_args)
         else:
             if not is_built("base"):
@@ -312,7 +320,7 @@ def _build_from_scratch(variant, accel_args):
         debs = os.path.join(cache_dir(), "debs")
         os.makedirs(debs, exist_ok=True)
         run(["debootstrap", "--variant=minbase", "--cache-dir=" + debs,
-             "--include=" + ",".join(BOOTSTRAP_PACKAGES), SUITE, rootfs, mirror],
+             "--include=" + ",".join(BOOTSTRAP_PACKAGES), suite(variant), rootfs, mirror],
             log_file=build_log)
         timings["debootstrap_s"] = round(time.monotonic() - step, 1)
         log("debootstrap done in %.0f s", timings["debootstrap_s"])
@@ -322,7 +330,7 @@ def _build_from_scratch(variant, accel_args):
         timings["chroot_install_s"] = round(time.monotonic() - step, 1)
         log("chroot packages installed in %.0f s", timings["chroot_install_s"])
 
-        _configure_guest(rootfs, mirror, VARIANTS[variant]["grub_cmdline_linux"])
+        _configure_guest(rootfs, mirror, suite(variant), VARIANTS[variant]["grub_cmdline_linux"])
         kernel, initrd = _copy_boot_files(rootfs, workdir)
 
         step = time.monotonic()
@@ -398,7 +406,7 @@ def _write(path, text, mode=0o644):
     os.rename(tmp, path)
 
 
-def _configure_guest(rootfs, mirror, grub_cmdline_linux):
+def _configure_guest(rootfs, mirror, suite_name, grub_cmdline_linux):
     """Everything the guest needs to boot fast and be reachable by root over SSH."""
     _write(os.path.join(rootfs, "etc/hostname"), "lab\n")
     _write(os.path.join(rootfs, "etc/hosts"),
@@ -406,7 +414,7 @@ def _configure_guest(rootfs, mirror, grub_cmdline_linux):
     _write(os.path.join(rootfs, "etc/fstab"),
            "# <file system> <mount point> <type> <options> <dump> <pass>\n"
            "/dev/vda1 / ext4 errors=remount-ro 0 1\n")
-    _write(os.path.join(rootfs, "etc/apt/sources.list"), "deb %s %s main\n" % (mirror, SUITE))
+    _write(os.path.join(rootfs, "etc/apt/sources.list"), "deb %s %s main\n" % (mirror, suite_name))
     # Only the management NIC: the igb PFs and the e1000s are left to the code under test.
     _write(os.path.join(rootfs, "etc/network/interfaces"),
            "# directiron.sriov lab: management NIC only (virtio-net at 00:02.0)\n"

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: directiron.sriov contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Ansible inventory (YAML, group `lab`) and ansible.cfg for the lab VMs."""
+"""Ansible inventory (YAML, group `lab`, a child of `sriov_hosts`) and ansible.cfg for the lab VMs."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -42,6 +42,8 @@ def render(machines, include_stopped=False):
         lines.append("    %s:" % machine.name)
         for key, value in host_vars(machine).items():
             lines.append("      %s: %s" % (key, json.dumps(value)))
+    # the playbooks' default target: every lab VM is an SR-IOV host
+    lines += ["sriov_hosts:", "  children:", "    lab: {}"]
     return "\n".join(lines) + "\n"
 
 

@@ -93,6 +93,7 @@ def test_inventory_has_connection_vars_of_running_vms_only(tmp_path, monkeypatch
     yaml = pytest.importorskip("yaml")
     data = yaml.safe_load(text)
     assert list(data["lab"]["hosts"]) == ["a"]
+    assert data["sriov_hosts"] == {"children": {"lab": {}}}  # the playbooks' default target
     host = data["lab"]["hosts"]["a"]
     assert host["ansible_host"] == "127.0.0.1" and host["ansible_port"] == 40001
     assert host["ansible_user"] == "root" and host["ansible_pipelining"] is True

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: directiron.sriov contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Shared option and requirement of the modules that talk to libvirt (argument spec: _module.libvirt_options)."""
+"""Shared option and requirement of the modules that talk to libvirt (argument spec: _ansible_module.libvirt_options)."""
 
 from __future__ import absolute_import, division, print_function
 

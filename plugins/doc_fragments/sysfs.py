@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: directiron.sriov contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Shared options of the modules that read /sys and /proc (argument spec: _module.host_options)."""
+"""Shared options of the modules that read /sys and /proc (argument spec: _ansible_module.host_options)."""
 
 from __future__ import absolute_import, division, print_function
 

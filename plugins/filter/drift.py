@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.directiron.sriov.plugins.module_utils._drift import drift_rows, render_markdown, render_text
+from ansible_collections.directiron.sriov.plugins.module_utils._rules import yaml_type
 
 
 def _vars_of(hostvars, name):
@@ -29,7 +30,7 @@ def _mapping(value, what):
     if value is None:
         return {}
     if not isinstance(value, Mapping):
-        raise AnsibleFilterError("sriov_drift_rows: %s must be a dict, got %s" % (what, type(value).__name__))
+        raise AnsibleFilterError("sriov_drift_rows: %s must be a dict, got %s" % (what, yaml_type(value)))
     return value
 
 

@@ -14,6 +14,7 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
 from ansible_collections.directiron.sriov.plugins.module_utils._libvirt import parse_vf_selector
+from ansible_collections.directiron.sriov.plugins.module_utils._rules import parse_int, yaml_type
 
 try:
     import netaddr
@@ -29,7 +30,7 @@ def vf_range(selectors):
         selectors = [selectors]
     if not isinstance(selectors, (list, tuple)):
         raise AnsibleFilterError("vf_range expects a selector string like 'enp1s0#4-7' or a list of them, got %s"
-                                 % type(selectors).__name__)
+                                 % yaml_type(selectors))
     result = []
     seen = set()
     for selector in selectors:
@@ -53,14 +54,11 @@ def vf_mac(base_mac, index=0):
     """The MAC ``index`` addresses after ``base_mac``; both must be unicast and locally administered."""
     if netaddr is None:
         raise AnsibleFilterError("vf_mac needs the Python library netaddr on the controller (pip install netaddr)")
-    if isinstance(index, bool):
-        raise AnsibleFilterError("vf_mac: index must be a non-negative integer, got %r" % (index,))
     try:
-        index = int(index)
-    except (TypeError, ValueError):
+        # the shared rule: an int or ASCII decimal text; 5.7, True and "٣" are refused, not read as 5, 1, 3
+        index = parse_int(index, "index")
+    except SriovError:
         raise AnsibleFilterError("vf_mac: index must be a non-negative integer, got %r" % (index,))
-    if index < 0:
-        raise AnsibleFilterError("vf_mac: index must be a non-negative integer, got %d" % index)
     try:
         base = netaddr.EUI(str(base_mac), version=48)
     except (netaddr.AddrFormatError, TypeError, ValueError):

@@ -54,7 +54,7 @@ VIR_ERR_NO_DOMAIN = 42
 VIR_ERR_NO_NETWORK = 43
 
 # libvirt accepts user aliases only with this prefix (formatdomain.html#device-addresses, "alias")
-USER_ALIAS_RE = re.compile(r"^ua-[A-Za-z0-9_-]{1,60}\Z")
+USER_ALIAS_RE = _rules.USER_ALIAS_RE
 SOURCES = ("network", "vf", "pf")
 
 
@@ -83,7 +83,7 @@ def interface_record(elem):
     vlan = None
     vlan_elem = elem.find("vlan")
     if vlan_elem is not None:
-        tags = sorted(int(tag.get("id")) for tag in vlan_elem.findall("tag") if (tag.get("id") or "").isdigit())
+        tags = sorted(int(tag.get("id")) for tag in vlan_elem.findall("tag") if _rules.is_ascii_number(tag.get("id")))
         vlan = tags[0] if len(tags) == 1 and vlan_elem.get("trunk", "no") != "yes" else tags
     teaming = elem.find("teaming")
     mac = elem.find("mac")
@@ -135,7 +135,7 @@ def cpu_nodes(sysfs_root):
     base = sysfs_root.rstrip("/") + "/devices/system/node"
     result = {}
     for name in _sysfs._listdir(base) or []:
-        if name.startswith("node") and name[4:].isdigit():
+        if name.startswith("node") and _rules.is_ascii_number(name[4:]):
             try:
                 cpus = parse_cpuset(_sysfs.read_attr(base + "/" + name + "/cpulist", ""))
             except ValueError:

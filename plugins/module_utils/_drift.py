@@ -60,7 +60,14 @@ def _pin_for(pins, driver, module):
 
 
 def _pin_text(pin):
-    return None if pin is None else "%s=%s" % (pin.get("package"), pin.get("module_version") or pin.get("version"))
+    """``package=version``; a pin that names no package (a guest's own pin, only a module) reads
+    ``module igbvf=version`` rather than ``None=version``."""
+    if pin is None:
+        return None
+    version = pin.get("module_version") or pin.get("version")
+    if pin.get("package"):
+        return "%s=%s" % (pin["package"], version)
+    return "module %s=%s" % (pin.get("module"), version)
 
 
 def _check_pin(pin, version, side, driver, reasons, unknown):

@@ -224,7 +224,7 @@ class HostGuards(object):
             return self._open_groups
         groups = {}
         try:
-            pids = [name for name in os.listdir(self.proc_root) if name.isdigit()]
+            pids = [name for name in os.listdir(self.proc_root) if _rules.is_ascii_number(name)]
         except OSError:
             pids = []
         for pid in pids:
@@ -238,7 +238,7 @@ class HostGuards(object):
                     target = os.readlink(os.path.join(fd_dir, fd))
                 except OSError:
                     continue
-                match = re.match(r"^/dev/vfio/(\d+)$", target)
+                match = re.match(r"^/dev/vfio/([0-9]+)\Z", target)
                 if match:
                     holders = groups.setdefault(match.group(1), [])
                     if int(pid) not in holders:

@@ -20,13 +20,21 @@ from ansible_collections.directiron.sriov.plugins.module_utils._subset import re
 SUBSETS = _iommu_facts.SUBSETS + _sriov_facts.SUBSETS
 
 
+def facts_subsets(requested):
+    """The subset names ``facts`` asks for; SriovError naming ``facts`` on an unknown name.
+
+    sriov_host calls it before it changes anything, so a typo in ``facts`` fails the run whole.
+    """
+    return resolve_subset(requested, SUBSETS, field="facts")
+
+
 def gather_host_facts(requested, sysfs_root, proc_root, runner=None, ip_bin=None, ethtool_bin=None):
     """``{"iommu": ..., "sriov": ...}`` as iommu_facts and sriov_facts return them for ``requested``.
 
     ``requested``: a ``gather_subset`` list over both modules' names (``[min]`` is both summaries);
     SriovError names the ``facts`` option on an unknown name.
     """
-    chosen = resolve_subset(requested, SUBSETS, field="facts")
+    chosen = facts_subsets(requested)
     iommu = _iommu_facts.gather_iommu_facts(sysfs_root, proc_root,
                                             [name for name in chosen if name in _iommu_facts.SUBSETS])
     sriov = _sriov_facts.gather_sriov_facts(sysfs_root=sysfs_root, proc_root=proc_root, runner=runner,

@@ -19,9 +19,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import difflib
-import re
-
 from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
 from ansible_collections.directiron.sriov.plugins.module_utils._kmod import entries_errors as driver_options_errors
 from ansible_collections.directiron.sriov.plugins.module_utils._libvirt import (
@@ -32,13 +29,18 @@ from ansible_collections.directiron.sriov.plugins.module_utils._libvirt import (
 from ansible_collections.directiron.sriov.plugins.module_utils._rules import (
     DRIVER_RE,
     MAX_VLAN,
+    PACKAGE_RE,
+    VERSION_RE,
+    closest,
     is_pci_address,
     parse_bool,
     pf_label,
     validate_mac,
     validate_pf,
+    yaml_type,
 )
-from ansible_collections.directiron.sriov.plugins.module_utils._spec import validate_params
+from ansible_collections.directiron.sriov.plugins.module_utils._rules import parse_int, validate_interpreter
+from ansible_collections.directiron.sriov.plugins.module_utils._spec import HOST_OPTION_BOUNDS, request_errors
 
 PREFIX = "sriov_"
 # The inventory variables the site playbook reads, with what each must be.
@@ -59,6 +61,12 @@ SITE_VARIABLES = {
 # unchecked (the validation and the preflight read the inventory variable), so they are refused with
 # the name to use.
 ROLE_COPIES = {"sriov_vfs_pfs": "sriov_pfs"}
+# Role options read from the inventory whose argument spec (type only) cannot say all: the rule of
+# the module option each one becomes.
+ROLE_OPTION_RULES = {
+    "sriov_vfs_boot_wait": lambda value, field: parse_int(value, field, *HOST_OPTION_BOUNDS["boot_wait"]),
+    "sriov_vfs_python": validate_interpreter,
+}
 IOMMU_VENDORS = ("auto", "intel", "amd")
 BOOL_VARIABLES = ("sriov_iommu_passthrough", "sriov_reboot_ok", "sriov_isolate_failures", "sriov_plan_reuse")
 
@@ -66,10 +74,6 @@ POOL_KEYS = ("name", "state", "pfs", "vfs", "vlan", "autostart", "active", "forc
 POOL_STATES = ("present", "absent")
 PIN_LISTS = ("host", "guest")
 PIN_KEYS = ("package", "version", "module", "module_version")
-# Debian and RPM package names: letters, digits and + . _ - ; nothing a shell or an option parser reads.
-PACKAGE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9+._-]{0,127}$")
-# An exact version as apt or dnf write it (epoch:upstream-revision, ~ for pre-releases); no operators.
-VERSION_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z.+~:_-]{0,127}$")
 VERSION_OPERATORS = ("<", ">", "=", "!", "*", " ", ",")
 MAX_LINE = 200
 
@@ -77,12 +81,6 @@ MAX_LINE = 200
 def _short(value, limit=40):
     text = repr(value)
     return text if len(text) <= limit else text[:limit - 3] + "..."
-
-
-def closest(name, known):
-    """The known name nearest to ``name`` (difflib), or None."""
-    match = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
-    return match[0] if match else None
 
 
 def _unknown_key(where, key, known):
@@ -180,7 +178,7 @@ def _check_pfs(errors, pfs, name="sriov_pfs"):
     if pfs is None:
         return declared
     if not isinstance(pfs, list):
-        errors.add(name, "must be a list of PF entries, got %s" % type(pfs).__name__)
+        errors.add(name, "must be a list of PF entries, got %s" % yaml_type(pfs))
         return declared
     for position, entry in enumerate(pfs):
         where = "%s[%d]" % (name, position)
@@ -191,6 +189,9 @@ def _check_pfs(errors, pfs, name="sriov_pfs"):
             pf = validate_pf(dict(entry["pf"]) if isinstance(entry.get("pf"), dict) else entry.get("pf"))
         except SriovError as err:
             errors.add_sriov(where, err)
+            for other in request_errors(dict(entry)):
+                if other.field != err.field:
+                    errors.add_sriov(where, other)  # the entry's other mistakes, in the same run
             continue
         key = _pf_key(pf)
         if key in declared.entries:
@@ -199,9 +200,7 @@ def _check_pfs(errors, pfs, name="sriov_pfs"):
             continue
         num_vfs = entry.get("num_vfs")
         declared.entries[key] = (position, pf_label(pf), num_vfs if isinstance(num_vfs, int) else None)
-        try:
-            validate_params(dict(entry))
-        except SriovError as err:
+        for err in request_errors(dict(entry)):
             errors.add_sriov(where, err)
     return declared
 
@@ -273,7 +272,7 @@ def _check_pools(errors, pools, declared):
     if pools is None:
         return
     if not isinstance(pools, list):
-        errors.add("sriov_pools", "must be a list of networks, got %s" % type(pools).__name__)
+        errors.add("sriov_pools", "must be a list of networks, got %s" % yaml_type(pools))
         return
     names = {}
     for position, pool in enumerate(pools):
@@ -333,7 +332,7 @@ def _check_pins(errors, pins):
         return
     if not isinstance(pins, dict):
         errors.add("sriov_driver_pins", "must be a mapping {host: [...], guest: [...]}, got %s"
-                   % type(pins).__name__)
+                   % yaml_type(pins))
         return
     for key in sorted(set(pins) - set(PIN_LISTS), key=str):
         errors.add(*_unknown_key("sriov_driver_pins.%s" % key, key, PIN_LISTS))
@@ -343,7 +342,7 @@ def _check_pins(errors, pins):
         if entries is None:
             continue
         if not isinstance(entries, list):
-            errors.add(where, "must be a list of {package, version, module}, got %s" % type(entries).__name__)
+            errors.add(where, "must be a list of {package, version, module}, got %s" % yaml_type(entries))
             continue
         packages = {}
         for index, pin in enumerate(entries):
@@ -389,6 +388,15 @@ def check_host(variables, known=(), resolved=None):
     errors = _Errors()
     names = set(SITE_VARIABLES) | set(known)
     for name in sorted(variables):
+        if name.startswith(PREFIX) and variables[name] is None and (name in names or name in ROLE_OPTION_RULES):
+            # an empty "sriov_pools:" line: the roles would take null for "nothing asked" and skip
+            # their checks, so it is refused rather than read as absent
+            errors.add(name, "is null (an empty %s: line in YAML); give a value or remove the line" % name)
+        elif name in ROLE_OPTION_RULES:
+            try:
+                ROLE_OPTION_RULES[name](variables[name], name)
+            except SriovError as err:
+                errors.add(name, err.msg[len(name):].lstrip(" :") if err.msg.startswith(name) else err.msg)
         if name in ROLE_COPIES:
             errors.add(name, "is the role's copy of %s; set %s instead" % (ROLE_COPIES[name], ROLE_COPIES[name]))
         elif name.startswith(PREFIX) and name not in names:

@@ -33,13 +33,16 @@ import re
 import struct
 
 from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
-from ansible_collections.directiron.sriov.plugins.module_utils._rules import DRIVER_RE
+from ansible_collections.directiron.sriov.plugins.module_utils._rules import (
+    DRIVER_RE,
+    OPTION_NAME_RE,
+    OPTION_VALUE_RE,
+    is_ascii_number,
+    yaml_type,
+)
 
 ENTRY_KEYS = ("module", "options", "state")
 STATES = ("present", "absent")
-OPTION_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}\Z")
-# A value modprobe reads as one word: no blanks, quotes, comment, shell or line characters.
-OPTION_VALUE_RE = re.compile(r"^[A-Za-z0-9_.:,+/@=-]{1,256}\Z")
 FILE_PREFIX = "directiron-sriov-"
 HEADER = "# Managed by directiron.sriov (driver_options): module options for %s. Do not edit.\n"
 
@@ -111,7 +114,7 @@ def entries_errors(entries, name="sriov_driver_options"):
     if entries is None:
         return []
     if not isinstance(entries, list):
-        return [(name, "must be a list of {module, options, state}, got %s" % type(entries).__name__)]
+        return [(name, "must be a list of {module, options, state}, got %s" % yaml_type(entries))]
     errors, seen = [], {}
     for index, entry in enumerate(entries):
         field = "%s[%d]" % (name, index)
@@ -362,7 +365,7 @@ def reload_blockers(sysfs_root, module, guards):
     if holders:
         problems.append("module %s is used by module(s) %s" % (module, ", ".join(holders)))
     refcnt = _read(os.path.join(sysfs_root, "module", module, "refcnt"))
-    if refcnt and refcnt.isdigit() and int(refcnt) > 0 and not holders:
+    if refcnt and is_ascii_number(refcnt) and int(refcnt) > 0 and not holders:
         problems.append("module %s is in use (reference count %s: an open device, a mounted disk)" % (module, refcnt))
     for address in bound_devices(sysfs_root, module):
         functions = _functions(sysfs_root, address)
@@ -400,7 +403,7 @@ def module_file_re(module):
     return re.compile(r"(^|/)%s\.ko(\.(xz|zst|gz))?$" % pattern, re.MULTILINE)
 
 
-class DriverModule(object):
+class KernelModuleManager(object):
     """Options file, initramfs and loaded build of one kernel module; ``run()`` returns the result.
 
     which(name) -> path or None; runner(argv) -> (rc, out, err); write_file(path, text).

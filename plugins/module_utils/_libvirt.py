@@ -39,9 +39,10 @@ except ImportError:
 VIR_NETWORK_XML_INACTIVE = 1
 VIR_ERR_NO_NETWORK = 43
 
-NETWORK_NAME_RE = re.compile(r"^[A-Za-z0-9_.+-]{1,64}$")
-SELECTOR_IDS_RE = re.compile(r"^\d+(-\d+)?(,\d+(-\d+)?)*$")
-BARE_IDS_RE = re.compile(r"^\d+(-\d+)?$")
+# The name and selector rules are _rules' (one place); these names stay for the callers.
+NETWORK_NAME_RE = _rules.NETWORK_NAME_RE
+SELECTOR_IDS_RE = _rules.SELECTOR_IDS_RE
+BARE_IDS_RE = _rules.BARE_IDS_RE
 
 
 # ---------------------------------------------------------------------------------------------

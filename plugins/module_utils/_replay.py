@@ -4,7 +4,7 @@
 """Boot-time replay of the persisted VF configuration, through the same code as ``sriov_vf``.
 
 The module ``directiron.sriov.sriov_host`` (role ``sriov_vfs``) writes
-``/etc/directiron-sriov/vfs.json`` (``_host.config_text``)::
+``/etc/directiron-sriov/vfs.json`` (``_replay_install.config_text``)::
 
     {"version": 1, "wait_timeout": 60, "addresses": ["0000:01:00.0", ...],
      "pfs": [{"pf": "enp1s0", "num_vfs": 4, "vf_driver": "vfio-pci", "vfs": [...]}, ...]}

@@ -14,7 +14,18 @@
 - MAC addresses: ``MAC_RE``, ``validate_mac``;
 - booleans and integers as Ansible accepts them: ``parse_bool``, ``parse_int``;
 - driver names: ``VFIO_DRIVER``, ``DEFAULT_DRIVER``, ``validate_driver`` (module spellings such
-  as ``vfio_pci`` are refused with the driver name to use, never guessed).
+  as ``vfio_pci`` are refused with the driver name to use, never guessed);
+- the other names the collection takes: libvirt network names (``NETWORK_NAME_RE``), VF selector
+  ids (``SELECTOR_IDS_RE``, ``BARE_IDS_RE``), package names and versions (``PACKAGE_RE``,
+  ``VERSION_RE``), kernel module option names and values (``OPTION_NAME_RE``, ``OPTION_VALUE_RE``),
+  libvirt user aliases (``USER_ALIAS_RE``); ``matches(pattern, value)`` applies any of them;
+- ASCII decimal numbers as the kernel writes them: ``is_ascii_number``.
+
+Every pattern here is anchored with ``^`` and ``\\Z`` (``$`` would also match before a trailing
+newline, so ``"br0\\n"`` would pass as a name) and spells digits ``[0-9]`` (``\\d`` also takes
+``"٣"`` and other Unicode digits, which ``int()`` then reads as 3). A unit test
+(test_rules_one_place) fails when a pattern with ``$`` or ``\\d``, or a copy of one of these
+patterns, appears elsewhere in plugins/.
 
 Pure standard library (the boot-time replay imports it without Ansible). Every check raises
 ``SriovError`` whose ``field`` is the caller's field name.
@@ -24,6 +35,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import difflib
 import re
 
 from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
@@ -211,9 +223,28 @@ def parse_bool(value, field):
     raise SriovError("%s must be a boolean, got %r" % (field, value), field=field)
 
 
+# An int written as text: ASCII digits only, blanks around allowed (as Ansible's own int type does).
+INT_TEXT_RE = re.compile(r"^[ \t]*[0-9]+[ \t]*\Z")
+ASCII_NUMBER_RE = re.compile(r"^[0-9]+\Z")
+
+
+def is_ascii_number(text):
+    """True for a non-empty run of ASCII digits (``str.isdigit`` also takes "٣" and "²")."""
+    return isinstance(text, str) and ASCII_NUMBER_RE.match(text) is not None
+
+
+def matches(pattern, value):
+    """True when ``value`` is a string that ``pattern`` (one of this file's, anchored with \\Z) matches."""
+    return isinstance(value, str) and pattern.match(value) is not None
+
+
 def parse_int(value, field, minimum=0, maximum=None):
-    """An int from an int or a decimal string, within bounds; bools are refused (True is not 1 VF)."""
-    if isinstance(value, str) and re.match(r"^\s*\d+\s*\Z", value):
+    """An int from an int or a decimal string, within bounds; bools are refused (True is not 1 VF).
+
+    Text must be ASCII digits: ``"٣"`` is refused, not read as 3. Floats are refused too (5.7 is
+    not VF 5).
+    """
+    if isinstance(value, str) and INT_TEXT_RE.match(value):
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
         raise SriovError("%s must be an integer, got %r" % (field, value), field=field)
@@ -248,3 +279,63 @@ def validate_driver(driver, field):
         raise SriovError("%s %r is a kernel module name, not the PCI driver name: did you mean %s?"
                          % (field, driver, DRIVER_MISSPELLINGS[driver]), field=field)
     return driver
+
+
+# -- other names -----------------------------------------------------------------------------------
+# A libvirt network name: letters, digits and _.+- (no XML metacharacters, no blanks), 1-64 long.
+NETWORK_NAME_RE = re.compile(r"^[A-Za-z0-9_.+-]{1,64}\Z")
+# The ids part of a VF selector (``4-7,9``), and one bare id or range of it.
+SELECTOR_IDS_RE = re.compile(r"^[0-9]+(-[0-9]+)?(,[0-9]+(-[0-9]+)?)*\Z")
+BARE_IDS_RE = re.compile(r"^[0-9]+(-[0-9]+)?\Z")
+# Debian and RPM package names: letters, digits and + . _ - ; nothing a shell or an option parser reads.
+PACKAGE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9+._-]{0,127}\Z")
+# An exact version as apt or dnf write it (epoch:upstream-revision, ~ for pre-releases); no operators.
+VERSION_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z.+~:_-]{0,127}\Z")
+# A kernel module parameter: a C identifier; its value: no blanks, quotes or shell metacharacters.
+OPTION_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}\Z")
+OPTION_VALUE_RE = re.compile(r"^[A-Za-z0-9_.:,+/@=-]{1,256}\Z")
+# A libvirt user alias (libvirt requires the ua- prefix).
+USER_ALIAS_RE = re.compile(r"^ua-[A-Za-z0-9_-]{1,60}\Z")
+
+
+# -- interpreter paths -----------------------------------------------------------------------------
+# The kernel reads a shebang line up to the first blank or newline, and (before Linux 5.1) only its
+# first 127 bytes: an interpreter path for a generated script is absolute, with no blank, control
+# character or non-ASCII byte, and short.
+INTERPRETER_RE = re.compile(r"^/[A-Za-z0-9_.+@/-]{1,100}\Z")
+
+
+def validate_interpreter(value, field):
+    """An absolute interpreter path a ``#!`` line can hold (``/usr/bin/python3``)."""
+    if not isinstance(value, str) or not INTERPRETER_RE.match(value) or "/../" in value + "/":
+        raise SriovError("%s must be an absolute path to an interpreter such as /usr/bin/python3 (letters, digits "
+                         "and _.+@-/ only, no blanks or newlines, at most 101 characters), got %r"
+                         % (field, value), field=field)
+    return value
+
+
+# -- how messages name what they got --------------------------------------------------------------
+def yaml_type(value):
+    """The YAML name of a value's type (mapping, list, string, ...), never an internal class name
+    such as ``_AnsibleTaggedDict``."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "float"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, dict):
+        return "mapping"
+    if isinstance(value, (list, tuple)):
+        return "list"
+    return "value of another type"
+
+
+def closest(name, known):
+    """The known name nearest to ``name`` (difflib), or None: the "did you mean" of unknown keys."""
+    match = difflib.get_close_matches(str(name), sorted(known), n=1, cutoff=0.6)
+    return match[0] if match else None

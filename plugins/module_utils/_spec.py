@@ -33,6 +33,9 @@ MAX_TIMEOUT = 3600
 # IPv4's minimum MTU (RFC 791) and the largest value the kernel's MTU field takes (IP_MAX_MTU).
 MIN_MTU = 68
 MAX_MTU = 65535
+# Bounds of sriov_host's own int options (the sriov_vfs role passes its sriov_vfs_* options to them;
+# the inventory check applies the same bounds to the role options).
+HOST_OPTION_BOUNDS = {"boot_wait": (0, MAX_TIMEOUT)}
 
 # One entry per option: name, Ansible type (and elements), required/default, min/max for ints,
 # choices, and the description (a list of paragraphs) shared by the module and the role docs.
@@ -190,15 +193,31 @@ def check_value(option, value, field):
     return value
 
 
+PF_KEYS = tuple(option["name"] for option in PF_OPTIONS)
+
+
+def unknown_key(key, known, where=""):
+    """The error of one unknown key: "did you mean" its nearest known name, else the allowed names.
+
+    ``known`` is what a user may write (the PF or VF option names): the test-only host roots
+    (sysfs_root, proc_root) are never offered.
+    """
+    field = "%s.%s" % (where, key) if where else str(key)
+    hint = _rules.closest(key, known)
+    if hint:
+        return SriovError("%s: unknown option; did you mean %s?" % (field, hint), field=field)
+    return SriovError("%s: unknown option; allowed: %s" % (field, ", ".join(known)), field=field)
+
+
 def validate_vf(entry, position):
     """One entry of ``vfs``: every key checked, unknown keys refused by name."""
     where = "vfs[%d]" % position
     if not isinstance(entry, dict):
-        raise SriovError("%s must be a dict with at least an id, got %r" % (where, entry), field=where)
-    unknown = sorted(set(entry) - set(VF_KEYS))
+        raise SriovError("%s must be a mapping with at least an id, got %s %r" % (where, _rules.yaml_type(entry), entry),
+                         field=where)
+    unknown = sorted(set(entry) - set(VF_KEYS), key=str)
     if unknown:
-        raise SriovError("%s has unknown key(s) %s; allowed: %s" % (where, ", ".join(unknown), ", ".join(VF_KEYS)),
-                         field="%s.%s" % (where, unknown[0]))
+        raise unknown_key(unknown[0], VF_KEYS, where)
     if entry.get("id") is None:
         raise SriovError("%s needs an id (the VF index)" % where, field="%s.id" % where)
     vf = dict.fromkeys(VF_KEYS)
@@ -226,11 +245,11 @@ def validate_params(params, totalvfs=None, numvfs=None):
     numvfs: the current VF count, used for VF indexes when the request leaves num_vfs unset.
     """
     if not isinstance(params, dict):
-        raise SriovError("the request must be a dict of sriov_vf options, got %r" % (params,))
-    unknown = sorted(set(params) - set(DEFAULTS))
+        raise SriovError("the request must be a mapping of sriov_vf options, got %s %r"
+                         % (_rules.yaml_type(params), params))
+    unknown = sorted(set(params) - set(DEFAULTS), key=str)
     if unknown:
-        raise SriovError("unknown option(s) %s; allowed: %s" % (", ".join(unknown), ", ".join(sorted(DEFAULTS))),
-                         field=unknown[0])
+        raise unknown_key(unknown[0], PF_KEYS)
     out = dict(DEFAULTS)
     out.update((key, value) for key, value in params.items() if value is not None)
     out["pf"] = _rules.validate_pf(params.get("pf"))
@@ -246,7 +265,8 @@ def validate_params(params, totalvfs=None, numvfs=None):
 
     entries = out["vfs"] or []
     if not isinstance(entries, list):
-        raise SriovError("vfs must be a list of dicts, got %r" % (entries,), field="vfs")
+        raise SriovError("vfs must be a list of mappings, got %s %r" % (_rules.yaml_type(entries), entries),
+                         field="vfs")
     vfs = [validate_vf(entry, position) for position, entry in enumerate(entries)]
     limit = out["num_vfs"] if out["num_vfs"] is not None else numvfs
     seen_ids = {}
@@ -273,6 +293,67 @@ def validate_params(params, totalvfs=None, numvfs=None):
     if out["state"] == "absent":
         check_absent(out)
     return out
+
+
+def request_errors(params):
+    """Every problem of one PF entry as written in an inventory, as SriovErrors (empty: valid).
+
+    ``validate_params`` stops at the first problem (a module run needs one); an inventory check
+    reports them all in one run: each unknown key, each option, each VF entry, then (when each
+    part is valid on its own) the rules across options. The host roots are module options, not
+    options of a PF entry.
+    """
+    if not isinstance(params, dict):
+        return [SriovError("must be a mapping with at least pf, got %s %r" % (_rules.yaml_type(params), params))]
+    errors = [unknown_key(key, PF_KEYS) for key in sorted(set(params) - set(PF_KEYS), key=str)]
+    try:
+        _rules.validate_pf(params.get("pf"))
+    except SriovError as err:
+        errors.append(err)
+    for option in PF_OPTIONS:
+        name = option["name"]
+        if name not in ("pf", "vfs") and params.get(name) is not None:
+            try:
+                check_value(option, params[name], name)
+            except SriovError as err:
+                errors.append(err)
+    entries = params.get("vfs")
+    if entries is not None and not isinstance(entries, list):
+        errors.append(SriovError("vfs must be a list of mappings, got %s %r" % (_rules.yaml_type(entries), entries),
+                                 field="vfs"))
+    for position, entry in enumerate(entries if isinstance(entries, list) else []):
+        errors.extend(vf_errors(entry, position))
+    if not errors:
+        try:
+            validate_params(params)
+        except SriovError as err:
+            errors.append(err)
+    return errors
+
+
+def vf_errors(entry, position):
+    """Every problem of one ``vfs`` entry (the per-entry part of ``request_errors``)."""
+    where = "vfs[%d]" % position
+    if not isinstance(entry, dict):
+        try:
+            validate_vf(entry, position)
+        except SriovError as err:
+            return [err]
+    errors = [unknown_key(key, VF_KEYS, where) for key in sorted(set(entry) - set(VF_KEYS), key=str)]
+    if entry.get("id") is None:
+        errors.append(SriovError("%s needs an id (the VF index)" % where, field="%s.id" % where))
+    for option in VF_OPTIONS:
+        if entry.get(option["name"]) is not None:
+            try:
+                check_value(option, entry[option["name"]], "%s.%s" % (where, option["name"]))
+            except SriovError as err:
+                errors.append(err)
+    if not errors:
+        try:
+            validate_vf(entry, position)
+        except SriovError as err:
+            errors.append(err)
+    return errors
 
 
 def position_of(entries, vf_id):

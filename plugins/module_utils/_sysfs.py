@@ -210,7 +210,7 @@ def _read_function_at(path, address, want_vf_index=True, brief=False, vf_ids=Non
         "driver": driver,
         "driver_override": None if override in (None, "", "(null)") else override,
         "netdevs": netdevs,
-        "iommu_group": int(group) if group and group.isdigit() else None,
+        "iommu_group": int(group) if group and _rules.is_ascii_number(group) else None,
         "numa_node": None,
         "is_bridge": cls is not None and cls[:6] in BRIDGE_CLASSES,
         "physfn": physfn,
@@ -293,7 +293,7 @@ def _brief_vf(path, address, physfn, shared, driver, netdevs):
                              + _SRIOV_ATTRS)
     function.update({
         "address": address, "vendor": shared[0], "device": shared[1], "class": cls, "driver": driver,
-        "netdevs": netdevs, "iommu_group": int(group) if group and group.isdigit() else None,
+        "netdevs": netdevs, "iommu_group": int(group) if group and _rules.is_ascii_number(group) else None,
         "is_bridge": cls[:6] in BRIDGE_CLASSES, "physfn": physfn, "virtfns": {},
     })
     return function
@@ -373,7 +373,7 @@ def list_vfs(sysfs_root, pf_address):
 def iommu_group_devices(sysfs_root, group):
     """Sorted PCI addresses in IOMMU group ``group`` ([] when the group does not exist)."""
     group = str(group)
-    if not group.isdigit():
+    if not _rules.is_ascii_number(group):
         raise SriovError("not an IOMMU group number: %r" % (group,), field="iommu_group")
     names = _listdir(sysfs_root.rstrip("/") + "/kernel/iommu_groups/" + group + "/devices") or []
     return sorted(name for name in names if _rules.is_pci_address(name))
@@ -404,7 +404,7 @@ def iommu_group_types(sysfs_root="/sys", groups=None):
 def iommu_group_ids(sysfs_root="/sys"):
     """Sorted ids of the IOMMU groups; [] when the kernel has none (no IOMMU active)."""
     names = _listdir(sysfs_root.rstrip("/") + "/kernel/iommu_groups") or []
-    return sorted(int(n) for n in names if n.isdigit())
+    return sorted(int(n) for n in names if _rules.is_ascii_number(n))
 
 
 def iommu_units(sysfs_root="/sys"):

@@ -375,11 +375,16 @@ class VfManager(object):
                              % (field, driver), field=field)
 
     def mac_owners(self):
-        """{mac: who has it} over every VF and every netdev of the host, except what this run replaces."""
+        """{mac: who has it} over every VF and every netdev of the host, except what this run replaces.
+
+        A VF netdev of this PF keeps its MAC unless this run sets that VF (or recreates them all):
+        another VF may not be given it.
+        """
         owners = {}
         own_vf_netdevs = set()
-        for function in self.vfs.values():
-            own_vf_netdevs.update(function.get("netdevs") or [])
+        for index, function in self.vfs.items():
+            if self.recreate or index in self.wanted_vfs:
+                own_vf_netdevs.update(function.get("netdevs") or [])
         for ifname, link in sorted(self.host_links.items()):
             for index, settings in sorted((link.get("vfs") or {}).items()):
                 if ifname == self.netdev and (self.recreate or index in self.wanted_vfs):
@@ -579,6 +584,9 @@ class VfManager(object):
                     problems.extend(self.guards.management_problems(function.get("netdevs") or []))
                 if "bind" in kinds:
                     touched_vfs.append(function)
+            if any(step["do"] == "pf_mtu" for step in steps):
+                # a new MTU renegotiates the PF's link: the management connection may drop with it
+                problems.extend(self.guards.management_problems(list(self.pf_function.get("netdevs") or [])))
             problems.extend(self.guards.in_use_problems(touched_vfs))
             problems.extend(self.vfio_group_problems(steps))
         self.refuse_or_warn(problems)

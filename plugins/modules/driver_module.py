@@ -196,9 +196,9 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.directiron.sriov.plugins.module_utils._cmdline_backends import replace_file
 from ansible_collections.directiron.sriov.plugins.module_utils._guards import HostGuards
-from ansible_collections.directiron.sriov.plugins.module_utils._kmod import DriverModule
+from ansible_collections.directiron.sriov.plugins.module_utils._kmod import KernelModuleManager
 from ansible_collections.directiron.sriov.plugins.module_utils._lock import host_lock
-from ansible_collections.directiron.sriov.plugins.module_utils._module import command_runner, host_options, run_module
+from ansible_collections.directiron.sriov.plugins.module_utils._ansible_module import command_runner, host_options, run_module
 
 
 def main():
@@ -220,7 +220,7 @@ def main():
         replace_file(path, data.encode("utf-8"), move=module.atomic_move)
 
     def call():
-        manager = DriverModule(
+        manager = KernelModuleManager(
             {"module": params["module"], "options": params["options"], "state": params["state"]},
             runner=runner, which=module.get_bin_path, write_file=write,
             guards=HostGuards(runner, params["sysfs_root"], params["proc_root"]),

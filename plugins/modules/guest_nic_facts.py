@@ -191,7 +191,7 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.directiron.sriov.plugins.module_utils._guest_facts import gather_guest_nics
-from ansible_collections.directiron.sriov.plugins.module_utils._module import command_runner, host_options, run_module
+from ansible_collections.directiron.sriov.plugins.module_utils._ansible_module import command_runner, host_options, run_module
 
 
 def main():

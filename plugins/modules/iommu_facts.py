@@ -254,7 +254,7 @@ ansible_facts:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.directiron.sriov.plugins.module_utils._iommu_facts import SUBSETS, gather_iommu_facts
-from ansible_collections.directiron.sriov.plugins.module_utils._module import host_options, run_module
+from ansible_collections.directiron.sriov.plugins.module_utils._ansible_module import host_options, run_module
 from ansible_collections.directiron.sriov.plugins.module_utils._subset import resolve_subset
 
 

@@ -165,7 +165,7 @@ from ansible_collections.directiron.sriov.plugins.module_utils._cmdline_backends
     BACKENDS, KernelCmdline, replace_file)
 from ansible_collections.directiron.sriov.plugins.module_utils._iommu_host import VENDORS, converge_iommu
 from ansible_collections.directiron.sriov.plugins.module_utils._lock import host_lock
-from ansible_collections.directiron.sriov.plugins.module_utils._module import command_runner, host_options, run_module
+from ansible_collections.directiron.sriov.plugins.module_utils._ansible_module import command_runner, host_options, run_module
 
 
 def main():

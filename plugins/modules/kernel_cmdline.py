@@ -218,7 +218,7 @@ from ansible_collections.directiron.sriov.plugins.module_utils._cmdline_backends
     BACKENDS, KernelCmdline, replace_file)
 from ansible_collections.directiron.sriov.plugins.module_utils._cmdline_shell import GRUB_VARIABLES
 from ansible_collections.directiron.sriov.plugins.module_utils._lock import host_lock
-from ansible_collections.directiron.sriov.plugins.module_utils._module import command_runner, run_module
+from ansible_collections.directiron.sriov.plugins.module_utils._ansible_module import command_runner, run_module
 
 
 def _atomic_writer(module):

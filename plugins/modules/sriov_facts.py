@@ -389,7 +389,7 @@ ansible_facts:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.directiron.sriov.plugins.module_utils._module import command_runner, host_options, run_module
+from ansible_collections.directiron.sriov.plugins.module_utils._ansible_module import command_runner, host_options, run_module
 from ansible_collections.directiron.sriov.plugins.module_utils._guards import HostGuards
 from ansible_collections.directiron.sriov.plugins.module_utils._sriov_facts import SUBSETS, gather_sriov_facts, live_commands
 from ansible_collections.directiron.sriov.plugins.module_utils._subset import resolve_subset

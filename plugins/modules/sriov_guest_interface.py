@@ -236,7 +236,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.directiron.sriov.plugins.module_utils._domain import GuestInterfaceManager
 from ansible_collections.directiron.sriov.plugins.module_utils._libvirt import LIBVIRT
-from ansible_collections.directiron.sriov.plugins.module_utils._module import host_options, run_module, require_libvirt
+from ansible_collections.directiron.sriov.plugins.module_utils._ansible_module import host_options, run_module, require_libvirt
 
 # The binding, imported once in _libvirt; this module's own name is the unit tests' seam.
 libvirt = LIBVIRT

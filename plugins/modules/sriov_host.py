@@ -353,7 +353,7 @@ diff:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.directiron.sriov.plugins.module_utils._host import HostManager
-from ansible_collections.directiron.sriov.plugins.module_utils._module import command_runner, host_options, run_module
+from ansible_collections.directiron.sriov.plugins.module_utils._ansible_module import command_runner, host_options, run_module
 from ansible_collections.directiron.sriov.plugins.module_utils._replay import DEFAULT_WAIT
 
 
@@ -374,12 +374,14 @@ def main():
     manager = HostManager(module.params, runner, check_mode=module.check_mode)
 
     def call():
-        result = manager.run()
         if module.params["facts"]:
             # imported only when asked: a module runs from a zip, where every import is compiled
             # afresh, and the converge asks for no facts
             from ansible_collections.directiron.sriov.plugins.module_utils._host_facts import (  # pylint: disable=import-outside-toplevel
-                gather_host_facts)
+                facts_subsets, gather_host_facts)
+            facts_subsets(module.params["facts"])  # a bad name fails the run before anything is written
+        result = manager.run()
+        if module.params["facts"]:
             result["ansible_facts"] = gather_host_facts(
                 module.params["facts"], module.params["sysfs_root"], module.params["proc_root"], runner,
                 module.get_bin_path("ip"), module.get_bin_path("ethtool"))

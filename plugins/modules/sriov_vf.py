@@ -267,7 +267,7 @@ diff:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.directiron.sriov.plugins.module_utils._guards import HostGuards
-from ansible_collections.directiron.sriov.plugins.module_utils._module import command_runner, host_options, run_module
+from ansible_collections.directiron.sriov.plugins.module_utils._ansible_module import command_runner, host_options, run_module
 from ansible_collections.directiron.sriov.plugins.module_utils._spec import argument_spec
 from ansible_collections.directiron.sriov.plugins.module_utils._vf import VfManager
 

@@ -108,7 +108,7 @@ MUTATIONS = [
     {
         "id": "replay-not-before-libvirtd",
         "claim": "the boot-time replay finishes before libvirtd starts (guests find their VFs)",
-        "file": "plugins/module_utils/_host.py",
+        "file": "plugins/module_utils/_replay_install.py",
         "old": "Before=network-pre.target libvirtd.service",
         "new": "Before=network-pre.target",
         "tests": ["tests/unit/plugins/module_utils/test_host_files.py"],

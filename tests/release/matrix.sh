@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# The matrix tier (`make matrix`): the older ansible-core minors that meta/runtime.yml's
-# requires_ansible claims, each in its own venv (.tmp/matrix/<version>) with the newest Python
+# The matrix tier (`make matrix`): the ansible-core minors other than the venv's 2.19 that
+# meta/runtime.yml's requires_ansible claims (2.20, 2.21), each in its own venv (.tmp/matrix/<version>) with the newest Python
 # that minor supports as a controller: the unit tests (pytest) and ansible-test sanity.
 # ansible-core 2.19 is covered by the unit, sanity and units tiers themselves.
-# Usage: matrix.sh AC_COPY PYBIN "2.16.14:3.12 2.17.14:3.12 ..." "SANITY ARGS"
+# Usage: matrix.sh AC_COPY PYBIN "2.20.10:3.12 2.21.5:3.13" "SANITY ARGS"
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
 ac_copy=$1 pybin=$2 matrix=$3 sanity_args=$4

@@ -14,7 +14,8 @@ ip -d -j link show dev enp1s0; echo
 ip -d -j link show dev enp2s0; echo
 lspci -Dk | grep -E '^[0-9a-f]|Kernel driver in use'
 for f in /sys/bus/pci/devices/*/driver_override; do echo "$f $(cat "$f")"; done | grep -v '(null)$'
-ls -l /sys/class/net/
+# Names and device links, not `ls -l`: sysfs timestamps are those of the first lookup.
+for n in /sys/class/net/*; do echo "$n -> $(readlink "$n")"; done
 systemctl --no-pager list-unit-files --no-legend 'directiron*'
 systemctl is-enabled libvirtd.service
 ls -la /etc/libvirt/qemu/networks /etc/libvirt/qemu/networks/autostart /etc/modules-load.d \

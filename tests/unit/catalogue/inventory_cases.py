@@ -94,7 +94,7 @@ CASES = [
     ("timeout-zero", {"sriov_pfs": [pf(timeout=0)]}, "sriov_pfs[0].timeout", "between 1 and 3600"),
     # sriov_pfs[].vfs
     ("vfs-not-a-list", {"sriov_pfs": [pf(vfs={"id": 0})]}, "sriov_pfs[0].vfs", "list"),
-    ("vf-not-a-mapping", {"sriov_pfs": [pf(vfs=[0])]}, "sriov_pfs[0].vfs[0]", "dict"),
+    ("vf-not-a-mapping", {"sriov_pfs": [pf(vfs=[0])]}, "sriov_pfs[0].vfs[0]", "mapping"),
     ("vf-without-id", {"sriov_pfs": [pf(vfs=[{"mac": MAC}])]}, "sriov_pfs[0].vfs[0].id", "needs an id"),
     ("vf-id-past-num-vfs", one_vf(id=4), "sriov_pfs[0].vfs[0].id", "not below the VF count 4"),
     ("vf-id-duplicate", {"sriov_pfs": [pf(vfs=[vf(), vf()])]}, "sriov_pfs[0].vfs[1].id", "duplicate"),

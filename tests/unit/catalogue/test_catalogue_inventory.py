@@ -140,7 +140,7 @@ def test_catalogue_inventory_through_the_site_playbook(tmp_path):
         host = dict(case_vars(case), ansible_connection="local", ansible_python_interpreter=sys.executable)
         hosts[case[0]] = host
     inventory = tmp_path / "hosts.yml"
-    inventory.write_text(yaml.safe_dump({"all": {"hosts": hosts}}))
+    inventory.write_text(yaml.safe_dump({"sriov_hosts": {"hosts": hosts}}))
     before = dict((path, _digest(path)) for path in COLLECTION_FILES)
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections_path(),
                ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", ANSIBLE_HOST_KEY_CHECKING="0",

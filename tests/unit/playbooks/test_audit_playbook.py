@@ -9,19 +9,9 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-COLLECTION = os.path.normpath(os.path.join(HERE, "..", "..", ".."))
-# the collection's own ansible_collections root (ansible-test's copy), else the checkout's symlinked one (make link)
-if os.path.basename(os.path.dirname(os.path.dirname(COLLECTION))) == "ansible_collections":
-    COLLECTIONS_PATH = os.path.dirname(os.path.dirname(os.path.dirname(COLLECTION)))
-else:
-    COLLECTIONS_PATH = os.path.join(COLLECTION, ".cache", "collections")
 KERNEL = "6.1.0-27-amd64"
 MAC = "52:54:00:aa:00:01"
 
@@ -37,7 +27,7 @@ GUEST_FACTS = {"guest_nics": {"kernel_release": KERNEL, "missing": [], "nics": [
      "virtio": False, "lowers": [], "master": None}]}}
 
 
-def run_audit(tmp_path, guest_pin_version, extra=()):
+def run_audit(run_playbook, tmp_path, guest_pin_version, extra=()):
     cache = tmp_path / "facts"
     cache.mkdir()
     for host, facts in (("kvm1", HOST_FACTS), ("inner", GUEST_FACTS)):
@@ -46,27 +36,20 @@ def run_audit(tmp_path, guest_pin_version, extra=()):
         (cache / ("s1_" + host)).write_text(json.dumps({"__payload__": json.dumps(facts)}))
         (cache / ("ansible_facts" + host)).write_text(json.dumps(facts))
         (cache / host).write_text(json.dumps(facts))
-    inventory = tmp_path / "inventory.yml"
-    inventory.write_text(json.dumps({"all": {"children": {
+    inventory = {"all": {"children": {
         "sriov_hosts": {"hosts": {"kvm1": {"sriov_driver_pins": {"guest": [
             {"package": "linux-image-amd64", "version": guest_pin_version, "module": "igbvf"}]}}}},
-        "sriov_guests": {"hosts": {"inner": {}}}}}}))
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS_PATH,
-               ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", ANSIBLE_LOCAL_TEMP=str(tmp_path / "tmp"),
-               ANSIBLE_CACHE_PLUGIN="jsonfile", ANSIBLE_CACHE_PLUGIN_CONNECTION=str(cache),
-               ANSIBLE_DEPRECATION_WARNINGS="0", ANSIBLE_LOCALHOST_WARNING="0", ANSIBLE_INVENTORY_UNPARSED_WARNING="0")
-    argv = [sys.executable, "-m", "ansible.cli.playbook", "-i", str(inventory),
-            "--tags", "report", "-e", "sriov_audit_markdown_path=%s" % (tmp_path / "drift.md"),
-            "-e", "sriov_audit_json_path=%s" % (tmp_path / "drift.json")] + list(extra)
-    run = subprocess.run(argv + [os.path.join(COLLECTION, "playbooks", "audit.yml")], stdout=subprocess.PIPE,
-                         stderr=subprocess.STDOUT, env=env, universal_newlines=True, timeout=300, check=False)
-    return run
+        "sriov_guests": {"hosts": {"inner": {}}}}}}
+    return run_playbook("audit.yml", inventory, "--tags", "report",
+                        "-e", "sriov_audit_markdown_path=%s" % (tmp_path / "drift.md"),
+                        "-e", "sriov_audit_json_path=%s" % (tmp_path / "drift.json"), *extra,
+                        env={"ANSIBLE_CACHE_PLUGIN": "jsonfile", "ANSIBLE_CACHE_PLUGIN_CONNECTION": str(cache)})
 
 
 @pytest.mark.parametrize("fail_on_drift", [True, False])
-def test_made_up_guest_pin_mismatch_prints_writes_and_sets_the_exit_code(tmp_path, fail_on_drift):
+def test_made_up_guest_pin_mismatch_prints_writes_and_sets_the_exit_code(run_playbook, tmp_path, fail_on_drift):
     extra = [] if fail_on_drift else ["-e", "sriov_audit_fail_on_drift=false"]
-    run = run_audit(tmp_path, "9.9.9-made-up", extra)
+    run = run_audit(run_playbook, tmp_path, "9.9.9-made-up", extra)
     assert run.returncode == (2 if fail_on_drift else 0), run.stdout
     assert "guest pin linux-image-amd64=9.9.9-made-up, but the guest runs igbvf %s" % KERNEL in run.stdout
     assert "1 VF(s): 0 ok, 1 drift, 0 unknown" in run.stdout

@@ -19,7 +19,7 @@ import re
 
 import yaml
 
-from ansible_collections.directiron.sriov.plugins.module_utils import _host, _iommu_host
+from ansible_collections.directiron.sriov.plugins.module_utils import _iommu_host, _replay_install
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 WRITERS = {"template": "dest", "copy": "dest", "file": "path", "lineinfile": "path", "blockinfile": "path"}
@@ -38,8 +38,8 @@ def role_vars():
         if os.path.basename(os.path.dirname(path)) in ("vars", "defaults"):
             found.update((k, v) for k, v in (_load(path) or {}).items() if isinstance(v, str))
     # what decommission.yml learns from sriov_host (the module that writes the replay's files)
-    found.update(("__decom_host.files." + key, value) for key, value in _host.FILES.items())
-    found["__decom_host.unit"] = _host.UNIT
+    found.update(("__decom_host.files." + key, value) for key, value in _replay_install.FILES.items())
+    found["__decom_host.unit"] = _replay_install.UNIT
     return found
 
 
@@ -86,7 +86,7 @@ def test_every_path_a_role_writes_is_removed_or_left_on_purpose_and_documented()
     variables = role_vars()
     written = written_paths(glob.glob(os.path.join(ROOT, "roles", "*", "tasks", "*.yml")), variables)
     # sriov_host (run by the sriov_vfs role) writes the boot-time replay's files itself
-    written.update((_host.FILES[key], "plugins/module_utils/_host.py") for key in ("config", "launcher", "unit", "udev_rule"))
+    written.update((_replay_install.FILES[key], "plugins/module_utils/_replay_install.py") for key in ("config", "launcher", "unit", "udev_rule"))
     assert "/etc/directiron-sriov/vfs.json" in written  # the parser sees the role's tasks
     with open(os.path.join(ROOT, "docs", "footprint.md")) as handle:
         page = handle.read()
@@ -110,7 +110,7 @@ def test_every_path_a_role_writes_is_removed_or_left_on_purpose_and_documented()
     for path in removed:
         assert "`%s`" % path in removed_section, path
     listed = set(re.findall(r"^\| `(/[^`]+)`", removed_section, re.M))
-    assert listed - removed == set([_host.FILES["config"], _host.FILES["unit_enabled"]])
+    assert listed - removed == set([_replay_install.FILES["config"], _replay_install.FILES["unit_enabled"]])
 
 
 def test_the_config_file_goes_with_its_directory_and_the_unit_is_disabled():

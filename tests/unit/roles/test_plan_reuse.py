@@ -88,7 +88,8 @@ def test_the_iommu_plan_holds_only_when_it_succeeded_and_would_write_nothing():
 
 def test_the_converge_passes_every_plan_under_the_one_undisturbed_rule():
     converge = [play for play in _yaml("playbooks", "site.yml") if play["name"] == "Converge SR-IOV hypervisors"][0]
-    plans = dict((task["ansible.builtin.include_role"]["name"], task.get("vars", {})) for task in converge["tasks"]
+    tasks = [inner for task in converge["tasks"] for inner in task.get("block", [task])]
+    plans = dict((task["ansible.builtin.include_role"]["name"], task.get("vars", {})) for task in tasks
                  if "ansible.builtin.include_role" in task)
     assert "__sriov_undisturbed" in plans["directiron.sriov.iommu"]["iommu_plan"]
     assert "__sriov_undisturbed" in plans["directiron.sriov.sriov_vfs"]["sriov_vfs_plan"]

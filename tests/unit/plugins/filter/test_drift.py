@@ -156,3 +156,12 @@ def test_filter_reads_facts_and_pins_from_hostvars():
     rows = sriov_drift_rows(hostvars, ["kvm1"], ["web"], extra)
     assert sorted(row["guest"] for row in rows) == ["db", "web"]
     assert all(row["verdict"] == "drift" for row in rows)
+
+
+def test_pin_without_a_package_names_its_module_not_none():
+    guest = {"name": "web", "nics": guest_nics(MAC1), "pins": [{"version": "0.0.0-made-up", "module": "igbvf"}]}
+    rows = _drift.drift_rows(hosts(), [guest])
+    web = [r for r in rows if r["guest"] == "web"][0]
+    assert web["guest_pin"] == "module igbvf=0.0.0-made-up"
+    assert web["reasons"] == ["guest pin module igbvf=0.0.0-made-up, but the guest runs igbvf %s" % KERNEL]
+    assert "None" not in _drift.render_text(rows)

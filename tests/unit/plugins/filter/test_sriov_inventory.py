@@ -41,5 +41,5 @@ def test_unknown_key_names_the_key():
 
 
 def test_not_a_list_is_one_error():
-    assert sriov_pfs_errors("enp1s0") == ["sriov_pfs: must be a list of PF entries, got str"]
+    assert sriov_pfs_errors("enp1s0") == ["sriov_pfs: must be a list of PF entries, got string"]
     assert sriov_pfs_errors(None) == []

@@ -14,7 +14,7 @@ import re
 import subprocess
 import sys
 
-from ansible_collections.directiron.sriov.plugins.module_utils import _host, _replay
+from ansible_collections.directiron.sriov.plugins.module_utils import _replay, _replay_install
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 MODULE_UTILS = os.path.normpath(os.path.join(HERE, "..", "..", "..", "..", "plugins", "module_utils"))
@@ -32,7 +32,7 @@ ADDRESSES = ["0000:01:00.0", "0000:02:00.0"]
 
 
 def test_config_holds_the_options_exactly_as_given_and_the_replay_reads_it():
-    config = json.loads(_host.config_text(PFS, ADDRESSES, 45))
+    config = json.loads(_replay_install.config_text(PFS, ADDRESSES, 45))
     assert config["version"] == _replay.CONFIG_VERSION
     assert config["pfs"] == PFS
     assert config["wait_timeout"] == 45
@@ -41,12 +41,12 @@ def test_config_holds_the_options_exactly_as_given_and_the_replay_reads_it():
 
 
 def test_config_of_an_empty_inventory_is_valid_and_empty():
-    config = json.loads(_host.config_text([], []))
+    config = json.loads(_replay_install.config_text([], []))
     assert _replay.check_config(config) == [] and config["addresses"] == []
 
 
 def test_the_unit_runs_the_launcher_early_before_network_and_libvirt():
-    lines = _host.unit_text().splitlines()
+    lines = _replay_install.unit_text().splitlines()
     assert "Type=oneshot" in lines and "RemainAfterExit=yes" in lines
     assert "ExecStart=/usr/local/libexec/directiron-sriov-replay" in lines
     assert "DefaultDependencies=no" in lines
@@ -60,7 +60,7 @@ def test_the_unit_runs_the_launcher_early_before_network_and_libvirt():
 
 
 def test_nm_rule_matches_vfs_by_their_parent_pf_address():
-    rules = [line for line in _host.udev_text(ADDRESSES).splitlines() if line and not line.startswith("#")]
+    rules = [line for line in _replay_install.udev_text(ADDRESSES).splitlines() if line and not line.startswith("#")]
     assert len(rules) == 1
     assert 'TEST=="device/physfn"' in rules[0]
     assert 'PROGRAM="/usr/bin/readlink -f %S%p/device/physfn"' in rules[0]
@@ -69,7 +69,7 @@ def test_nm_rule_matches_vfs_by_their_parent_pf_address():
 
 
 def test_nm_rule_is_empty_when_disabled_or_without_pfs():
-    for text in (_host.udev_text(ADDRESSES, nm_unmanaged=False), _host.udev_text([])):
+    for text in (_replay_install.udev_text(ADDRESSES, nm_unmanaged=False), _replay_install.udev_text([])):
         assert [line for line in text.splitlines() if line and not line.startswith("#")] == []
 
 
@@ -85,17 +85,17 @@ def test_the_launcher_embeds_every_module_util_the_replay_imports():
         for match in IMPORT_RE.finditer(source):
             names = [match.group("mod")] if match.group("mod") else match.group("names").replace(" ", "").split(",")
             todo.extend("%s.py" % mod for mod in names if mod)
-    assert seen <= set(_host.REPLAY_FILES), "the replay imports %s, not embedded" % sorted(seen - set(_host.REPLAY_FILES))
-    for name, source in _host.replay_sources().items():
+    assert seen <= set(_replay_install.REPLAY_FILES), "the replay imports %s, not embedded" % sorted(seen - set(_replay_install.REPLAY_FILES))
+    for name, source in _replay_install.replay_sources().items():
         with open(os.path.join(MODULE_UTILS, name)) as handle:
             assert handle.read() == source, name
 
 
 def test_the_installed_launcher_runs_its_embedded_code_alone_and_reports_a_missing_pf(tmp_path):
     config = tmp_path / "vfs.json"
-    config.write_text(_host.config_text([{"pf": "enp9s0", "num_vfs": 1}], ["0000:09:00.0"]))
+    config.write_text(_replay_install.config_text([{"pf": "enp9s0", "num_vfs": 1}], ["0000:09:00.0"]))
     launcher = tmp_path / "directiron-sriov-replay"
-    launcher.write_text(_host.launcher_text())
+    launcher.write_text(_replay_install.launcher_text())
     assert launcher.read_text().startswith("#!/usr/bin/python3 -I\n")
     (tmp_path / "sys" / "bus" / "pci" / "devices").mkdir(parents=True)
     (tmp_path / "sys" / "class" / "net").mkdir(parents=True)

@@ -65,7 +65,7 @@ def test_entries_errors_each_module_once_and_index():
         ("sriov_driver_options[2].module", "vfio_pci already has options at sriov_driver_options[0]"),
     ]
     assert _kmod.entries_errors({"module": "igb"}) == [
-        ("sriov_driver_options", "must be a list of {module, options, state}, got dict")]
+        ("sriov_driver_options", "must be a list of {module, options, state}, got mapping")]
 
 
 def test_module_file_re_matches_either_spelling():
@@ -222,7 +222,7 @@ def _manager(host, tmp_path, entry=None, **kwargs):
     def write(path, text):
         written[path] = text
         _write(path, text)
-    manager = _kmod.DriverModule(
+    manager = _kmod.KernelModuleManager(
         entry or {"module": "igb"}, runner=host.runner,
         which=lambda name: "/usr/sbin/" + name if name == "lsinitramfs" else None,
         write_file=write, guards=kwargs.pop("guards", NoGuards()), modprobe_dir=modprobe_dir,

@@ -21,7 +21,7 @@ from ansible_collections.directiron.sriov.plugins.filter.sriov_inventory import 
 from ansible_collections.directiron.sriov.plugins.module_utils import _iplink, _rules, _spec, _sriov_facts
 from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
 from ansible_collections.directiron.sriov.plugins.module_utils._host import HostManager
-from ansible_collections.directiron.sriov.plugins.module_utils._module import HOST_OPTIONS, LIBVIRT_OPTIONS
+from ansible_collections.directiron.sriov.plugins.module_utils._ansible_module import HOST_OPTIONS, LIBVIRT_OPTIONS
 from ansible_collections.directiron.sriov.plugins.modules import sriov_host, sriov_vf
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..")
@@ -132,8 +132,9 @@ def test_the_site_preflight_is_the_sriov_vfs_role_in_check_mode():
     assert list(_module_calls(tasks, "directiron.sriov.sriov_vf")) == []
     preflight = [task["ansible.builtin.include_role"] for task in plays[0]["tasks"]
                  if "ansible.builtin.include_role" in task]
-    assert {"name": "directiron.sriov.sriov_vfs", "apply": {"check_mode": True}} in preflight
-    assert {"name": "directiron.sriov.libvirt_pools", "apply": {"check_mode": True}} in preflight
+    applied = dict((include["name"], include["apply"]) for include in preflight)
+    assert applied["directiron.sriov.sriov_vfs"]["check_mode"] is True
+    assert applied["directiron.sriov.libvirt_pools"]["check_mode"] is True
 
 
 def _host_refusal(request):

@@ -16,7 +16,7 @@ import pytest
 from ansible.module_utils import basic
 from ansible_collections.directiron.sriov.tests.unit.plugins.modules.module_harness import module_args as patch_module_args
 
-from ansible_collections.directiron.sriov.plugins.module_utils import _host
+from ansible_collections.directiron.sriov.plugins.module_utils import _replay_install
 from ansible_collections.directiron.sriov.plugins.modules import iommu_facts, sriov_facts, sriov_host
 from ansible_collections.directiron.sriov.tests.fixtures.fake_vf_host import FakeHost, install
 
@@ -47,10 +47,10 @@ def host(tmp_path, monkeypatch):
             return 1, "", "error: failed to connect to the hypervisor"
         if argv[0] == "systemctl":
             host.calls.append(list(argv))
-            assert argv == ["systemctl", "--root=%s" % host.etc, "enable", _host.UNIT]
-            wants = os.path.join(host.etc, _host.WANTS_PATH.lstrip("/"))
+            assert argv == ["systemctl", "--root=%s" % host.etc, "enable", _replay_install.UNIT]
+            wants = os.path.join(host.etc, _replay_install.WANTS_PATH.lstrip("/"))
             os.makedirs(os.path.dirname(wants))
-            os.symlink(_host.UNIT_PATH, wants)
+            os.symlink(_replay_install.UNIT_PATH, wants)
             return 0, "", ""
         return host.runner(argv)
 
@@ -90,7 +90,7 @@ def files(host):
 
 
 def config(host):
-    with open(os.path.join(host.etc, _host.CONFIG_PATH.lstrip("/"))) as handle:
+    with open(os.path.join(host.etc, _replay_install.CONFIG_PATH.lstrip("/"))) as handle:
         return json.load(handle)
 
 
@@ -99,16 +99,16 @@ def test_one_run_converges_every_pf_and_persists_the_replay_then_changes_nothing
     assert ok and first["changed"] is True
     assert [(pf["pf"], pf["netdev"], pf["state"]["num_vfs"]) for pf in first["pfs"]] == [
         ("0000:01:00.0", "enp1s0", 3), ("0000:02:00.0", "enp2s0", 2)]
-    assert first["actions"][0].startswith("write %s" % _host.UDEV_RULE_PATH)
-    assert first["actions"][-1] == "enable %s" % _host.UNIT
-    assert files(host) == {_host.UDEV_RULE_PATH: 0o644, _host.CONFIG_PATH: 0o600, _host.LAUNCHER_PATH: 0o755,
-                           _host.UNIT_PATH: 0o644}
+    assert first["actions"][0].startswith("write %s" % _replay_install.UDEV_RULE_PATH)
+    assert first["actions"][-1] == "enable %s" % _replay_install.UNIT
+    assert files(host) == {_replay_install.UDEV_RULE_PATH: 0o644, _replay_install.CONFIG_PATH: 0o600, _replay_install.LAUNCHER_PATH: 0o755,
+                           _replay_install.UNIT_PATH: 0o644}
     assert config(host) == {"version": 1, "wait_timeout": 60, "addresses": ["0000:01:00.0", "0000:02:00.0"],
                             "pfs": TWO_PFS}
-    with open(os.path.join(host.etc, _host.UDEV_RULE_PATH.lstrip("/"))) as handle:
+    with open(os.path.join(host.etc, _replay_install.UDEV_RULE_PATH.lstrip("/"))) as handle:
         assert 'RESULT=="*/0000:01:00.0|*/0000:02:00.0"' in handle.read()
     headers = [entry["before_header"] for entry in first["diff"]]
-    assert "sriov_pfs[0] 0000:01:00.0" in headers and _host.CONFIG_PATH in headers
+    assert "sriov_pfs[0] 0000:01:00.0" in headers and _replay_install.CONFIG_PATH in headers
     calls = len(host.calls)
     ok, second = run(host, sriov_pfs=TWO_PFS)
     assert ok and second["changed"] is False and second["actions"] == []
@@ -120,7 +120,7 @@ def test_check_mode_writes_nothing_and_reports_every_file(host):
     ok, result = run(host, sriov_pfs=TWO_PFS, _ansible_check_mode=True)
     assert ok and result["changed"] is True and host.writes == [] and host.snapshot() == before
     assert files(host) == {}
-    assert result["pfs"][0]["state"]["num_vfs"] == 3 and "enable %s" % _host.UNIT in result["actions"]
+    assert result["pfs"][0]["state"]["num_vfs"] == 3 and "enable %s" % _replay_install.UNIT in result["actions"]
 
 
 def test_a_bad_later_entry_stops_the_run_before_the_first_pf_is_touched(host):
@@ -177,7 +177,7 @@ def test_a_file_that_cannot_be_written_is_named_and_the_previous_one_stays(host,
     monkeypatch.setattr(tempfile, "mkstemp", full_disk)
     ok, result = run(host, sriov_pfs=TWO_PFS, boot_wait=30)  # the config (and the unit) change, first the config
     assert not ok and result["msg"] == ("writing %s failed: No space left on device (ENOSPC); the previous file "
-                                        "is unchanged" % _host.CONFIG_PATH)
+                                        "is unchanged" % _replay_install.CONFIG_PATH)
     assert config(host) == before
 
 

@@ -10,7 +10,9 @@
   the C locale, so the service layer can map error texts (strerror) to advice;
 - ``run_module(module, call, actions=None)``: runs ``call()``, turns ``SriovError`` (and a
   bare ``OSError``) into ``fail_json`` with the actions done so far, sends the result's
-  ``warnings`` through ``module.warn``, keeps ``diff`` only in diff mode, and exits.
+  ``warnings`` through ``module.warn``, keeps ``diff`` only in diff mode, and exits. Before
+  ``call()`` it refuses an ``int`` option given as text that is not ASCII decimal
+  (``raw_int_problem``): Ansible's own int type reads ``"٣"`` as 3.
 
 Takes the ``AnsibleModule`` instance but does not import ``ansible.module_utils.basic``, so
 it stays a plain module_utils file like the others.
@@ -21,7 +23,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
-from ansible_collections.directiron.sriov.plugins.module_utils._rules import HOST_ROOTS, LIBVIRT_URI
+from ansible_collections.directiron.sriov.plugins.module_utils._rules import HOST_ROOTS, INT_TEXT_RE, LIBVIRT_URI
 
 # The argument-spec entries of the host roots (the sysfs doc fragment documents them) and of the
 # libvirt connection (the libvirt doc fragment documents it).
@@ -60,6 +62,44 @@ def require_libvirt(module, binding, unchecked_in_check_mode=None):
         module.fail_json(msg=missing_required_lib("libvirt (python3-libvirt)"), exception=LIBVIRT_IMPORT_ERROR)
 
 
+def raw_int_problem(raw, spec, prefix=""):
+    """The first ``int`` option of ``spec`` that ``raw`` (the arguments as sent) gives as text other
+    than ASCII decimal digits, as a SriovError naming it; None when there is none.
+
+    Ansible converts int options with ``decimal.Decimal``, which takes Unicode digits
+    (``num_vfs: "٣"`` would be 3 VFs); the collection's rule (``_rules.INT_TEXT_RE``) does not.
+    Sub-options (``options``) of dicts and lists of dicts are walked too.
+    """
+    if not isinstance(raw, dict):
+        return None
+    for name, option in sorted(spec.items()):
+        value = raw.get(name)
+        field = prefix + name
+        if value is None:
+            continue
+        if option.get("type") == "int" and isinstance(value, str) and not INT_TEXT_RE.match(value):
+            return SriovError("%s must be an integer in ASCII digits, got %r" % (field, value), field=field)
+        if option.get("options"):
+            items = value if isinstance(value, list) else [value]
+            for index, item in enumerate(items):
+                where = "%s[%d]." % (field, index) if isinstance(value, list) else field + "."
+                problem = raw_int_problem(item, option["options"], where)
+                if problem is not None:
+                    return problem
+    return None
+
+
+def _raw_arguments():
+    """The module arguments as sent, before the argument spec converted them ({} when unknown)."""
+    from ansible.module_utils import basic  # pylint: disable=import-outside-toplevel
+    if getattr(basic, "_ANSIBLE_ARGS", None) is None:  # not read yet: reading would wait for stdin
+        return {}
+    try:
+        return basic._load_params()  # pylint: disable=protected-access
+    except (Exception, SystemExit):  # pylint: disable=broad-except
+        return {}
+
+
 def run_module(module, call, actions=None):
     """Run ``call() -> result dict`` and end the module with it.
 
@@ -67,6 +107,9 @@ def run_module(module, call, actions=None):
     done before it. The result's ``warnings`` become module warnings; its ``diff`` is returned
     only when the user asked for diffs (``--diff``).
     """
+    problem = raw_int_problem(_raw_arguments(), getattr(module, "argument_spec", None) or {})
+    if problem is not None:
+        module.fail_json(**problem.to_result())
     try:
         result = call()
     except SriovError as err:

@@ -1,0 +1,1 @@
+../site/state.sh
