@@ -118,7 +118,7 @@ from ansible_collections.directiron.sriov.plugins.module_utils._errors import Sr
 from ansible_collections.directiron.sriov.plugins.module_utils._libvirt import (
     LIBVIRT, close_connection, open_connection)
 from ansible_collections.directiron.sriov.plugins.module_utils._migrate import migration_preflight
-from ansible_collections.directiron.sriov.plugins.module_utils._module import host_options, require_libvirt, run_module
+from ansible_collections.directiron.sriov.plugins.module_utils._ansible_module import host_options, require_libvirt, run_module
 
 # The binding, imported once in _libvirt; this module's own name is the unit tests' seam.
 libvirt = LIBVIRT
