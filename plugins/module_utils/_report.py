@@ -55,8 +55,9 @@ def pending_reboots(hv):
 def _pf_row(name, entry, wanted, fact_pf, holders, pools, pins, iommu, reboots):
     state = entry.get("state") or {}
     pf, netdev = entry.get("pf"), entry.get("netdev")
-    vfs = state.get("vfs") or (fact_pf or {}).get("vfs") or []
-    present = (fact_pf or {}).get("num_vfs", state.get("num_vfs"))
+    # the facts read after the run (the host as it is), else the module's state
+    vfs = (fact_pf or {}).get("vfs") or state.get("vfs") or []
+    present = (fact_pf or {}).get("numvfs", state.get("num_vfs"))
     drivers = {}
     for vf in vfs:
         driver = vf.get("driver") or "none"
