@@ -81,3 +81,13 @@ def test_the_facts_read_after_the_run_win_over_the_modules_state():
         {"address": VF0, "driver": "vfio-pci"}, {"address": VF1, "driver": None}, {"address": VF2, "driver": "vfio-pci"}]
     row, = _report.fleet_report("site", [("kvm1", hv)])["rows"]
     assert row["drivers"] == {"vfio-pci": 2, "none": 1}
+
+
+def test_without_a_sriov_host_result_the_rows_come_from_the_facts():
+    hv = kvm1()
+    facts = hv.pop("sriov_vfs_result")["ansible_facts"]
+    facts["sriov"]["pfs"][0].update(netdev="enp1s0", vfs=[{"address": VF0, "driver": "igbvf"}, {"address": VF2}])
+    hv["ansible_facts"].update(facts)
+    row, = _report.fleet_report("audit", [("kvm1", hv)])["rows"]
+    assert (row["pf"], row["netdev"], row["vfs_wanted"], row["vfs_present"]) == ("0000:01:00.0", "enp1s0", 3, 3)
+    assert row["drivers"] == {"igbvf": 1, "none": 1} and row["held"] == ["%s (web1)" % VF2] and row["free"] == 1
