@@ -33,7 +33,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import re
 import time
 import xml.etree.ElementTree as ET
 

@@ -16,7 +16,7 @@ import errno
 import os
 
 from ansible_collections.directiron.sriov.plugins.module_utils import _files, _host
-from ansible_collections.directiron.sriov.tests.unit.plugins.modules.test_sriov_host import (  # noqa: F401 (fixture)
+from ansible_collections.directiron.sriov.tests.unit.plugins.modules.test_sriov_host import (  # noqa: F401 pylint: disable=unused-import
     TWO_PFS, files, host, run)
 
 BOOT_FILES = (_host.CONFIG_PATH, _host.LAUNCHER_PATH, _host.UNIT_PATH)

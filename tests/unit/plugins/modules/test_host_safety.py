@@ -14,8 +14,8 @@ from ansible_collections.directiron.sriov.plugins.module_utils import _host
 from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
 from ansible_collections.directiron.sriov.plugins.module_utils import _ansible_module
 from ansible_collections.directiron.sriov.plugins.module_utils._spec import argument_spec
-from ansible_collections.directiron.sriov.plugins.modules import sriov_host, sriov_vf
-from ansible_collections.directiron.sriov.tests.unit.plugins.modules.test_sriov_host import (  # noqa: F401 (fixture)
+from ansible_collections.directiron.sriov.plugins.modules import sriov_vf
+from ansible_collections.directiron.sriov.tests.unit.plugins.modules.test_sriov_host import (  # noqa: F401 pylint: disable=unused-import
     TWO_PFS, files, host, run)
 
 ARABIC_3 = u"\u0663"
