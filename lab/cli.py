@@ -32,6 +32,8 @@ def _parser():
     up.add_argument("--fresh", action="store_true", help="discard the VM's existing overlay")
     up.add_argument("--iommu", choices=("intel", "amd"), default="intel",
                     help="emulated IOMMU (amd: experimental, see lab/README.md)")
+    up.add_argument("--l2", metavar="SEGMENT",
+                    help="join L2 segment SEGMENT (two VMs) with a virtio NIC at 00:08.0 (enp0s8)")
 
     down = sub.add_parser("down", help="stop VMs by pid")
     target = down.add_mutually_exclusive_group(required=True)
@@ -88,7 +90,7 @@ def _dispatch(args):
     if args.command == "up":
         port = vm.Vm(args.name).up(variant=args.variant, without_pf=tuple(args.without_pf),
                                    memory=args.memory, timeout=args.timeout, fresh=args.fresh,
-                                   iommu=args.iommu)
+                                   iommu=args.iommu, l2=args.l2)
         print(port)
         return 0
     if args.command == "down":

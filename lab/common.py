@@ -76,14 +76,19 @@ def tail(path, lines=40):
     return "\n".join(data.replace("\r", "").splitlines()[-lines:])
 
 
-def free_loopback_port():
-    """A free TCP port on 127.0.0.1, chosen by the kernel (bind to port 0)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+def free_loopback_port(kind=socket.SOCK_STREAM):
+    """A free TCP (or `kind`) port on 127.0.0.1, chosen by the kernel (bind to port 0)."""
+    sock = socket.socket(socket.AF_INET, kind)
     try:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
     finally:
         sock.close()
+
+
+def free_loopback_udp_port():
+    """A free UDP port on 127.0.0.1, chosen by the kernel (bind to port 0)."""
+    return free_loopback_port(socket.SOCK_DGRAM)
 
 
 def pid_alive(pid):

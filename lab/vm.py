@@ -9,6 +9,11 @@ Guest PCI layout (fixed, so names and addresses are stable across boots):
   00:05.0 pcie-root-port rp2 -> 02:00.0 igb PF 2 (enp2s0)
   00:06.0 pcie-pci-bridge br1 -> 03:01.0, 03:02.0 e1000 (one shared, non-isolated group)
   00:07.0 virtio-blk system disk (qcow2 overlay over the cached image)
+  00:08.0 virtio-net on a lab L2 segment (enp0s8), only with `up --l2 SEGMENT`
+
+An L2 segment joins two lab VMs without a bridge or tap on the machine: a QEMU `dgram`
+netdev between two UDP ports on 127.0.0.1, each VM sending to the other's port. The first VM
+of a segment picks both ports (lab/run/.l2/SEGMENT.json); the second takes the other side.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -24,9 +29,9 @@ import tempfile
 import time
 
 from lab import image
+from lab.common import (LabError, cache_dir, free_loopback_port, free_loopback_udp_port, log,
+                        pid_alive, read_pidfile, run, run_dir, stop_pid, tail)
 from lab.machine import base_machine_args, kvm_args, tcg_args
-from lab.common import (LabError, cache_dir, free_loopback_port, log, pid_alive, read_pidfile,
-                        run, run_dir, stop_pid, tail)
 
 QEMU = "qemu-system-x86_64"
 DEFAULT_MEMORY_MIB = 1536
@@ -59,6 +64,71 @@ def device_args(port, without_pf=(), iommu="intel"):
         # amd-iommu takes the first free slot: it must come after every fixed-address device.
         args += ["-device", "amd-iommu,intremap=on"]
     return args
+
+
+L2_SLOT = 8
+L2_MEMBERS = 2
+
+
+def l2_args(local_port, remote_port, side):
+    """The L2 NIC: virtio-net at 00:08.0 on a dgram netdev between two loopback UDP ports.
+    Its MAC names the side (52:54:00:23:00:01 / :02) so the two VMs never share one."""
+    return [
+        "-netdev", "dgram,id=l2,local.type=inet,local.host=127.0.0.1,local.port=%d,"
+                   "remote.type=inet,remote.host=127.0.0.1,remote.port=%d"
+                   % (local_port, remote_port),
+        "-device", "virtio-net-pci,netdev=l2,addr=%d,mac=52:54:00:23:00:%02x,romfile="
+                   % (L2_SLOT, side + 1),
+    ]
+
+
+def _l2_path(segment):
+    if not segment or "/" in segment or segment.startswith("."):
+        raise LabError("invalid L2 segment name %r" % segment)
+    return os.path.join(run_dir(), ".l2", segment + ".json")
+
+
+def l2_join(segment, name, pick_port=free_loopback_udp_port):
+    """This VM's side of SEGMENT: (side, local port, remote port). Call under port_lock().
+
+    The first member picks both UDP ports; a VM already in the segment keeps its side (a
+    reboot); a third member is refused (a dgram netdev has exactly one peer)."""
+    path = _l2_path(segment)
+    try:
+        with open(path) as handle:
+            state = json.load(handle)
+    except (OSError, ValueError):
+        first = pick_port()
+        second = pick_port()
+        while second == first:
+            second = pick_port()
+        state = {"ports": [first, second], "members": []}
+    members = state["members"]
+    if name not in members:
+        if len(members) >= L2_MEMBERS:
+            raise LabError("L2 segment %s already joins %s; a segment has two VMs"
+                           % (segment, " and ".join(members)))
+        members.append(name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        _write_text(path, json.dumps(state, sort_keys=True) + "\n")
+    side = members.index(name)
+    return side, state["ports"][side], state["ports"][1 - side]
+
+
+def l2_leave(segment, name):
+    """Forget NAME's side of SEGMENT; the segment file goes with its last member."""
+    path = _l2_path(segment)
+    try:
+        with open(path) as handle:
+            state = json.load(handle)
+    except (OSError, ValueError):
+        return
+    if name in state["members"]:
+        state["members"].remove(name)
+    if state["members"]:
+        _write_text(path, json.dumps(state, sort_keys=True) + "\n")
+    else:
+        os.unlink(path)
 
 
 def _accel_verdict_path():
@@ -204,7 +274,7 @@ class Vm:
 
     # lifecycle ---------------------------------------------------------------------------
     def up(self, variant="base", without_pf=(), memory=DEFAULT_MEMORY_MIB,
-           timeout=DEFAULT_TIMEOUT_S, fresh=False, iommu="intel"):
+           timeout=DEFAULT_TIMEOUT_S, fresh=False, iommu="intel", l2=None):
         if self.pid():
             if self.ssh_ok():
                 log("%s already running (pid %d, ssh port %d)", self.name, self.pid(),
@@ -235,18 +305,22 @@ class Vm:
         # under a lock shared by every checkout: two `up`s at once cannot pick the same port.
         with port_lock():
             port = free_loopback_port()
+            extra = []
+            if l2:
+                side, local_port, remote_port = l2_join(l2, self.name)
+                extra = l2_args(local_port, remote_port, side)
             argv = [QEMU] + accel + base_machine_args(memory, iommu) + [
                 "-name", "lab-" + self.name,
                 "-drive", "file=%s,if=none,id=d0,format=qcow2,discard=unmap" % self.overlay,
                 "-device", "virtio-blk-pci,drive=d0,addr=7",
-            ] + device_args(port, without_pf, iommu) + [
+            ] + device_args(port, without_pf, iommu) + extra + [
                 "-display", "none", "-monitor", "none", "-serial", "file:" + self.serial,
                 "-pidfile", self.pidfile, "-daemonize", "-nodefaults",
             ]
             _write_text(self.port_file, "%d\n" % port)
             meta = {"name": self.name, "variant": variant, "image": disk, "port": port,
                     "without_pf": sorted(without_pf), "memory_mib": memory, "iommu": iommu,
-                    "accel": accel[1].split(",")[0], "argv": argv,
+                    "accel": accel[1].split(",")[0], "argv": argv, "l2": l2,
                     "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
             _write_text(self.meta_file, json.dumps(meta, indent=2, sort_keys=True) + "\n")
             started = time.monotonic()
@@ -312,8 +386,11 @@ class Vm:
         return True
 
     def destroy(self):
-        """Stop and remove the VM's state directory (overlay included)."""
+        """Stop and remove the VM's state directory (overlay included) and its L2 side."""
         self.down(sync=False)
+        if self.meta().get("l2"):
+            with port_lock():
+                l2_leave(self.meta()["l2"], self.name)
         if os.path.isdir(self.dir):
             shutil.rmtree(self.dir)
 
@@ -322,7 +399,7 @@ class Vm:
         pid = self.pid()
         return {"name": self.name, "running": pid is not None, "pid": pid, "port": self.port(),
                 "variant": meta.get("variant"), "without_pf": meta.get("without_pf", []),
-                "accel": meta.get("accel"), "iommu": meta.get("iommu"),
+                "accel": meta.get("accel"), "iommu": meta.get("iommu"), "l2": meta.get("l2"),
                 "boot_to_ssh_s": meta.get("boot_to_ssh_s"), "boot_cpu_s": meta.get("boot_cpu_s"),
                 "dir": self.dir,
                 "ssh": {"address": "127.0.0.1", "port": self.port(), "user": "root",

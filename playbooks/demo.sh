@@ -2,7 +2,7 @@
 # `make demo`: run the main job. With INVENTORY set, converge those hosts with
 # playbooks/site.yml. Without it, boot a lab VM (no IOMMU on its kernel cmdline yet), converge
 # it from playbooks/demo/host_vars/demo.yml (IOMMU on with a reboot, VFs, vfio, a libvirt
-# pool), report the facts, and stop the VM again, also on failure.
+# pool), end with the fleet report, and stop the VM again, also on failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=${VENV:-$PWD/.venv}/bin
@@ -21,5 +21,5 @@ cp -r playbooks/demo/host_vars "$run/"
 # Other lab VMs may be running: the plays are limited to the demo VM.
 "$bin/python" -m lab inventory --output "$run/hosts.yml"
 export ANSIBLE_CONFIG=$PWD/lab/run/ansible.cfg
-"$bin/ansible-playbook" -i "$run/hosts.yml" -l demo playbooks/site.yml
-"$bin/ansible-playbook" -i "$run/hosts.yml" -l demo playbooks/facts.yml
+# site.yml ends with the fleet report: printed, and as Markdown and JSON in lab/run/demo-report
+"$bin/ansible-playbook" -i "$run/hosts.yml" -l demo -e sriov_report_dir="$PWD/lab/run/demo-report" playbooks/site.yml

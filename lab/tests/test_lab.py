@@ -145,7 +145,6 @@ def _slow_then_answering_ssh(monkeypatch, slow_probes):
 
 
 def _booting_vm(tmp_path, monkeypatch):
-    monkeypatch.setenv("DIRECTIRON_LAB_RUN", str(tmp_path))
     monkeypatch.setenv("DIRECTIRON_LAB_CACHE", str(tmp_path / "cache"))
     machine = vm.Vm("slow")
     os.makedirs(machine.dir)
@@ -241,3 +240,30 @@ def test_nested_report_as_an_audit_guest_marks_virtio_and_keeps_lowers(monkeypat
     assert nics["eth0"]["virtio"] is True and nics["eth0"]["lowers"] == ["eth1", "eth2"]
     assert nics["eth3"] == {"name": "eth3", "mac": "02:1a:00:00:00:77", "driver": "igbvf",
                             "driver_version": "6.1.0-41-amd64", "virtio": False, "lowers": []}
+
+
+def test_l2_segment_gives_two_vms_crossed_ports_and_refuses_a_third(tmp_path, monkeypatch):
+    monkeypatch.setattr(vm, "run_dir", lambda: str(tmp_path))
+    ports = iter([41001, 41002])
+    a = vm.l2_join("mig", "mig-a", pick_port=lambda: next(ports))
+    b = vm.l2_join("mig", "mig-b", pick_port=lambda: 1 / 0)  # the second VM picks nothing
+    assert a == (0, 41001, 41002)
+    assert b == (1, 41002, 41001)
+    assert vm.l2_join("mig", "mig-a") == a  # a reboot keeps its side
+    with pytest.raises(vm.LabError, match="mig-a and mig-b"):
+        vm.l2_join("mig", "mig-c")
+    vm.l2_leave("mig", "mig-a")
+    vm.l2_leave("mig", "mig-b")
+    assert not os.path.exists(os.path.join(str(tmp_path), ".l2", "mig.json"))
+
+
+def test_l2_nic_is_a_dgram_netdev_at_slot_8_with_a_mac_per_side():
+    args = vm.l2_args(41002, 41001, 1)
+    netdev = args[args.index("-netdev") + 1]
+    assert netdev.startswith("dgram,id=l2,")
+    assert "local.host=127.0.0.1,local.port=41002" in netdev
+    assert "remote.host=127.0.0.1,remote.port=41001" in netdev
+    device = args[args.index("-device") + 1]
+    assert "addr=8," in device and "mac=52:54:00:23:00:02" in device
+    # slot 8 is not one the fixed layout uses
+    assert not any("addr=8," in arg for arg in vm.device_args(2222))

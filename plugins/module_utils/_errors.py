@@ -30,4 +30,7 @@ class SriovError(Exception):
             result["field"] = self.field
         if self.details:
             result["details"] = self.details
+            if "rollback" in self.details:
+                # what a failed run put back and what it left changed (sriov_host)
+                result["rollback"] = self.details["rollback"]
         return result

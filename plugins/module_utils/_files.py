@@ -65,6 +65,17 @@ class PersistedFile(object):
         return {"before_header": self.path, "after_header": self.path,
                 "before": side(self.current), "after": side(self.text)}
 
+    def restore(self):
+        """Put back what was on disk before ``write`` (remove the file when there was none)."""
+        if self.current is None:
+            if os.path.lexists(self.real):
+                os.unlink(self.real)
+            return
+        undo = PersistedFile(self.path, "/", self.current, self.current_mode)
+        undo.real = self.real
+        undo.current = None  # force the content write
+        undo.write()
+
     def write(self):
         directory = os.path.dirname(self.real)
         if not os.path.isdir(directory):

@@ -69,6 +69,8 @@ class HostManager(object):
         self.actions = []
         self.warnings = []
         self.diffs = []
+        self.written = []  # PersistedFile written by this run, in order (what a rollback restores)
+        self.finished = []  # labels of the PFs this run changed
 
     def _vf_manager(self, entry):
         params = dict(entry)
@@ -169,7 +171,45 @@ class HostManager(object):
     # -- the run ------------------------------------------------------------------------------------
     def run(self):
         with _lock.host_lock("sriov_host", enabled=not self.check_mode):
-            return self.converge()
+            try:
+                return self.converge()
+            except SriovError as err:
+                raise self.rolled_back(err)
+
+    def rolled_back(self, err):
+        """The failure, after putting back the boot-time files this run wrote, saying what happened.
+
+        The boot-time replay files (config, launcher, unit) are all or nothing: written only after
+        every PF converged, and restored when one of them (or enabling the unit) fails, so the next
+        boot replays either the old state or the new one, never a mix. A PF's VFs that this run
+        already changed stay as they are (there is no way back without recreating them): they are
+        named in ``rollback.left_changed``.
+        """
+        if not self.written and not self.finished:
+            return err  # refused before the first write: nothing changed, nothing to say
+        restored, failed = [], []
+        for persisted in reversed(self.written):
+            if persisted.path == UDEV_RULE_PATH:
+                continue  # kept: it protects the VFs that exist now from NetworkManager
+            try:
+                persisted.restore()
+                restored.append(persisted.path)
+            except (IOError, OSError) as exc:
+                failed.append("%s (%s)" % (persisted.path, exc))
+        left = list(self.finished) + [p.path for p in self.written if p.path not in restored and
+                                      not any(f.startswith(p.path + " ") for f in failed)]
+        rollback = {"restored": restored, "left_changed": left, "restore_failed": failed}
+        if restored or failed:
+            summary = "rolled back: restored %s" % ", ".join(restored) if restored else "rollback"
+            if failed:
+                summary += "; could not restore %s" % ", ".join(failed)
+        else:
+            summary = "nothing to roll back"
+        if left:
+            summary += "; left changed: %s" % ", ".join(left)
+        details = dict(err.details or {})
+        details["rollback"] = rollback
+        return SriovError("%s (%s)" % (err.msg, summary), field=err.field, details=details)
 
     def _finish(self, manager, before, steps, label):
         try:
@@ -180,6 +220,7 @@ class HostManager(object):
         self.actions.extend(manager.actions)
         self.warnings.extend(manager.warnings)
         if manager.actions:
+            self.finished.append(label)
             self.diffs.append({"before_header": label, "after_header": label,
                                "before": result["diff"]["before"], "after": result["diff"]["after"]})
         return result
@@ -187,6 +228,8 @@ class HostManager(object):
     def _file(self, persisted, commands=()):
         if not converge_file(persisted, self.actions, self.diffs, self.check_mode):
             return False
+        if not self.check_mode:
+            self.written.append(persisted)
         if not self.check_mode:
             for argv, what in commands:
                 self._command(argv, what)

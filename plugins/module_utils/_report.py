@@ -55,8 +55,9 @@ def pending_reboots(hv):
 def _pf_row(name, entry, wanted, fact_pf, holders, pools, pins, iommu, reboots):
     state = entry.get("state") or {}
     pf, netdev = entry.get("pf"), entry.get("netdev")
-    vfs = state.get("vfs") or (fact_pf or {}).get("vfs") or []
-    present = (fact_pf or {}).get("num_vfs", state.get("num_vfs"))
+    # the facts read after the run (the host as it is), else the module's state
+    vfs = (fact_pf or {}).get("vfs") or state.get("vfs") or []
+    present = (fact_pf or {}).get("numvfs", state.get("num_vfs"))
     drivers = {}
     for vf in vfs:
         driver = vf.get("driver") or "none"
@@ -102,6 +103,14 @@ def host_rows(name, hv):
         wanted = inventory[index] if index < len(inventory) and isinstance(inventory[index], dict) else {}
         rows.append(_pf_row(name, entry, wanted, fact_pfs.get(entry.get("pf")), holders, hv.get("sriov_pools"),
                             pins, iommu, reboots))
+    if not result.get("pfs"):
+        # no sriov_host run in this play (audit, decommission): every PF the facts found, matched to the
+        # inventory by the name or address it uses
+        for address, fact_pf in sorted(fact_pfs.items()):
+            names = (address, fact_pf.get("netdev"))
+            wanted = [pf for pf in inventory if isinstance(pf, dict) and pf.get("pf") in names][:1]
+            rows.append(_pf_row(name, {"pf": address, "netdev": fact_pf.get("netdev")}, (wanted or [{}])[0],
+                                fact_pf, holders, hv.get("sriov_pools"), pins, iommu, reboots))
     if not rows:
         rows.append({"host": name, "pf": None, "netdev": None, "vfs_wanted": None, "vfs_present": None,
                      "drivers": {}, "macs_set": 0, "vlans_set": 0, "free": None, "held": None,

@@ -32,8 +32,9 @@ def run_playbook(tmp_path):
         env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS_PATH,
                    ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", ANSIBLE_LOCAL_TEMP=str(tmp_path / "tmp"),
                    ANSIBLE_DEPRECATION_WARNINGS="0", ANSIBLE_LOCALHOST_WARNING="0",
-                   ANSIBLE_INVENTORY_UNPARSED_WARNING="0", **kwargs.get("env", {}))
+                   ANSIBLE_INVENTORY_UNPARSED_WARNING="0", PWD=str(tmp_path), **kwargs.get("env", {}))
         argv = [sys.executable, "-m", "ansible.cli.playbook", "-i", str(path)] + list(args)
         return subprocess.run(argv + [os.path.join(COLLECTION, "playbooks", playbook)], stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, env=env, universal_newlines=True, timeout=300, check=False)
+                              stderr=subprocess.STDOUT, env=env, universal_newlines=True, timeout=300, check=False,
+                              cwd=str(tmp_path))  # the reports a playbook writes by default land here
     return run

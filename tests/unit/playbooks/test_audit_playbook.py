@@ -16,7 +16,7 @@ KERNEL = "6.1.0-27-amd64"
 MAC = "52:54:00:aa:00:01"
 
 HOST_FACTS = {
-    "sriov": {"pfs": [{"address": "0000:01:00.0", "netdev": "enp1s0", "driver": "igb", "driver_module": "igb",
+    "sriov": {"pfs": [{"address": "0000:01:00.0", "netdev": "enp1s0", "numvfs": 1, "driver": "igb", "driver_module": "igb",
                        "driver_version": KERNEL, "firmware_version": None,
                        "vfs": [{"index": 0, "address": "0000:01:10.0", "mac": MAC}]}]},
     "sriov_domains": {"domains": [], "vfs": {
@@ -57,5 +57,8 @@ def test_made_up_guest_pin_mismatch_prints_writes_and_sets_the_exit_code(run_pla
     assert [(r["host"], r["pf"], r["vf"], r["guest"], r["vf_driver"], r["verdict"]) for r in rows] == [
         ("kvm1", "enp1s0", "0000:01:10.0", "inner", "igbvf", "drift")]
     assert "| kvm1 | enp1s0 | igb |" in (tmp_path / "drift.md").read_text()
+    report = json.loads((tmp_path / "sriov-report-audit.json").read_text())  # the fleet report, in the run's directory
+    assert [(r["host"], r["netdev"], r["vfs_present"], r["held"]) for r in report["rows"]] == [
+        ("kvm1", "enp1s0", 1, ["0000:01:10.0 (inner)"])]
     if fail_on_drift:
         assert "driver drift on 1 VF(s) (0000:01:10.0)" in run.stdout

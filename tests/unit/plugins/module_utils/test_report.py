@@ -25,7 +25,7 @@ def kvm1(**extra):
             {"id": 1, "address": VF1, "driver": "igbvf", "mac": "c6:11:22:33:44:55"},
             {"id": 2, "address": VF2, "driver": "vfio-pci"}]}}],
             "ansible_facts": {"iommu": {"enabled": True, "vendor": "intel"}, "sriov": {"pfs": [
-                {"address": "0000:01:00.0", "num_vfs": 3, "driver": "igb", "driver_module": "igb",
+                {"address": "0000:01:00.0", "numvfs": 3, "driver": "igb", "driver_module": "igb",
                  "driver_version": "6.1.0"}]}}},
         "ansible_facts": {"sriov_domains": {"vfs": {VF2: {"domain": "web1"}}}},
     }
@@ -57,7 +57,7 @@ def test_pending_reboot_and_short_vf_count_are_warnings():
     hv = kvm1(iommu_reboot_required=True, iommu_rebooted=False,
               iommu_result={"args": ["intel_iommu=on", "iommu=pt"], "running_args": "quiet"},
               driver_options_reboot_required=True, sriov_driver_pins={})
-    hv["sriov_vfs_result"]["ansible_facts"]["sriov"]["pfs"][0]["num_vfs"] = 2
+    hv["sriov_vfs_result"]["ansible_facts"]["sriov"]["pfs"][0]["numvfs"] = 2
     report = _report.fleet_report("site", [("kvm1", hv)])
     assert report["warnings"] == [
         "kvm1 must reboot: IOMMU arguments intel_iommu=on iommu=pt (running: quiet); new driver module options",
@@ -73,3 +73,21 @@ def test_a_host_without_pfs_has_one_row_and_the_renderings_agree():
     assert "| kvm1 | enp1s0 | 3/3 | igbvf x2, vfio-pci x1 | 1 | 2 | 2 | %s (web1) | fast-net | on (intel) |" % VF2 \
         in markdown
     assert "| bare | (no PF) | -/- |" in markdown and "## Warnings" in markdown
+
+
+def test_the_facts_read_after_the_run_win_over_the_modules_state():
+    hv = kvm1()
+    hv["sriov_vfs_result"]["ansible_facts"]["sriov"]["pfs"][0]["vfs"] = [
+        {"address": VF0, "driver": "vfio-pci"}, {"address": VF1, "driver": None}, {"address": VF2, "driver": "vfio-pci"}]
+    row, = _report.fleet_report("site", [("kvm1", hv)])["rows"]
+    assert row["drivers"] == {"vfio-pci": 2, "none": 1}
+
+
+def test_without_a_sriov_host_result_the_rows_come_from_the_facts():
+    hv = kvm1()
+    facts = hv.pop("sriov_vfs_result")["ansible_facts"]
+    facts["sriov"]["pfs"][0].update(netdev="enp1s0", vfs=[{"address": VF0, "driver": "igbvf"}, {"address": VF2}])
+    hv["ansible_facts"].update(facts)
+    row, = _report.fleet_report("audit", [("kvm1", hv)])["rows"]
+    assert (row["pf"], row["netdev"], row["vfs_wanted"], row["vfs_present"]) == ("0000:01:00.0", "enp1s0", 3, 3)
+    assert row["drivers"] == {"igbvf": 1, "none": 1} and row["held"] == ["%s (web1)" % VF2] and row["free"] == 1
