@@ -30,6 +30,7 @@ import tempfile
 import time
 
 from lab.common import LabError, cache_dir, log, run, tail
+from lab.machine import base_machine_args, tcg_args
 
 # Bump when the build steps or the guest configuration change: it is part of the cache key.
 BUILD_VERSION = "6"
@@ -469,7 +470,6 @@ def boot_once(disk, kernel, initrd, append, serial_log, accel_args, timeout, mar
               disk_format="raw"):
     """Boot a disk with -kernel/-initrd and `append`, wait for qemu to exit; True if the
     serial log shows `marker`. The VM is stopped by its pid when the timeout passes."""
-    from lab.vm import base_machine_args  # late import: vm imports this module
     argv = ["qemu-system-x86_64"] + list(accel_args) + base_machine_args(1536) + [
         "-drive", "file=%s,if=none,id=d0,format=%s" % (disk, disk_format),
         "-device", "virtio-blk-pci,drive=d0,addr=7",
@@ -497,7 +497,6 @@ def boot_once(disk, kernel, initrd, append, serial_log, accel_args, timeout, mar
 def _setup_boot(disk, kernel, initrd, workdir, grub_cmdline_linux, accel_args):
     """Boot once with init=lab-setup: grub-install + update-grub, then power off."""
     if accel_args is None:
-        from lab.vm import tcg_args
         accel_args = tcg_args()
     serial = os.path.join(workdir, "setup-serial.log")
     append = "root=/dev/vda1 rw console=ttyS0,115200 no_timer_check init=/usr/local/sbin/lab-setup"

@@ -31,30 +31,13 @@ import time
 from lab import image
 from lab.common import (LabError, cache_dir, free_loopback_port, free_loopback_udp_port, log,
                         pid_alive, read_pidfile, run, run_dir, stop_pid, tail)
+from lab.machine import base_machine_args, kvm_args, tcg_args
 
 QEMU = "qemu-system-x86_64"
 DEFAULT_MEMORY_MIB = 1536
 DEFAULT_TIMEOUT_S = 240
 PROBE_TIMEOUT_S = 40
 SSH_PROBE_TIMEOUT_S = 30
-
-
-def tcg_args():
-    return ["-accel", "tcg,thread=multi", "-cpu", "max"]
-
-
-def kvm_args():
-    return ["-accel", "kvm", "-cpu", "max"]
-
-
-def base_machine_args(memory_mib, iommu="intel"):
-    """Machine, CPU count, memory and IOMMU: what every lab boot shares."""
-    # No VGA and no NIC option ROMs: SeaBIOS initialising them under TCG costs many seconds.
-    args = ["-machine", "q35,kernel-irqchip=split", "-m", str(memory_mib), "-smp", "2",
-            "-vga", "none", "-boot", "strict=on"]
-    if iommu == "intel":
-        args += ["-device", "intel-iommu,intremap=on,caching-mode=on"]
-    return args
 
 
 def device_args(port, without_pf=(), iommu="intel"):

@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-from lab import image, inventory, vm
+from lab import image, inventory, machine, vm
 from lab.common import pid_alive, stop_pid
 
 
@@ -77,7 +77,7 @@ def test_without_pf_2_keeps_its_root_port_so_pf_1_address_is_unchanged():
 def test_amd_iommu_comes_after_every_fixed_slot_device():
     args = vm.device_args(2222, iommu="amd")
     assert _device_values(args)[-1].startswith("amd-iommu")
-    assert "intel-iommu" not in " ".join(vm.base_machine_args(1536, iommu="amd"))
+    assert "intel-iommu" not in " ".join(machine.base_machine_args(1536, iommu="amd"))
 
 
 def test_inventory_has_connection_vars_of_running_vms_only(tmp_path, monkeypatch):

@@ -13,8 +13,8 @@ __metaclass__ = type
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
-from ansible_collections.directiron.sriov.plugins.module_utils._libvirt import parse_vf_selector
 from ansible_collections.directiron.sriov.plugins.module_utils._rules import parse_int, yaml_type
+from ansible_collections.directiron.sriov.plugins.module_utils._vf_selector import parse_vf_selector
 
 try:
     import netaddr

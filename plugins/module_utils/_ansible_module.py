@@ -58,7 +58,7 @@ def require_libvirt(module, binding, unchecked_in_check_mode=None):
         module.exit_json(changed=False, skipped=True)
     if binding is None:
         from ansible.module_utils.basic import missing_required_lib
-        from ansible_collections.directiron.sriov.plugins.module_utils._libvirt import LIBVIRT_IMPORT_ERROR
+        from ansible_collections.directiron.sriov.plugins.module_utils._libvirt_conn import LIBVIRT_IMPORT_ERROR
         module.fail_json(msg=missing_required_lib("libvirt (python3-libvirt)"), exception=LIBVIRT_IMPORT_ERROR)
 
 

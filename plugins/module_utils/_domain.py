@@ -6,14 +6,11 @@
 Pure standard library: the ``libvirt`` binding is handed in by the caller (the module imports it,
 unit tests hand in a fake), sysfs is read through ``_sysfs``. Failures are ``SriovError``.
 
-What this file owns:
-- ``interface_record(elem)``: one ``<interface>`` of a domain as plain data (type, source network,
-  VF PCI address, MAC, VLAN, user alias, teaming); the shape every comparison here uses;
-- ``domain_device_map(conn)``: which domain (running or defined) holds which VF, with its MAC;
-- ``GuestInterfaceManager``: the wanted VF interface (and its failover partner) of one domain,
-  compared with the defined and the live domain XML, attached/detached with AFFECT_CONFIG and
-  AFFECT_LIVE separately;
-- ``domain_numa_nodes``: the NUMA nodes a domain's numatune / vcpu cpuset place it on.
+What this file owns: ``GuestInterfaceManager``, the wanted VF interface (and its failover partner)
+of one domain, compared with the defined and the live domain XML, attached/detached with
+AFFECT_CONFIG and AFFECT_LIVE separately. Domains as data (``interface_record``,
+``domain_device_map``, ``domain_numa_nodes``) are ``_domain_read``'s; the interface elements and
+their comparisons ``_domain_interfaces``'.
 
 Shapes of libvirt's domain XML this relies on (https://libvirt.org/formatdomain.html):
 - the defined (inactive) XML keeps what was attached: ``<interface type='network'>`` with
@@ -33,340 +30,25 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import re
 import time
 import xml.etree.ElementTree as ET
 
 from ansible_collections.directiron.sriov.plugins.module_utils import _rules, _sysfs
 from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
-from ansible_collections.directiron.sriov.plugins.module_utils._libvirt import (
-    NETWORK_NAME_RE,
-    close_connection,
-    error_code,
-    open_connection,
-    render_network_xml,
-)
+from ansible_collections.directiron.sriov.plugins.module_utils._domain_read import (
+    _domain_xml, domain_device_map, domain_numa_nodes, interface_record, read_domain)
+from ansible_collections.directiron.sriov.plugins.module_utils._libvirt_conn import (
+    VIR_ERR_NO_DOMAIN, VIR_ERR_NO_NETWORK, close_connection, error_code, open_connection)
+from ansible_collections.directiron.sriov.plugins.module_utils._domain_interfaces import (
+    backup_differs, backup_interface_element, find_backup_interface, find_vf_interface, snippet, vf_config_differs,
+    vf_interface_element, vf_live_differs)
 
 VIR_DOMAIN_AFFECT_LIVE = 1
 VIR_DOMAIN_AFFECT_CONFIG = 2
-VIR_DOMAIN_XML_INACTIVE = 2
-VIR_ERR_NO_DOMAIN = 42
-VIR_ERR_NO_NETWORK = 43
 
 # libvirt accepts user aliases only with this prefix (formatdomain.html#device-addresses, "alias")
 USER_ALIAS_RE = _rules.USER_ALIAS_RE
 SOURCES = ("network", "vf", "pf")
-
-
-# ---------------------------------------------------------------------------------------------
-# Domain XML as data
-
-
-def parse_domain_xml(text, what="domain"):
-    try:
-        root = ET.fromstring(text)
-    except ET.ParseError as exc:
-        raise SriovError("libvirt returned %s XML that does not parse: %s" % (what, exc))
-    if root.tag != "domain":
-        raise SriovError("expected a <domain> document, got <%s>" % root.tag)
-    return root
-
-
-def interface_record(elem):
-    """One ``<interface>`` as data: {type, network, bridge, vf, mac, vlan, alias, teaming, model}.
-
-    ``vf``: the host PCI address a hostdev interface uses (``<source><address>``), else None.
-    ``vlan``: one tag as an int, several (a trunk) as a sorted list, none as None.
-    ``teaming``: {"type", "persistent"} or None.
-    """
-    source = elem.find("source")
-    vlan = None
-    vlan_elem = elem.find("vlan")
-    if vlan_elem is not None:
-        tags = sorted(int(tag.get("id")) for tag in vlan_elem.findall("tag") if _rules.is_ascii_number(tag.get("id")))
-        vlan = tags[0] if len(tags) == 1 and vlan_elem.get("trunk", "no") != "yes" else tags
-    teaming = elem.find("teaming")
-    mac = elem.find("mac")
-    model = elem.find("model")
-    alias = elem.find("alias")
-    return {
-        "type": elem.get("type"),
-        "network": source.get("network") if source is not None else None,
-        "bridge": source.get("bridge") if source is not None else None,
-        "vf": _rules.xml_pci_address(source.find("address")) if source is not None else None,
-        "mac": mac.get("address").lower() if mac is not None and mac.get("address") else None,
-        "vlan": vlan,
-        "alias": alias.get("name") if alias is not None else None,
-        "teaming": None if teaming is None else {"type": teaming.get("type"),
-                                                 "persistent": teaming.get("persistent")},
-        "model": model.get("type") if model is not None else None,
-    }
-
-
-def domain_hostdev_addresses(root):
-    """Host PCI addresses of plain ``<hostdev type='pci'>`` devices (not interfaces)."""
-    result = []
-    for hostdev in root.findall("devices/hostdev"):
-        if hostdev.get("type", "pci") == "pci":
-            address = _rules.xml_pci_address(hostdev.find("source/address"))
-            if address:
-                result.append(address)
-    return result
-
-
-def parse_cpuset(text):
-    """libvirt/kernel cpu list ``0-3,8,^2`` -> set of ints; ValueError when it does not parse."""
-    result = set()
-    excluded = set()
-    for part in (text or "").replace(" ", "").split(","):
-        if not part:
-            continue
-        target = result
-        if part.startswith("^"):
-            target, part = excluded, part[1:]
-        first, dash, last = part.partition("-")
-        low, high = int(first), int(last) if dash else int(first)
-        target.update(range(low, high + 1))
-    return result - excluded
-
-
-def cpu_nodes(sysfs_root):
-    """{cpu: NUMA node} from ``devices/system/node/nodeN/cpulist``; {} on a host without them."""
-    base = sysfs_root.rstrip("/") + "/devices/system/node"
-    result = {}
-    for name in _sysfs._listdir(base) or []:
-        if name.startswith("node") and _rules.is_ascii_number(name[4:]):
-            try:
-                cpus = parse_cpuset(_sysfs.read_attr(base + "/" + name + "/cpulist", ""))
-            except ValueError:
-                continue
-            for cpu in cpus:
-                result[cpu] = int(name[4:])
-    return result
-
-
-def domain_numa_nodes(root, sysfs_root):
-    """(set of NUMA nodes, what placed it) or (None, reason) when the domain is not placed.
-
-    ``<numatune><memory nodeset=>`` wins; else the nodes of ``<vcpu cpuset=>`` (via sysfs).
-    ``placement='auto'`` (numad) is decided when the domain starts: its live XML has the nodeset.
-    """
-    memory = root.find("numatune/memory")
-    if memory is not None and memory.get("nodeset"):
-        try:
-            return parse_cpuset(memory.get("nodeset")), "numatune nodeset %s" % memory.get("nodeset")
-        except ValueError:
-            return None, "numatune nodeset %r does not parse" % memory.get("nodeset")
-    vcpu = root.find("vcpu")
-    if vcpu is not None and vcpu.get("cpuset"):
-        try:
-            cpus = parse_cpuset(vcpu.get("cpuset"))
-        except ValueError:
-            return None, "vcpu cpuset %r does not parse" % vcpu.get("cpuset")
-        mapping = cpu_nodes(sysfs_root)
-        nodes = set(mapping[cpu] for cpu in cpus if cpu in mapping)
-        if nodes:
-            return nodes, "vcpu cpuset %s" % vcpu.get("cpuset")
-    return None, "no numatune nodeset or vcpu cpuset"
-
-
-# ---------------------------------------------------------------------------------------------
-# Which domain holds which VF
-
-
-def _domain_xml(libvirt_mod, dom, flags):
-    try:
-        return parse_domain_xml(dom.XMLDesc(flags))
-    except libvirt_mod.libvirtError as exc:
-        raise SriovError("libvirt: reading the XML of domain %s failed: %s" % (dom.name(), exc))
-
-
-def read_domain(libvirt_mod, dom):
-    """{name, active, persistent, config_root, live_root} of one domain (live_root None when off)."""
-    try:
-        active = bool(dom.isActive())
-        persistent = bool(dom.isPersistent())
-    except libvirt_mod.libvirtError as exc:
-        raise SriovError("libvirt: reading the state of domain %s failed: %s" % (dom.name(), exc))
-    inactive = getattr(libvirt_mod, "VIR_DOMAIN_XML_INACTIVE", VIR_DOMAIN_XML_INACTIVE)
-    return {
-        "name": dom.name(),
-        "active": active,
-        "persistent": persistent,
-        "config_root": _domain_xml(libvirt_mod, dom, inactive) if persistent else None,
-        "live_root": _domain_xml(libvirt_mod, dom, 0) if active else None,
-    }
-
-
-def domain_devices(state):
-    """What one domain holds: {name, active, persistent, interfaces, hostdevs}.
-
-    A running domain is described by its live XML (the VF a pool network handed out is only
-    there), a shut-off one by its definition.
-    """
-    root = state["live_root"] if state["active"] else state["config_root"]
-    interfaces = [interface_record(elem) for elem in root.findall("devices/interface")] if root is not None else []
-    return {
-        "name": state["name"],
-        "active": state["active"],
-        "persistent": state["persistent"],
-        "interfaces": interfaces,
-        "hostdevs": domain_hostdev_addresses(root) if root is not None else [],
-    }
-
-
-def domain_device_map(libvirt_mod, conn):
-    """-> {"domains": [domain_devices...], "vfs": {pci address: {domain, active, mac, alias, kind}}}.
-
-    ``vfs`` lists every host PCI device a domain holds, from hostdev interfaces (with their MAC)
-    and plain ``<hostdev>`` devices (MAC null); a running holder wins over a defined one.
-    """
-    try:
-        doms = conn.listAllDomains(0)
-    except libvirt_mod.libvirtError as exc:
-        raise SriovError("libvirt: listing domains failed: %s" % exc)
-    domains = sorted((domain_devices(read_domain(libvirt_mod, dom)) for dom in doms), key=lambda d: d["name"])
-    holders = {}
-    for domain in domains:
-        entries = [(i["vf"], i["mac"], i["alias"], "interface") for i in domain["interfaces"] if i["vf"]]
-        entries += [(address, None, None, "hostdev") for address in domain["hostdevs"]]
-        for address, mac, alias, kind in entries:
-            current = holders.get(address)
-            if current is None or (domain["active"] and not current["active"]):
-                holders[address] = {"domain": domain["name"], "active": domain["active"], "mac": mac,
-                                    "alias": alias, "kind": kind}
-    return {"domains": domains, "vfs": holders}
-
-
-def gather_domain_facts(libvirt_mod, uri):
-    """``domain_device_map`` over a connection of its own (what sriov_domain_facts returns)."""
-    conn = open_connection(libvirt_mod, uri)
-    try:
-        return domain_device_map(libvirt_mod, conn)
-    finally:
-        close_connection(libvirt_mod, conn)
-
-
-# ---------------------------------------------------------------------------------------------
-# The interfaces one domain should have
-
-
-def vf_interface_element(wanted):
-    """The VF ``<interface>`` for ``wanted`` (see GuestInterfaceManager.wanted)."""
-    if wanted["network"]:
-        elem = ET.Element("interface", {"type": "network"})
-    else:
-        elem = ET.Element("interface", {"type": "hostdev", "managed": "yes"})
-    if wanted["mac"]:
-        ET.SubElement(elem, "mac", {"address": wanted["mac"]})
-    if wanted["network"]:
-        ET.SubElement(elem, "source", {"network": wanted["network"]})
-    else:
-        source = ET.SubElement(elem, "source")
-        ET.SubElement(source, "address", _rules.xml_pci_attributes(wanted["vf"]))
-    if wanted["vlan"] is not None:
-        vlan = ET.SubElement(elem, "vlan")
-        ET.SubElement(vlan, "tag", {"id": str(wanted["vlan"])})
-    if wanted["failover"]:
-        ET.SubElement(elem, "teaming", {"type": "transient", "persistent": wanted["failover"]["alias"]})
-    if wanted["alias"]:
-        ET.SubElement(elem, "alias", {"name": wanted["alias"]})
-    return elem
-
-
-def backup_interface_element(wanted):
-    """The virtio ``<interface>`` that keeps traffic while the VF is unplugged (failover pairing)."""
-    failover = wanted["failover"]
-    kind = "network" if failover["network"] else "bridge"
-    elem = ET.Element("interface", {"type": kind})
-    ET.SubElement(elem, "mac", {"address": wanted["mac"]})
-    ET.SubElement(elem, "source", {kind: failover[kind]})
-    ET.SubElement(elem, "model", {"type": "virtio"})
-    ET.SubElement(elem, "teaming", {"type": "persistent"})
-    ET.SubElement(elem, "alias", {"name": failover["alias"]})
-    return elem
-
-
-def _is_backup(record):
-    return bool(record["teaming"]) and record["teaming"]["type"] == "persistent"
-
-
-def find_vf_interface(elems, wanted, live=False, mac=None):
-    """The element among ``elems`` that is the managed VF interface, or None.
-
-    Identity: the MAC (given, or learnt from the definition) of an interface that is not a
-    failover backup; without a MAC, the source (pool network or VF address) in the definition.
-    A live hostdev-network interface has no network name left, so live lookups need the MAC.
-    """
-    mac = mac or wanted["mac"]
-    for elem in elems:
-        record = interface_record(elem)
-        if _is_backup(record):
-            continue
-        if mac:
-            if record["mac"] == mac:
-                return elem
-        elif not live and wanted["network"] and record["type"] == "network" and record["network"] == wanted["network"]:
-            return elem
-        elif wanted["vf"] and record["type"] == "hostdev" and record["vf"] == wanted["vf"]:
-            return elem
-    return None
-
-
-def find_backup_interface(elems, alias):
-    for elem in elems:
-        record = interface_record(elem)
-        if record["alias"] == alias:
-            return elem
-    return None
-
-
-def vf_config_differs(record, wanted):
-    """Whether a defined VF interface differs from what is wanted (unmanaged fields ignored)."""
-    if wanted["network"]:
-        if record["type"] != "network" or record["network"] != wanted["network"]:
-            return True
-    elif record["type"] != "hostdev" or record["vf"] != wanted["vf"]:
-        return True
-    if wanted["mac"] and record["mac"] != wanted["mac"]:
-        return True
-    if record["vlan"] != wanted["vlan"]:
-        return True
-    want_teaming = {"type": "transient", "persistent": wanted["failover"]["alias"]} if wanted["failover"] else None
-    if record["teaming"] != want_teaming:
-        return True
-    return bool(wanted["alias"]) and record["alias"] != wanted["alias"]
-
-
-def vf_live_differs(record, wanted):
-    """Whether a live VF interface differs; a pool network's VF and VLAN are libvirt's choice."""
-    if record["type"] != "hostdev":
-        return True
-    if wanted["vf"] and record["vf"] != wanted["vf"]:
-        return True
-    if (wanted["vlan"] is not None or not wanted["network"]) and record["vlan"] != wanted["vlan"]:
-        return True
-    want_teaming = {"type": "transient", "persistent": wanted["failover"]["alias"]} if wanted["failover"] else None
-    return record["teaming"] != want_teaming
-
-
-def backup_differs(record, wanted, live=False):
-    failover = wanted["failover"]
-    want = {"mac": wanted["mac"], "model": "virtio", "teaming": {"type": "persistent", "persistent": None}}
-    have = {"mac": record["mac"], "model": record["model"], "teaming": record["teaming"]}
-    if have != want:
-        return True
-    if live:
-        return False  # a network's live interface type follows the network's forward mode
-    kind = "network" if failover["network"] else "bridge"
-    return record["type"] != kind or record[kind] != failover[kind]
-
-
-def snippet(elems):
-    """Indented XML of ``elems`` (for diffs and results), '' for none."""
-    return "".join(render_network_xml(elem) for elem in elems if elem is not None)
-
-
 # ---------------------------------------------------------------------------------------------
 # Manager
 
@@ -412,7 +94,7 @@ class GuestInterfaceManager(object):
                   "failover": None}
         network = params.get("network")
         if network:
-            if not NETWORK_NAME_RE.match(network):
+            if not _rules.NETWORK_NAME_RE.match(network):
                 raise SriovError("network %r may only contain letters, digits and _.+- (1-64 characters)" % network,
                                  field="network")
             wanted["network"] = network
@@ -461,7 +143,7 @@ class GuestInterfaceManager(object):
         if bool(network) == bool(bridge):
             raise SriovError("failover needs exactly one of network or bridge (where the virtio partner connects)",
                              field="failover.network")
-        if network and not NETWORK_NAME_RE.match(network):
+        if network and not _rules.NETWORK_NAME_RE.match(network):
             raise SriovError("failover.network %r may only contain letters, digits and _.+-" % network,
                              field="failover.network")
         if bridge and not _rules.is_netdev_name(bridge):

@@ -21,14 +21,11 @@ __metaclass__ = type
 
 from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
 from ansible_collections.directiron.sriov.plugins.module_utils._kmod import entries_errors as driver_options_errors
-from ansible_collections.directiron.sriov.plugins.module_utils._libvirt import (
-    NETWORK_NAME_RE,
-    is_vf_selector,
-    parse_vf_selector,
-)
+from ansible_collections.directiron.sriov.plugins.module_utils._vf_selector import is_vf_selector, parse_vf_selector
 from ansible_collections.directiron.sriov.plugins.module_utils._rules import (
     DRIVER_RE,
     MAX_VLAN,
+    NETWORK_NAME_RE,
     PACKAGE_RE,
     VERSION_RE,
     closest,

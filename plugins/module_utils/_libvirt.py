@@ -4,270 +4,34 @@
 """libvirt hostdev networks that hand out SR-IOV VFs from a pool.
 
 Pure standard library: the ``libvirt`` Python binding is not imported here but handed in by
-the caller (the module imports it, unit tests hand in a fake), and sysfs is read through
-``_sysfs`` (root-parametrised). Nothing here calls exit_json/fail_json: failures are
-``SriovError``.
+the caller (the module imports it from ``_libvirt_conn``, unit tests hand in a fake), and sysfs
+is read through ``_sysfs`` (root-parametrised). Nothing here calls exit_json/fail_json: failures
+are ``SriovError``.
 
-What this file owns:
-- ``parse_vf_selector("enp1s0#4-7,9")``: the VF selector syntax shared with the ``vf_range`` filter;
-- building, merging and canonicalising ``<network>`` XML (only the parts this collection manages
-  are compared: name, ``<forward mode managed>``, its ``<pf>``/``<address>`` children, ``<vlan>``);
-- ``VfNetworkManager``: read once, compute the wanted definition, diff, write outside check mode.
+``VfNetworkManager``: read once, compute the wanted definition, diff, write outside check mode.
+The selector syntax is ``_vf_selector``'s, the ``<network>`` XML ``_network_xml``'s, the
+connection ``_libvirt_conn``'s and the domains using a network ``_domain_read``'s.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import re
-import traceback
 import xml.etree.ElementTree as ET
 
 from ansible_collections.directiron.sriov.plugins.module_utils import _rules, _sysfs
 from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
+from ansible_collections.directiron.sriov.plugins.module_utils._domain_read import domain_device_map
+from ansible_collections.directiron.sriov.plugins.module_utils._libvirt_conn import (
+    VIR_ERR_NO_NETWORK, close_connection, error_code, open_connection)
 from ansible_collections.directiron.sriov.plugins.module_utils._lock import host_lock
-
-# The libvirt Python binding (python3-libvirt) of the managed host, or None with the import
-# error. Modules bind it to their own ``libvirt`` name, which unit tests swap for a fake.
-LIBVIRT_IMPORT_ERROR = None
-try:
-    import libvirt as LIBVIRT  # pylint: disable=unused-import
-except ImportError:
-    LIBVIRT = None
-    LIBVIRT_IMPORT_ERROR = traceback.format_exc()
+from ansible_collections.directiron.sriov.plugins.module_utils._network_xml import (
+    apply_wanted, canonical_network, live_pool_differs, network_skeleton, parse_network_xml, render_network_xml)
+from ansible_collections.directiron.sriov.plugins.module_utils._vf_selector import (
+    is_vf_selector, parse_vf_selector, rejoin_vf_items)
 
 VIR_NETWORK_XML_INACTIVE = 1
-VIR_ERR_NO_NETWORK = 43
 
-# The name and selector rules are _rules' (one place); these names stay for the callers.
-NETWORK_NAME_RE = _rules.NETWORK_NAME_RE
-SELECTOR_IDS_RE = _rules.SELECTOR_IDS_RE
-BARE_IDS_RE = _rules.BARE_IDS_RE
-
-
-# ---------------------------------------------------------------------------------------------
-# VF selectors
-
-
-def parse_vf_selector(text, field="vfs"):
-    """``"PF#a-b,c"`` -> ``(pf, [ids])``: ids sorted, without duplicates.
-
-    The PF part is a netdev name or a PCI address; the ids part is a comma-separated list of
-    VF indexes and inclusive ranges.
-    """
-    if not isinstance(text, str):
-        raise SriovError("VF selector must be a string like 'enp1s0#4-7,9', got %r" % (text,), field=field)
-    selector = text.strip()
-    pf, sep, ids = selector.partition("#")
-    if not sep or not pf or not ids:
-        raise SriovError("VF selector %r must look like 'PF#a-b,c' (for example 'enp1s0#4-7,9')" % text,
-                         field=field)
-    try:
-        pf = _rules.validate_pf(pf, field)
-    except SriovError as exc:
-        raise SriovError("VF selector %r: %s" % (text, exc.msg), field=field)
-    ids = ids.replace(" ", "")
-    if not SELECTOR_IDS_RE.match(ids):
-        raise SriovError("VF selector %r: ids %r must be indexes or ranges like 4-7,9" % (text, ids), field=field)
-    result = set()
-    for part in ids.split(","):
-        first, dash, last = part.partition("-")
-        low = int(first)
-        high = int(last) if dash else low
-        if high < low:
-            raise SriovError("VF selector %r: range %s runs backwards" % (text, part), field=field)
-        if high > _rules.MAX_VF_ID:
-            raise SriovError("VF selector %r: VF index %d is above %d" % (text, high, _rules.MAX_VF_ID), field=field)
-        result.update(range(low, high + 1))
-    return pf, sorted(result)
-
-
-def is_vf_selector(text):
-    return isinstance(text, str) and "#" in text
-
-
-def rejoin_vf_items(items):
-    """Undo Ansible's comma split of a ``list`` option given as one string.
-
-    ``vfs: "enp1s0#4-7,9"`` reaches the module as ``["enp1s0#4-7", "9"]``: a bare id or range
-    right after a selector belongs to it.
-    """
-    result = []
-    for item in items or []:
-        text = item.strip() if isinstance(item, str) else item
-        if result and isinstance(text, str) and BARE_IDS_RE.match(text) and is_vf_selector(result[-1]):
-            result[-1] = result[-1] + "," + text
-        else:
-            result.append(text)
-    return result
-
-
-# ---------------------------------------------------------------------------------------------
-# XML
-
-
-def network_skeleton(name):
-    root = ET.Element("network")
-    ET.SubElement(root, "name").text = name
-    return root
-
-
-def parse_network_xml(text):
-    try:
-        root = ET.fromstring(text)
-    except ET.ParseError as exc:
-        raise SriovError("libvirt returned network XML that does not parse: %s" % exc)
-    if root.tag != "network":
-        raise SriovError("expected a <network> document, got <%s>" % root.tag)
-    return root
-
-
-def canonical_network(root):
-    """The parts of a ``<network>`` this collection manages, as plain comparable data.
-
-    uuid, mac, bridge, portgroups, metadata and any other element are ignored on purpose: libvirt
-    fills some in and an operator may set others; redefining keeps them.
-    """
-    if root is None:
-        return None
-    forward = root.find("forward")
-    result = {
-        "name": (root.findtext("name") or "").strip(),
-        "forward_mode": None,
-        "managed": None,
-        "pf": [],
-        "addresses": [],
-        "vlan": None,
-    }
-    if forward is not None:
-        result["forward_mode"] = forward.get("mode")
-        result["managed"] = forward.get("managed", "no")
-        result["pf"] = sorted(pf.get("dev") for pf in forward.findall("pf"))
-        addresses = [_rules.xml_pci_address(addr) for addr in forward.findall("address")]
-        result["addresses"] = sorted(address for address in addresses if address)
-    vlan = root.find("vlan")
-    if vlan is not None:
-        tags = sorted(int(tag.get("id")) for tag in vlan.findall("tag") if tag.get("id") is not None)
-        result["vlan"] = tags[0] if len(tags) == 1 and vlan.get("trunk", "no") != "yes" else tags
-    return result
-
-
-def live_pool_differs(live_root, new_root, pool_addresses):
-    """Whether a running network runs something other than the definition ``new_root``.
-
-    libvirt's live XML of a ``<pf>`` pool keeps the ``<pf>`` and adds the VFs the PF had when the
-    network started, as ``<address>`` children (libvirt 9, recorded in tests/fixtures/libvirt/).
-    So the live pool's addresses are compared with
-    ``pool_addresses`` (the PF's current VFs, or the wanted addresses); a PF whose VF count changed
-    since then counts as a difference (the network must restart to hand out the new VFs).
-    """
-    live = canonical_network(live_root)
-    new = canonical_network(new_root)
-    if live is None:
-        return False
-    for key in ("forward_mode", "managed", "vlan"):
-        if live[key] != new[key]:
-            return True
-    if live["addresses"] or not live["pf"]:
-        return live["addresses"] != sorted(pool_addresses)
-    return live["pf"] != new["pf"]  # a live <pf> without the addresses it expanded to
-
-
-def apply_wanted(root, wanted):
-    """Rewrite the managed parts of ``root`` (in place) to match ``wanted``; keep everything else.
-
-    ``wanted``: {"pf": netdev or None, "addresses": [pci addresses], "vlan": int or None}.
-    """
-    forward = root.find("forward")
-    if forward is None:
-        forward = ET.Element("forward")
-        name = root.find("name")
-        # libvirt does not care about order, but humans reading the diff do: forward after name/uuid
-        position = 1 if name is not None else 0
-        if root.find("uuid") is not None:
-            position += 1
-        root.insert(position, forward)
-    forward.set("mode", "hostdev")
-    forward.set("managed", "yes")
-    # <driver>, bandwidth-like children an operator added stay; the VF pool is ours.
-    for child in list(forward):
-        if child.tag in ("pf", "address", "interface"):
-            forward.remove(child)
-    if forward.text is None or not forward.text.strip():
-        forward.text = None
-    if wanted.get("pf"):
-        ET.SubElement(forward, "pf", {"dev": wanted["pf"]})
-    for address in wanted.get("addresses") or []:
-        ET.SubElement(forward, "address", _rules.xml_pci_attributes(address))
-    for vlan in root.findall("vlan"):
-        root.remove(vlan)
-    if wanted.get("vlan") is not None:
-        vlan = ET.Element("vlan")
-        ET.SubElement(vlan, "tag", {"id": str(int(wanted["vlan"]))})
-        children = list(root)
-        root.insert(children.index(forward) + 1, vlan)
-    return root
-
-
-def _indent(elem, level=0):
-    """ElementTree.indent() is 3.9+; managed hosts may run 3.8."""
-    pad = "\n" + "  " * level
-    children = list(elem)
-    if children:
-        if not elem.text or not elem.text.strip():
-            elem.text = pad + "  "
-        for child in children:
-            _indent(child, level + 1)
-            if not child.tail or not child.tail.strip():
-                child.tail = pad + "  "
-        if not children[-1].tail or not children[-1].tail.strip():
-            children[-1].tail = pad
-    elif level and (not elem.tail or not elem.tail.strip()):
-        elem.tail = pad
-
-
-def render_network_xml(root):
-    """Stable, indented text of ``root`` (a copy is indented, ``root`` is left alone)."""
-    copy = ET.fromstring(ET.tostring(root))
-    for elem in copy.iter():
-        if elem.text is not None and not elem.text.strip():
-            elem.text = None
-        if elem.tail is not None and not elem.tail.strip():
-            elem.tail = None
-    _indent(copy)
-    text = ET.tostring(copy, encoding="unicode")
-    return text + "\n"
-
-
-# ---------------------------------------------------------------------------------------------
-# Connection (shared with _domain.py)
-
-
-def open_connection(libvirt_mod, uri):
-    """``libvirt_mod.open(uri)`` (default ``qemu:///system``); SriovError(field="uri") when it fails."""
-    uri = uri or _rules.LIBVIRT_URI
-    try:
-        conn = libvirt_mod.open(uri)
-    except libvirt_mod.libvirtError as exc:
-        raise SriovError("cannot connect to libvirt at %s: %s" % (uri, exc), field="uri")
-    if conn is None:
-        raise SriovError("cannot connect to libvirt at %s" % uri, field="uri")
-    return conn
-
-
-def close_connection(libvirt_mod, conn):
-    """Close ``conn`` if it is open; a failing close changes nothing for the caller."""
-    close = getattr(conn, "close", None)
-    if close is not None:
-        try:
-            close()
-        except libvirt_mod.libvirtError:
-            pass
-
-
-def error_code(exc):
-    """The libvirt error code of a ``libvirtError`` (None when it carries none)."""
-    return exc.get_error_code() if hasattr(exc, "get_error_code") else None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -297,7 +61,7 @@ class VfNetworkManager(object):
     def validate(self):
         params = self.params
         name = params.get("name")
-        if not name or not NETWORK_NAME_RE.match(name):
+        if not name or not _rules.NETWORK_NAME_RE.match(name):
             raise SriovError("network name %r may only contain letters, digits and _.+- (1-64 characters)" % (name,),
                              field="name")
         if params.get("state", "present") != "present":
@@ -487,11 +251,9 @@ class VfNetworkManager(object):
         ordinary network keeps the name in the live XML), or through a VF or ``<hostdev>`` from its
         live pool (a hostdev network's interface shows only the VF it handed out).
         """
-        # imported here: _domain imports this file's connection helpers
-        from ansible_collections.directiron.sriov.plugins.module_utils import _domain
         pool = self.pool_in_use(before, wanted)
         users = {}
-        for domain in _domain.domain_device_map(self.libvirt, self.conn)["domains"]:
+        for domain in domain_device_map(self.libvirt, self.conn)["domains"]:
             if not domain["active"]:
                 continue
             uses = []

@@ -30,12 +30,11 @@ __metaclass__ = type
 import xml.etree.ElementTree as ET
 
 from ansible_collections.directiron.sriov.plugins.module_utils import _rules
-from ansible_collections.directiron.sriov.plugins.module_utils._domain import (
-    VIR_DOMAIN_XML_INACTIVE, VIR_ERR_NO_DOMAIN, domain_device_map, domain_hostdev_addresses,
-    interface_record, parse_domain_xml)
+from ansible_collections.directiron.sriov.plugins.module_utils._domain_read import (
+    VIR_DOMAIN_XML_INACTIVE, domain_device_map, domain_hostdev_addresses, interface_record, parse_domain_xml)
 from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
-from ansible_collections.directiron.sriov.plugins.module_utils._libvirt import (
-    VIR_ERR_NO_NETWORK, error_code, parse_network_xml)
+from ansible_collections.directiron.sriov.plugins.module_utils._libvirt_conn import VIR_ERR_NO_DOMAIN, VIR_ERR_NO_NETWORK, error_code
+from ansible_collections.directiron.sriov.plugins.module_utils._network_xml import parse_network_xml
 
 VIR_CPU_COMPARE_INCOMPATIBLE = 0
 

@@ -13,7 +13,7 @@ __metaclass__ = type
 
 import os
 
-from ansible_collections.directiron.sriov.plugins.module_utils import _iplink, _rules, _spec, _sysfs
+from ansible_collections.directiron.sriov.plugins.module_utils import _iplink, _rules, _spec, _sysfs, _vf_selector
 from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
 
 # The per-VF settings sriov_facts reports are the ones sriov_vf sets (the option table's).
@@ -115,8 +115,6 @@ def netdev_queues(sysfs_root, ifname):
 
 def pool_vfs(sysfs_root, pools, missing):
     """PCI addresses of the VFs the given pools (``sriov_pools`` items) hand out."""
-    from ansible_collections.directiron.sriov.plugins.module_utils import _libvirt
-
     addresses = set()
     for position, pool in enumerate(pools or []):
         where = "pools[%d]" % position
@@ -125,9 +123,9 @@ def pool_vfs(sysfs_root, pools, missing):
                 address = _sysfs.resolve_pf(sysfs_root, pf)
                 addresses.update(_sysfs.list_vfs(sysfs_root, address).values())
             vfs = (pool or {}).get("vfs") or []
-            for item in _libvirt.rejoin_vf_items([vfs] if isinstance(vfs, str) else vfs):
-                if _libvirt.is_vf_selector(item):
-                    pf, ids = _libvirt.parse_vf_selector(item, where)
+            for item in _vf_selector.rejoin_vf_items([vfs] if isinstance(vfs, str) else vfs):
+                if _vf_selector.is_vf_selector(item):
+                    pf, ids = _vf_selector.parse_vf_selector(item, where)
                     vfs = _sysfs.list_vfs(sysfs_root, _sysfs.resolve_pf(sysfs_root, pf))
                     addresses.update(vfs[index] for index in ids if index in vfs)
                 else:

@@ -235,7 +235,7 @@ interface:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.directiron.sriov.plugins.module_utils._domain import GuestInterfaceManager
-from ansible_collections.directiron.sriov.plugins.module_utils._libvirt import LIBVIRT
+from ansible_collections.directiron.sriov.plugins.module_utils._libvirt_conn import LIBVIRT
 from ansible_collections.directiron.sriov.plugins.module_utils._ansible_module import host_options, run_module, require_libvirt
 
 # The binding, imported once in _libvirt; this module's own name is the unit tests' seam.

@@ -115,12 +115,12 @@ ansible_facts:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
-from ansible_collections.directiron.sriov.plugins.module_utils._libvirt import (
+from ansible_collections.directiron.sriov.plugins.module_utils._libvirt_conn import (
     LIBVIRT, close_connection, open_connection)
 from ansible_collections.directiron.sriov.plugins.module_utils._migrate import migration_preflight
 from ansible_collections.directiron.sriov.plugins.module_utils._ansible_module import host_options, require_libvirt, run_module
 
-# The binding, imported once in _libvirt; this module's own name is the unit tests' seam.
+# The binding, imported once in _libvirt_conn; this module's own name is the unit tests' seam.
 libvirt = LIBVIRT
 
 

@@ -12,7 +12,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from ansible_collections.directiron.sriov.plugins.module_utils import _domain
+from ansible_collections.directiron.sriov.plugins.module_utils import _domain, _domain_read
 from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
 from ansible_collections.directiron.sriov.tests.fixtures import fake_libvirt as fake_mod
 
@@ -58,7 +58,7 @@ def run(fake, sysfs_root, check_mode=False, clock=None, **overrides):
 
 def interfaces(dom, live):
     root = ET.fromstring(dom.XMLDesc(0 if live else 2))
-    return [_domain.interface_record(e) for e in root.findall("devices/interface")]
+    return [_domain_read.interface_record(e) for e in root.findall("devices/interface")]
 
 
 def test_pool_interface_attaches_live_and_config_in_one_call_then_is_idempotent(fake, sysfs_root):
@@ -242,7 +242,7 @@ def test_domain_map_names_the_holder_of_each_vf_with_its_mac(fake, sysfs_root):
     run(fake, sysfs_root, domain="web", network="fast-net", mac=MAC)
     fake.add_domain("db")
     run(fake, sysfs_root, domain="db", vf=VFS[2], mac="52:54:00:aa:00:03")
-    facts = _domain.domain_device_map(fake, fake.open("qemu:///system"))
+    facts = _domain_read.domain_device_map(fake, fake.open("qemu:///system"))
     assert [d["name"] for d in facts["domains"]] == ["db", "web"]
     assert facts["vfs"][VFS[0]] == {"domain": "web", "active": True, "mac": MAC, "alias": "hostdev0",
                                     "kind": "interface"}
@@ -251,9 +251,9 @@ def test_domain_map_names_the_holder_of_each_vf_with_its_mac(fake, sysfs_root):
 
 
 def test_parse_cpuset_follows_the_kernel_list_syntax():
-    assert _domain.parse_cpuset("0-3,^2,8") == set([0, 1, 3, 8])
+    assert _domain_read.parse_cpuset("0-3,^2,8") == set([0, 1, 3, 8])
     with pytest.raises(ValueError):
-        _domain.parse_cpuset("0-x")
+        _domain_read.parse_cpuset("0-x")
 
 
 def test_absent_without_mac_finds_the_pool_interface_by_network_then_its_live_vf_by_mac(fake, sysfs_root):

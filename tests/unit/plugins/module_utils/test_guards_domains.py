@@ -10,7 +10,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 
-from ansible_collections.directiron.sriov.plugins.module_utils import _domain, _guards
+from ansible_collections.directiron.sriov.plugins.module_utils import _domain, _domain_read, _guards
 from ansible_collections.directiron.sriov.tests.fixtures import fake_libvirt as fake_mod
 
 VFS = ["0000:01:10.0", "0000:01:10.2", "0000:01:10.4"]
@@ -55,5 +55,5 @@ def test_running_domains_are_named_for_pool_and_direct_vfs(tmp_path):
         "VF %s is attached to the running libvirt domain db" % VFS[2],
     ]
     # the guard and the domain map agree on who holds what
-    holders = _domain.domain_device_map(fake, fake.open("qemu:///system"))["vfs"]
+    holders = _domain_read.domain_device_map(fake, fake.open("qemu:///system"))["vfs"]
     assert dict((vf, h["domain"]) for vf, h in holders.items() if h["active"]) == guards.running_domain_devices()

@@ -10,7 +10,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from ansible_collections.directiron.sriov.plugins.module_utils import _libvirt
+from ansible_collections.directiron.sriov.plugins.module_utils import _libvirt, _network_xml, _vf_selector
 from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
 from ansible_collections.directiron.sriov.tests.fixtures import fake_libvirt as fake_mod
 
@@ -62,14 +62,14 @@ def writes(fake):
     (" enp1s0#1 - 2 ", ("enp1s0", [1, 2])),
 ])
 def test_parse_vf_selector_expands_ranges(text, expected):
-    assert _libvirt.parse_vf_selector(text) == expected
+    assert _vf_selector.parse_vf_selector(text) == expected
 
 
 @pytest.mark.parametrize("text", ["enp1s0", "#1", "enp1s0#", "enp1s0#7-4", "en/p1#1", "enp1s0#a", "enp1s0#1,,2",
                                   "enp1s0#5000", "../x#1"])
 def test_parse_vf_selector_rejects_malformed(text):
     with pytest.raises(SriovError) as err:
-        _libvirt.parse_vf_selector(text)
+        _vf_selector.parse_vf_selector(text)
     assert err.value.field == "vfs"
 
 
@@ -80,16 +80,16 @@ def test_canonical_ignores_uuid_and_attribute_spelling():
     libvirts = ET.fromstring("<network><name>n</name><uuid>1b4e28ba-2fa1-11d2-883f-0016d3cca427</uuid>"
                              "<forward mode='hostdev' managed='yes'><address type='pci' domain='0' bus='1' "
                              "slot='16' function='2'/></forward><vlan><tag id='7'/></vlan></network>")
-    assert _libvirt.canonical_network(ours) == _libvirt.canonical_network(libvirts)
-    assert _libvirt.canonical_network(ours)["addresses"] == ["0000:01:10.2"]
-    assert _libvirt.canonical_network(ours)["vlan"] == 7
+    assert _network_xml.canonical_network(ours) == _network_xml.canonical_network(libvirts)
+    assert _network_xml.canonical_network(ours)["addresses"] == ["0000:01:10.2"]
+    assert _network_xml.canonical_network(ours)["vlan"] == 7
 
 
 def test_apply_wanted_keeps_unmanaged_elements_and_replaces_pool():
     root = ET.fromstring("<network><name>n</name><uuid>u</uuid><forward mode='hostdev' managed='yes'>"
                          "<driver name='vfio'/><pf dev='old0'/></forward><vlan><tag id='3'/></vlan>"
                          "<portgroup name='pg'/></network>")
-    _libvirt.apply_wanted(root, {"pf": None, "addresses": ["0000:01:10.0"], "vlan": None})
+    _network_xml.apply_wanted(root, {"pf": None, "addresses": ["0000:01:10.0"], "vlan": None})
     assert root.findtext("uuid") == "u"
     assert root.find("forward/driver").get("name") == "vfio"
     assert root.find("forward/pf") is None
@@ -99,11 +99,11 @@ def test_apply_wanted_keeps_unmanaged_elements_and_replaces_pool():
 
 
 def test_render_is_stable_and_indented():
-    root = _libvirt.apply_wanted(_libvirt.network_skeleton("n"), {"pf": "enp1s0", "vlan": 5})
-    text = _libvirt.render_network_xml(root)
+    root = _network_xml.apply_wanted(_network_xml.network_skeleton("n"), {"pf": "enp1s0", "vlan": 5})
+    text = _network_xml.render_network_xml(root)
     assert text == ('<network>\n  <name>n</name>\n  <forward mode="hostdev" managed="yes">\n'
                     '    <pf dev="enp1s0" />\n  </forward>\n  <vlan>\n    <tag id="5" />\n  </vlan>\n</network>\n')
-    assert _libvirt.render_network_xml(ET.fromstring(text)) == text
+    assert _network_xml.render_network_xml(ET.fromstring(text)) == text
 
 
 # --- converge ----------------------------------------------------------------------------------
@@ -278,7 +278,7 @@ def test_several_pfs_become_the_list_of_their_vf_addresses(fake, sysfs_root):
     result = run(fake, sysfs_root=sysfs_root, pfs=["enp1s0", "enp2s0"])
     forward = persistent_root(fake).find("forward")
     assert forward.find("pf") is None
-    addresses = _libvirt.canonical_network(persistent_root(fake))["addresses"]
+    addresses = _network_xml.canonical_network(persistent_root(fake))["addresses"]
     assert addresses == sorted(PF1_VFS + PF2_VFS)
     assert result["network"]["vf_count"] == 9
     assert run(fake, sysfs_root=sysfs_root, pfs=["enp1s0", "enp2s0"])["changed"] is False
@@ -286,7 +286,7 @@ def test_several_pfs_become_the_list_of_their_vf_addresses(fake, sysfs_root):
 
 def test_vf_selectors_and_addresses_are_resolved(fake, sysfs_root):
     run(fake, sysfs_root=sysfs_root, vfs=["enp1s0#1-2", "0000:02:10.2"])
-    assert _libvirt.canonical_network(persistent_root(fake))["addresses"] == [
+    assert _network_xml.canonical_network(persistent_root(fake))["addresses"] == [
         "0000:01:10.2", "0000:01:10.4", "0000:02:10.2"]
 
 
@@ -427,10 +427,10 @@ def test_running_network_with_other_vlan_than_defined_restarts_when_idle(fake, s
 
 def test_selector_split_on_commas_by_ansible_is_rejoined(fake, sysfs_root):
     # vfs: "enp1s0#0,2-3" arrives as ["enp1s0#0", "2-3"] (list option given as a string)
-    assert _libvirt.rejoin_vf_items(["enp1s0#0", "2-3", "0000:02:10.0", "enp2s0#1"]) == [
+    assert _vf_selector.rejoin_vf_items(["enp1s0#0", "2-3", "0000:02:10.0", "enp2s0#1"]) == [
         "enp1s0#0,2-3", "0000:02:10.0", "enp2s0#1"]
     run(fake, sysfs_root=sysfs_root, vfs=["enp1s0#0", "2-3"])
-    assert _libvirt.canonical_network(persistent_root(fake))["addresses"] == [
+    assert _network_xml.canonical_network(persistent_root(fake))["addresses"] == [
         "0000:01:10.0", "0000:01:10.4", "0000:01:10.6"]
 
 
