@@ -157,3 +157,31 @@ def test_the_pool_network_is_up_with_the_vfs_of_its_pf(host):
         virtfns = sorted(host.check_output(
             "for l in /sys/class/net/%s/device/virtfn*; do basename $(readlink $l); done" % NETDEV[pool["pfs"][0]]).split())
         assert addresses == virtfns and len(virtfns) == 4
+
+
+def test_the_site_report_files_match_the_host(host):
+    """The report the last site run wrote (Markdown and JSON) against sysfs and the inventory."""
+    directory = os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], "report")
+    with open(os.path.join(directory, "sriov-report-site.json")) as handle:
+        report = json.load(handle)
+    with open(os.path.join(directory, "sriov-report-site.md")) as handle:
+        markdown = handle.read()
+    rows = dict((row["pf"], row) for row in report["rows"])
+    assert sorted(rows) == sorted(ADDRESS[pf["pf"]] for pf in INVENTORY["sriov_pfs"])
+    for pf in INVENTORY["sriov_pfs"]:
+        row = rows[ADDRESS[pf["pf"]]]
+        present = int(host.file(pf_sysfs(pf["pf"], "sriov_numvfs")).content_string)
+        assert (row["netdev"], row["vfs_wanted"], row["vfs_present"]) == (NETDEV[pf["pf"]], pf["num_vfs"], present)
+        drivers = {}
+        for index in range(present):
+            driver = vf_driver(host, pf["pf"], index) or "none"
+            drivers[driver] = drivers.get(driver, 0) + 1
+        assert row["drivers"] == drivers
+        vfs = pf.get("vfs", [])
+        assert row["macs_set"] == len([vf for vf in vfs if vf.get("mac")])
+        assert row["vlans_set"] == len([vf for vf in vfs if vf.get("vlan")])
+        pools = sorted(p["name"] for p in INVENTORY["sriov_pools"] if pf["pf"] in p["pfs"])
+        assert row["pools"] == pools
+        assert row["iommu"] == "on (intel)" and row["pending_reboots"] == []
+        assert "| host | %s | %d/%d |" % (NETDEV[pf["pf"]], pf["num_vfs"], present) in markdown
+    assert report["warnings"] == [] and report["summary"]["reboots_pending"] == 0
