@@ -47,4 +47,3 @@ def test_testing_without_version_id_uses_its_own_release(tmp_path):
     os_release = tmp_path / "os-release"
     os_release.write_text('ID=debian\nVERSION_CODENAME=forky\n')
     assert _suite(str(os_release)).stdout == ""
-

@@ -146,6 +146,7 @@ def _slow_then_answering_ssh(monkeypatch, slow_probes):
 
 def _booting_vm(tmp_path, monkeypatch):
     monkeypatch.setenv("DIRECTIRON_LAB_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("DIRECTIRON_LAB_RUN", str(tmp_path))  # never the checkout's lab/run
     machine = vm.Vm("slow")
     os.makedirs(machine.dir)
     (tmp_path / "slow" / "ssh_port").write_text("40002\n")

@@ -16,7 +16,6 @@ from ansible_collections.directiron.sriov.plugins.module_utils._domain_read impo
 from ansible_collections.directiron.sriov.plugins.module_utils._network_xml import render_network_xml
 
 
-
 def vf_interface_element(wanted):
     """The VF ``<interface>`` for ``wanted`` (see GuestInterfaceManager.wanted)."""
     if wanted["network"]:

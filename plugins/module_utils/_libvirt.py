@@ -33,7 +33,6 @@ from ansible_collections.directiron.sriov.plugins.module_utils._vf_selector impo
 VIR_NETWORK_XML_INACTIVE = 1
 
 
-
 # ---------------------------------------------------------------------------------------------
 # Manager
 

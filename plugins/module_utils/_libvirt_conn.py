@@ -31,7 +31,6 @@ VIR_ERR_NO_DOMAIN = 42
 VIR_ERR_NO_NETWORK = 43
 
 
-
 def open_connection(libvirt_mod, uri):
     """``libvirt_mod.open(uri)`` (default ``qemu:///system``); SriovError(field="uri") when it fails."""
     uri = uri or _rules.LIBVIRT_URI

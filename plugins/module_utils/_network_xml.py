@@ -19,7 +19,6 @@ from ansible_collections.directiron.sriov.plugins.module_utils import _rules
 from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
 
 
-
 def network_skeleton(name):
     root = ET.Element("network")
     ET.SubElement(root, "name").text = name

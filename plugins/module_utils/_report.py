@@ -157,9 +157,16 @@ def _cells(row):
         "held": "not read" if row["held"] is None else (", ".join(row["held"]) or "none"),
         "pools": ", ".join(row["pools"]) or "-", "iommu": row["iommu"],
         "reboot": "; ".join(row["pending_reboots"]) or "no",
-        "drift": "not read" if row["drift"] is None else ("; ".join(row["drift"]) or
-                                                            ("ok (%s)" % row["pin"] if row["pin"] else "no pin")),
+        "drift": _drift_cell(row),
     }
+
+
+def _drift_cell(row):
+    if row["drift"] is None:
+        return "not read"
+    if row["drift"]:
+        return "; ".join(row["drift"])
+    return "ok (%s)" % row["pin"] if row["pin"] else "no pin"
 
 
 def _summary_line(report):

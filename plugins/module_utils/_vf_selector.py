@@ -16,7 +16,6 @@ from ansible_collections.directiron.sriov.plugins.module_utils import _rules
 from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
 
 
-
 def parse_vf_selector(text, field="vfs"):
     """``"PF#a-b,c"`` -> ``(pf, [ids])``: ids sorted, without duplicates.
 

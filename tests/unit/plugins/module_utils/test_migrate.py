@@ -49,7 +49,11 @@ def pair(tmp_path):
     return src, dst
 
 
-def preflight(src, dst, guest_nics=GUEST_NICS, domain="vm1"):
+_DEFAULT_NICS = object()
+
+
+def preflight(src, dst, guest_nics=_DEFAULT_NICS, domain="vm1"):
+    guest_nics = GUEST_NICS if guest_nics is _DEFAULT_NICS else guest_nics
     return _migrate.migration_preflight(src, src.open("qemu:///system"), dst.open("qemu+ssh://b/system"), domain,
                                         guest_nics)
 

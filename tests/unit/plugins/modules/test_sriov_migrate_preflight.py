@@ -8,7 +8,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.directiron.sriov.plugins.modules import sriov_migrate_preflight
-from ansible_collections.directiron.sriov.tests.unit.plugins.module_utils.test_migrate import (  # noqa: F401
+from ansible_collections.directiron.sriov.tests.unit.plugins.module_utils.test_migrate import (  # noqa: F401 pylint: disable=unused-import
     GUEST_NICS, pair)
 from ansible_collections.directiron.sriov.tests.unit.plugins.modules.module_harness import run_module
 from ansible_collections.directiron.sriov.tests.fixtures import fake_libvirt as fake_mod
