@@ -17,7 +17,8 @@ description:
     C(<hostdev>), a VF without a failover pair, a VF picked by address) - and the free VFs of the host's pool
     networks. The M(directiron.sriov.sriov_guest_plan) action decides from it what each domain undergoes when its
     host must reboot.
-  - Without the libvirt Python binding, O(state=read) reports no running guest, with a warning.
+  - Without the libvirt Python binding, or when libvirt cannot be reached (libvirtd not running), O(state=read)
+    reports no running guest, with a warning.
   - O(state=stopped) asks each running domain of O(domains) to shut down (an ACPI request, as C(virsh shutdown))
     and waits up to O(timeout) seconds for all; a domain still running then fails the task, naming it (nothing is
     forced off). RV(domains) lists the domains that were running.
@@ -109,6 +110,7 @@ domains:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.directiron.sriov.plugins.module_utils import _guest_policy
+from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
 from ansible_collections.directiron.sriov.plugins.module_utils._libvirt_conn import LIBVIRT, close_connection, open_connection
 from ansible_collections.directiron.sriov.plugins.module_utils._ansible_module import host_options, require_libvirt, run_module
 
@@ -117,7 +119,14 @@ libvirt = LIBVIRT
 
 
 def act(params, check_mode):
-    conn = open_connection(libvirt, params["uri"])
+    try:
+        conn = open_connection(libvirt, params["uri"])
+    except SriovError as err:
+        if params["state"] != "read":
+            raise
+        # libvirtd not running (a host the converge has not set up yet): no guest of libvirt's runs
+        return {"changed": False, "ansible_facts": {"sriov_guests": {"running": [], "free_vfs": {}}},
+                "warnings": ["sriov_guests: %s; no running guest is known" % err]}
     try:
         if params["state"] == "read":
             found = _guest_policy.read_guests(libvirt, conn, params["networks"])

@@ -51,3 +51,12 @@ def test_the_plan_reads_a_hosts_settings_with_their_defaults():
     assert host_setting({"ansible_host": "10.0.0.2", "sriov_guest_policy": "migrate", "sriov_guest_migrate_to": "kvm3"},
                         "kvm2", ["iommu"]) == {"policy": "migrate", "reboot": ["iommu"], "migrate_to": "kvm3",
                                                "uri": "qemu+ssh://10.0.0.2/system"}
+
+
+def test_read_without_a_reachable_libvirt_knows_no_guest_and_warns(monkeypatch, hv):
+    hv.refuse = "Failed to connect socket to '/var/run/libvirt/libvirt-sock': No such file or directory"
+    monkeypatch.setattr(sriov_guests, "libvirt", hv)
+    end = run_module(monkeypatch, sriov_guests.main, {})
+    assert not end.failed and end.result["ansible_facts"]["sriov_guests"] == {"running": [], "free_vfs": {}}
+    stopped = run_module(monkeypatch, sriov_guests.main, {"state": "stopped"})
+    assert stopped.failed and "cannot connect to libvirt" in stopped.result["msg"]
