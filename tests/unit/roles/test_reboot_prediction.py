@@ -53,3 +53,20 @@ def test_the_guest_plan_and_its_refusal_run_in_the_preflight_with_the_tags_alway
         assert task["tags"] == ["always", "preflight"], name
         assert names.index(task["name"]) < names.index("Stop every host because a host failed its checks "
                                                        "(sriov_isolate_failures is false)")
+
+
+@pytest.mark.parametrize("reasons, pools, peer_policy, reads", [
+    ([], False, None, False),
+    ([], True, None, False),
+    ([], False, "migrate", False),
+    ([], True, "migrate", True),  # a possible peer: its free VFs count
+    (["iommu: boot with intel_iommu=on"], False, None, True),
+])
+def test_the_guests_are_read_on_a_host_that_reboots_or_may_take_guests(reasons, pools, peer_policy, reads):
+    task = [t for t in PREFLIGHT["tasks"] if t["name"].startswith("Read the running guests")][0]
+    hostvars = {"a": {}, "b": {"sriov_guest_policy": peer_policy} if peer_policy else {}}
+    variables = {"hostvars": hostvars, "ansible_play_hosts": ["a", "b"], "__sriov_reboot_reasons": reasons}
+    if pools:
+        variables["sriov_pools"] = [{"name": "vf-pool"}]
+    templar = Templar(loader=DataLoader(), variables=variables)
+    assert templar.template(trust_as_template("{{ %s }}" % task["when"])) is reads
