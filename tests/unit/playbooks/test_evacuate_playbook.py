@@ -11,11 +11,12 @@ __metaclass__ = type
 
 import json
 import os
+import re
 import sys
 
 FIXTURE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "fixtures", "fake_libvirt.py")
 SHIM = '''
-import builtins, importlib.util, json, os
+import atexit, builtins, importlib.util, json, os
 _spec = importlib.util.spec_from_file_location("fake_libvirt", %r)
 _fake = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_fake)
@@ -31,9 +32,19 @@ def _host(name):
         host = _fake.FakeLibvirt()
         host.add_network(_fake.network_xml("vf-pool", vfs=spec["pool"]), active=True)
         host.add_network(_fake.network_xml("standby", bridge="br-mig"), active=True)
+        # which domains run, kept between module runs (each is its own process) in a file per host
+        state = os.environ["FAKE_LIBVIRT_SPEC"] + "." + name
+        running = json.load(builtins.open(state)) if os.path.exists(state) else sorted(spec["domains"])
         for domain, xml in sorted(spec["domains"].items()):
-            host.add_domain(domain, xml, running=True)
+            host.add_domain(domain, xml, running=domain in running)
         _hosts[name] = host
+
+        def save():
+            with builtins.open(state, "w") as handle:
+                json.dump(sorted(d for d, dom in host.domains.items() if dom.isActive()), handle)
+            with builtins.open(state + ".calls", "a") as handle:
+                handle.writelines(json.dumps(call[:2]) + "\\n" for call in host.calls)
+        atexit.register(save)
     return _hosts[name]
 
 
@@ -114,3 +125,18 @@ def test_migrate_with_no_free_vf_on_any_peer_is_refused(run_playbook, tmp_path):
                        "-e", "sriov_guest_policy=migrate", "--check")
     assert run.returncode == 2, run.stdout
     assert "domain web01: no peer outside kvm1's batch has 1 VF(s) in pool vf-pool free (peers: kvm2)" in run.stdout
+
+
+def test_shutdown_shuts_the_guests_down_and_starts_them_again_after_the_maintenance(run_playbook, tmp_path):
+    run = run_evacuate(run_playbook, tmp_path, {"kvm1": {"pool": VFS, "domains": {"web01": PAIRED, "db01": BARE}},
+                                                "kvm2": {"pool": VFS, "domains": {}}},
+                       "-e", "sriov_guest_policy=shutdown")
+    assert run.returncode == 0, run.stdout
+    assert re.search(r"TASK \[directiron.sriov.sriov_guest : Shut down the running guests gracefully\][^\n]*\nchanged: \[kvm1\]",
+                     run.stdout), run.stdout
+    assert re.search(r"TASK \[directiron.sriov.sriov_guest : Start again the guests that ran before the reboot[^\n]*\n"
+                     r"changed: \[kvm1\]", run.stdout), run.stdout
+    calls = [json.loads(line) for line in (tmp_path / "spec.json.kvm1.calls").read_text().splitlines()]
+    assert calls == [["shutdown", "db01"], ["shutdown", "web01"]]
+    assert json.loads((tmp_path / "spec.json.kvm1").read_text()) == ["db01", "web01"]  # running again
+    assert not (tmp_path / "spec.json.kvm2.calls").read_text().strip()  # the peer was only read
