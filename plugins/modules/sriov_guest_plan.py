@@ -21,7 +21,7 @@ description:
     policy C(sriov_guest_policy), and decides what each running domain undergoes.
   - C(refuse) (the default) - a host that must reboot while domains run on it is refused, naming each domain and the
     VFs and host devices it holds. C(shutdown) - each running domain is shut down gracefully before the reboot and
-    started again once the host is back. C(migrate) - each running domain live-migrates to a peer: the host or
+    started again once the host is back. C(migrate) - each running domain live-migrates to a peer - the host or
     libvirt URI in C(sriov_guest_migrate_to), else the first host of O(hosts) outside the host's batch (the batches
     O(serial) makes, as the play's C(serial) makes them) with enough free VFs in every same-named pool network the
     domain takes VFs from; the VFs are reserved as they are handed out. A domain that holds a plain C(<hostdev>), a

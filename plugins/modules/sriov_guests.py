@@ -51,6 +51,11 @@ extends_documentation_fragment:
   - directiron.sriov.libvirt
   - directiron.sriov.attributes
   - directiron.sriov.attributes.writer
+attributes:
+  diff_mode:
+    support: none
+    details:
+      - Nothing to diff; RV(domains) names the domains shut down or started.
 notes:
   - O(state=read) changes nothing, in check mode or not. In check mode O(state=stopped) and O(state=started) report
     the domains they would shut down or start.
