@@ -69,8 +69,11 @@ class ActionModule(ActionBase):
                 guests[host] = found
         if args["plan"] is not None:
             host = task_vars.get("inventory_hostname")
-            # at the reboot: this host's own variables (the including role's too)
-            setting = host_setting(task_vars, host, task_vars.get(args["reboots_from"]))
+            # at the reboot: this host's own variables (the including role's too), templated as the task sees them
+            names = ("ansible_host", "sriov_guest_policy", "sriov_guest_migrate_to", "sriov_guest_migrate_uri",
+                     args["reboots_from"])
+            own = dict((name, self._templar.template(task_vars[name])) for name in names if name in task_vars)
+            setting = host_setting(own, host, own.get(args["reboots_from"]))
             found = (task_vars.get("ansible_facts") or {}).get("sriov_guests") or guests.get(host) or {}
             plans = {host: _guest_policy.replan(host, found, setting, args["plan"])}
             for peer, peer_setting in settings.items():

@@ -136,7 +136,16 @@ def test_shutdown_shuts_the_guests_down_and_starts_them_again_after_the_maintena
                      run.stdout), run.stdout
     assert re.search(r"TASK \[directiron.sriov.sriov_guest : Start again the guests that ran before the reboot[^\n]*\n"
                      r"changed: \[kvm1\]", run.stdout), run.stdout
+    # decided in the plan, and again at the evacuation with the reason templated
+    assert run.stdout.count("kvm1: web01 (VF 0000:01:10.2) is shut down before the reboot and started again after it") == 2
+    assert "{{" not in run.stdout
     calls = [json.loads(line) for line in (tmp_path / "spec.json.kvm1.calls").read_text().splitlines()]
     assert calls == [["shutdown", "db01"], ["shutdown", "web01"]]
     assert json.loads((tmp_path / "spec.json.kvm1").read_text()) == ["db01", "web01"]  # running again
     assert not (tmp_path / "spec.json.kvm2.calls").read_text().strip()  # the peer was only read
+
+
+def test_an_empty_host_goes_through_with_the_reason_templated_at_the_evacuation(run_playbook, tmp_path):
+    run = run_evacuate(run_playbook, tmp_path, {"kvm1": {"pool": VFS, "domains": {}}, "kvm2": {"pool": VFS, "domains": {}}})
+    assert run.returncode == 0, run.stdout
+    assert run.stdout.count("kvm1: no running domain (reboot: maintenance (evacuate playbook))") == 2, run.stdout
