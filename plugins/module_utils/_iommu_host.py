@@ -61,7 +61,7 @@ def own_field(field, fixed_args, remove_args):
     """The iommu_host option behind a kernel_cmdline field: args[N] is extra_args[N - fixed]
     (the vendor and passthrough arguments come first), remove[N] is remove_args[N] (or the
     iommu=pt that passthrough=false removes)."""
-    match = re.match(r"^(args|remove)\[(\d+)\]", field or "")
+    match = re.match(r"^(args|remove)\[([0-9]+)\]", field or "")
     if not match:
         return {"args": "extra_args", "remove": "remove_args"}.get(field, field)
     index = int(match.group(2))
