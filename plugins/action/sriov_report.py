@@ -11,7 +11,7 @@ __metaclass__ = type
 import json
 import os
 
-from ansible.errors import AnsibleActionFail
+from ansible.errors import AnsibleActionFail, AnsibleUndefinedVariable
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
@@ -31,6 +31,21 @@ def _write(path, text):
     os.rename(tmp, path)
 
 
+class HostView(object):
+    """One host's variables as the report reads them: a key is templated only when the report asks
+    for it, and a variable that cannot be templated here (one naming a role default of a role this
+    play does not run, for example) reads as missing instead of failing the whole report."""
+
+    def __init__(self, variables):
+        self._variables = variables if variables is not None else {}
+
+    def get(self, key, default=None):
+        try:
+            return self._variables[key]
+        except (KeyError, AnsibleUndefinedVariable):
+            return default
+
+
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
     _requires_connection = False
@@ -47,7 +62,7 @@ class ActionModule(ActionBase):
         if not isinstance(hosts, list):
             raise AnsibleActionFail("hosts: must be a list of inventory hostnames, got %s" % type(hosts).__name__)
         hostvars = task_vars.get("hostvars") or {}
-        report = fleet_report(playbook, [(name, dict(hostvars.get(name) or {})) for name in hosts])
+        report = fleet_report(playbook, [(name, HostView(hostvars.get(name))) for name in hosts])
         report = json.loads(json.dumps(report, default=str))
         text = render_text(report)
         files = {}

@@ -13,7 +13,8 @@ Token semantics (one implementation, used for every back-end and for /proc/cmdli
 
 * ``key=value`` in ``ensure``: the result holds exactly one ``key=value``, at the place of the
   first old occurrence of ``key`` (bare or with any value); other occurrences are dropped.
-* a bare flag in ``ensure``: added once (at the end, before a ``--`` separator) if missing.
+* a bare flag in ``ensure``: added once (at the end, before a ``--`` separator) if missing; of
+  several copies the first stays.
 * ``key`` in ``remove``: every occurrence of ``key``, bare or with any value, is dropped;
   ``key=value`` in ``remove``: only that exact argument is dropped.
 * every other argument keeps its text and its place.
@@ -155,6 +156,10 @@ def edit_located(entries, ensure, remove):
         if value is None:
             if (key, None) not in parsed:
                 result.insert(_insert_position(tokens), (render_token(key, None), None))
+            else:
+                # Each wanted argument once: later copies of the flag go.
+                first = parsed.index((key, None))
+                result = [e for i, e in enumerate(result) if i <= first or parsed[i] != (key, None)]
             continue
         positions = [i for i, (k, _v) in enumerate(parsed) if k == key]
         if not positions:
@@ -198,14 +203,18 @@ def edit_pair_located(target, other, ensure, remove):
 
     target and other are [(token, origin), ...] (see edit_located). The target gets the wanted
     arguments; the other one only loses what would contradict them (removed arguments, other
-    values of a wanted key), so the joined command line is what was asked for. A bare flag
-    already in the other variable is not added again.
+    values of a wanted key, extra copies of a wanted flag), so the joined command line is what
+    was asked for, each wanted argument once. A bare flag already in the other variable stays
+    there and leaves the target.
     """
     other_ensure_keys = [(k, None) for k, v in ensure if v is not None]
-    new_other = edit_located(other, [], list(remove) + other_ensure_keys)
-    other_pairs = [parse_token(t) for t in tokens_of(new_other)]
-    target_ensure = [(k, v) for k, v in ensure if not (v is None and (k, None) in other_pairs)]
-    new_target = edit_located(target, target_ensure, remove)
+    other_pairs = [parse_token(t) for t in tokens_of(edit_located(other, [], list(remove) + other_ensure_keys))]
+    # A wanted flag the other variable holds stays there (once) and leaves the target.
+    flags_there = [(k, v) for k, v in ensure if v is None and (k, None) in other_pairs]
+    new_other = edit_located(other, flags_there, list(remove) + other_ensure_keys)
+    target_ensure = [(k, v) for k, v in ensure if (k, v) not in flags_there]
+    new_target = [e for e in edit_located(target, target_ensure, remove)
+                  if e[0] == "--" or parse_token(e[0]) not in flags_there]
     return new_target, new_other
 
 

@@ -6,17 +6,16 @@
 ``KernelCmdline`` reads the stored line once, computes the change with the token algebra of
 ``_cmdline``, checks it (length, writable files) and writes outside check mode:
 
-* grub: ``/etc/default/grub`` and ``/etc/default/grub.d/*.cfg`` as grub-mkconfig sources them
-  (``_cmdline_shell``); the files that decide the value are edited, then update-grub or
-  grub2-mkconfig runs;
+* grub (``_cmdline_grub``): ``/etc/default/grub`` and ``/etc/default/grub.d/*.cfg``; the lexer
+  of ``_cmdline_shell`` plans the edit, the shell judges it (``_cmdline_sourced``: the candidate
+  files sourced as grub-mkconfig does, before the write, and the real ones after it, restored
+  on a mismatch), then update-grub or grub2-mkconfig runs;
 * grubby (boot loader spec entries) and rpm-ostree: through their commands
   (``_cmdline_grubby`` parses what they print);
 * kernel-install: ``/etc/kernel/cmdline``, then ``kernel-install add``.
 
-Files are read as bytes and written back byte for byte except the edited values (line endings
-and non-UTF-8 bytes kept), through symlinks (the target is replaced, the link stays), after a
-check that every file to change can be written; when a later file fails, the earlier ones are
-put back. Commands go through ``runner(argv) -> (rc, stdout, stderr)``; nothing is built from a
+Files (``_cmdline_files``) are written after a check that every file to change can be written;
+when a later file fails, the earlier ones are put back. Commands go through ``runner(argv) -> (rc, stdout, stderr)``; nothing is built from a
 string.
 
 Pure standard library.
@@ -26,186 +25,24 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import errno
 import os
 import shutil
-import tempfile
 
 from ansible_collections.directiron.sriov.plugins.module_utils._cmdline import (
     check_length, edit_tokens, join_cmdline, parse_token, satisfied, split_cmdline, validate_request)
+from ansible_collections.directiron.sriov.plugins.module_utils._cmdline_files import (
+    ConfigFile, GRUB_DEFAULT_FILE, display_text, line_diff, probe_writable, replace_file, resolve_under_root,
+    text_diff, under_root, write_error)
+from ansible_collections.directiron.sriov.plugins.module_utils._cmdline_grub import GrubBackend
 from ansible_collections.directiron.sriov.plugins.module_utils._cmdline_grubby import (
     parse_grubby_info, parse_ostree_kargs)
-from ansible_collections.directiron.sriov.plugins.module_utils._cmdline_shell import GrubDefaults
 from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
 
 BACKENDS = ("grub", "grubby", "kernel-install", "rpm-ostree")
-GRUB_DEFAULT_FILE = "etc/default/grub"
-GRUB_DROPIN_DIR = "etc/default/grub.d"
 KERNEL_CMDLINE_FILE = "etc/kernel/cmdline"
-# The kernel's own limit on symlink chains (MAXSYMLINKS).
-MAX_SYMLINKS = 40
-# Arguments grub puts in front of GRUB_CMDLINE_LINUX: they count against the length limit.
-BOOTLOADER_ARGS = ("BOOT_IMAGE", "root", "ro", "rw", "initrd")
-
-_WRITE_ADVICE = {
-    errno.EPERM: "the file or its directory is immutable (see lsattr; chattr -i lifts it)",
-    errno.EROFS: "the file system is mounted read-only",
-    errno.EACCES: "permission denied: run as root (become: true)",
-    errno.ENOSPC: "the file system is full",
-}
 
 
-def under_root(root, relative):
-    return os.path.join(root or "/", relative.lstrip("/"))
-
-
-def resolve_under_root(root, relative):
-    """Follow the symlinks of /relative as the system booted from root sees them.
-
-    Absolute link targets are taken below root (an offline image's links point into the
-    image, not into the running host). Returns the host-side name of the final target.
-    """
-    name = "/" + relative.lstrip("/")
-    for _hop in range(MAX_SYMLINKS):
-        path = under_root(root, name)
-        if not os.path.islink(path):
-            return name
-        target = os.readlink(path)
-        name = os.path.normpath(target if target.startswith("/") else
-                                os.path.join(os.path.dirname(name), target))
-    raise SriovError("/%s: more than %d levels of symbolic links" % (relative.lstrip("/"), MAX_SYMLINKS),
-                     field="root")
-
-
-def display_text(text):
-    """Text with non-UTF-8 bytes (kept as surrogates) shown as U+FFFD, for diffs and results."""
-    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-
-
-def text_diff(header, before, after):
-    """One entry of a module diff: the text before and after, under one header."""
-    return {"before": display_text(before), "after": display_text(after),
-            "before_header": header, "after_header": header}
-
-
-def line_diff(header, before, after):
-    """A diff of two argument lists, one line each."""
-    return text_diff(header, join_cmdline(before) + "\n", join_cmdline(after) + "\n")
-
-
-class ConfigFile(object):
-    """A configuration file read as bytes and decoded losslessly (surrogateescape)."""
-
-    def __init__(self, root, relative):
-        self.display = "/" + relative.lstrip("/")
-        self.target = resolve_under_root(root, relative)
-        self.path = under_root(root, self.target)
-        self.raw = b""
-        self.text = ""
-        self.exists = False
-        self.crlf = False
-        self.non_utf8_line = None
-
-    @property
-    def label(self):
-        """The name a user knows it by, with the file a symlink leads to."""
-        if self.target == self.display:
-            return self.display
-        return "%s (-> %s)" % (self.display, self.target)
-
-    def load(self, missing_ok=False):
-        try:
-            with open(self.path, "rb") as handle:
-                self.raw = handle.read()
-        except (IOError, OSError) as exc:
-            if missing_ok and exc.errno == errno.ENOENT:
-                return self
-            raise SriovError("cannot read %s: %s" % (self.label, exc.strerror or exc), field="backend",
-                             details={"file": self.display})
-        self.exists = True
-        if b"\0" in self.raw:
-            line = self.raw[:self.raw.index(b"\0")].count(b"\n") + 1
-            raise SriovError("%s line %d holds a NUL byte: it is not a text file the shell or the "
-                             "bootloader reads as written; it is not edited" % (self.label, line),
-                             field="backend", details={"file": self.display, "line": line})
-        try:
-            self.raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            self.non_utf8_line = self.raw[:exc.start].count(b"\n") + 1
-        self.text = self.raw.decode("utf-8", "surrogateescape")
-        self.crlf = b"\r\n" in self.raw
-        return self
-
-    def encode(self, text):
-        return text.encode("utf-8", "surrogateescape")
-
-    def notes(self):
-        """What a user should know about how the file was kept."""
-        notes = []
-        if self.crlf:
-            notes.append("%s has CRLF (DOS) line endings: they were kept; the shell reads the CR "
-                         "as part of each unquoted value" % self.label)
-        if self.non_utf8_line is not None:
-            notes.append("%s holds bytes that are not UTF-8 (first on line %d): they were kept as "
-                         "they were" % (self.label, self.non_utf8_line))
-        return notes
-
-
-def _rename_keeping_attributes(tmp, path):
-    try:
-        stat = os.stat(path)
-    except OSError:
-        os.chmod(tmp, 0o644)
-    else:
-        os.chmod(tmp, stat.st_mode & 0o7777)
-        try:
-            os.chown(tmp, stat.st_uid, stat.st_gid)
-        except OSError:
-            pass  # not root: the file keeps the writer's owner
-    os.rename(tmp, path)
-
-
-def replace_file(path, data, move=None):
-    """Replace path by a temp file written in its directory, then moved over it.
-
-    move(tmp, path): the module passes AnsibleModule.atomic_move (it also keeps the SELinux
-    context); by default mode and owner are copied and the temp file renamed.
-    """
-    fd, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), dir=os.path.dirname(path))
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        (move or _rename_keeping_attributes)(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
-def probe_writable(path):
-    """Raise OSError when path (an existing file) or its directory cannot be replaced."""
-    directory = os.path.dirname(path)
-    if not os.access(directory, os.W_OK):
-        raise OSError(errno.EACCES if os.access(directory, os.F_OK) else errno.ENOENT,
-                      "directory %s is not writable" % directory)
-    if os.path.exists(path):
-        # Opening for writing (no truncation) fails on an immutable file or a read-only mount.
-        os.close(os.open(path, os.O_WRONLY | os.O_APPEND))
-
-
-def write_error(label, exc, restored=()):
-    code = getattr(exc, "errno", None)
-    advice = _WRITE_ADVICE.get(code, exc.strerror if getattr(exc, "strerror", None) else str(exc))
-    msg = "cannot write %s: %s (%s)" % (label, os.strerror(code) if code else exc, advice)
-    if restored:
-        msg += "; %s put back as it was" % ", ".join(restored)
-    else:
-        msg += "; nothing was changed"
-    return SriovError(msg, field="backend", details={"file": label, "errno": code})
-
-
-class KernelCmdline(object):
+class KernelCmdline(GrubBackend):
     """Read the stored command line once, compute the change, write it outside check mode.
 
     root: files are edited below it; with a root other than "/" no command is run
@@ -346,69 +183,6 @@ class KernelCmdline(object):
             "warnings": self.warnings,
         }
 
-    # ---- grub
-    def _grub_mkconfig_argv(self):
-        if self.which("update-grub"):
-            return ["update-grub"]
-        for tool, default in (("grub2-mkconfig", "boot/grub2/grub.cfg"),
-                              ("grub-mkconfig", "boot/grub/grub.cfg")):
-            if self.which(tool):
-                output = default
-                for candidate in ("boot/grub2/grub.cfg", "boot/grub/grub.cfg"):
-                    if os.path.isfile(self._path(candidate)):
-                        output = candidate
-                        break
-                return [tool, "-o", "/" + output]
-        raise SriovError("neither update-grub nor grub2-mkconfig nor grub-mkconfig was found; "
-                         "set update_bootloader=false to only edit /etc/default/grub",
-                         field="update_bootloader")
-
-    def _grub_files(self):
-        """/etc/default/grub, then the drop-ins in the order grub-mkconfig sources them."""
-        files = [ConfigFile(self.root, GRUB_DEFAULT_FILE).load()]
-        directory = self._path(GRUB_DROPIN_DIR)
-        if os.path.isdir(directory):
-            # grub-mkconfig: for x in /etc/default/grub.d/*.cfg (the glob skips dot files).
-            for entry in sorted(os.listdir(directory)):
-                if entry.endswith(".cfg") and not entry.startswith("."):
-                    config = ConfigFile(self.root, "%s/%s" % (GRUB_DROPIN_DIR, entry))
-                    if os.path.isfile(config.path):
-                        files.append(config.load())
-        return files
-
-    def _shell_is_dash(self):
-        try:
-            target = resolve_under_root(self.root, "bin/sh")
-        except SriovError:
-            return False
-        return os.path.basename(os.path.realpath(self._path(target))).startswith("dash")
-
-    def _bootloader_args(self):
-        running = self.running_tokens() if self.live else None
-        return [t for t in running or [] if parse_token(t)[0] in BOOTLOADER_ARGS]
-
-    def _apply_grub(self, ensure, remove):
-        files = self._grub_files()
-        defaults = GrubDefaults([(f.display, f.text) for f in files], dash=self._shell_is_dash())
-        texts, before, after = defaults.plan(self.grub_variable, ensure, remove)
-        changes = [(f, f.encode(texts[f.display])) for f in files if f.display in texts]
-        if changes:
-            check_length(after, "the grub boot entry", extra=self._bootloader_args())
-            # What grub-mkconfig will read after the edit must be what was asked for.
-            edited = GrubDefaults([(f.display, texts.get(f.display, f.text)) for f in files]).joined()
-            if edited != after or not satisfied(edited, ensure, remove):
-                raise SriovError("the edited GRUB defaults would not give %r; nothing was changed"
-                                 % display_text(join_cmdline(after)), field="grub_variable")
-        for config, _data in changes:
-            self.warnings.extend(config.notes())
-            self.actions.append("edit %s" % config.label)
-        self._write_all(changes)
-        if changes:
-            self._grub_regenerate()
-        diffs = [text_diff(f.label, f.text, texts[f.display]) for f, _d in changes]
-        if not diffs:
-            diffs = [text_diff(files[0].label, files[0].text, files[0].text)]
-        return before, after, diffs[0] if len(diffs) == 1 else diffs, bool(changes)
 
     def _may_regenerate(self, what):
         """True when the boot configuration is to be regenerated now (else say why not)."""
@@ -418,14 +192,6 @@ class KernelCmdline(object):
             self.actions.append("%s not regenerated: root is %s" % (what, self.root))
             return False
         return True
-
-    def _grub_regenerate(self):
-        if not self._may_regenerate("grub configuration"):
-            return
-        argv = self._grub_mkconfig_argv()
-        self.actions.append("run %s" % " ".join(argv))
-        if not self.check_mode:
-            self._run(argv, argv[0])
 
     # ---- kernel-install (/etc/kernel/cmdline)
     def _kernel_install_base(self):

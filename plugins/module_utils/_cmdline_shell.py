@@ -598,6 +598,12 @@ class GrubDefaults(object):
     def __init__(self, files, dash=False):
         self.files = [DefaultsFile(display, text) for display, text in files]
         self.evaluation = Evaluation(self.files, dash=dash)
+        self.edited = []   # "file line N" of every assignment the last plan rewrites or adds
+
+    def lines(self):
+        """"file line N" of every assignment that makes up the two variables' values."""
+        return ["%s line %d" % (p.source.display, p.line)
+                for name in GRUB_VARIABLES for p in self.evaluation.chains[name]]
 
     def tokens(self, name):
         return tokens_of(self.evaluation.located(name))
@@ -643,6 +649,7 @@ class GrubDefaults(object):
             text = main.text
             prefix = "" if not text or text.endswith("\n") else main.newline
             line = "%s=%s%s" % (name, shell_quote(join_cmdline(tokens_of(new))), main.newline)
+            self.edited.append("%s line %d (added)" % (main.display, main.text.count("\n") + 1 + bool(prefix)))
             edits.setdefault(main.display, []).append((len(text), len(text), prefix + line))
             return
         # An added argument belongs to the piece of the argument after it (before "--"),
@@ -665,5 +672,6 @@ class GrubDefaults(object):
                     "%s: the arguments of %s written there would have to change, but %s; it is "
                     "not edited" % (piece.where(), name, piece.reason or "it is not an assignment"),
                     field="grub_variable", details={"file": piece.source.display, "line": piece.line})
+            self.edited.append(piece.where())
             edits.setdefault(piece.source.display, []).append(
                 (piece.word.value_start, piece.word.end, render_piece(piece, after)))

@@ -20,7 +20,7 @@ COLUMNS = (
 
 def _get(mapping, *keys):
     for key in keys:
-        if not isinstance(mapping, dict):
+        if mapping is None or not hasattr(mapping, "get"):
             return None
         mapping = mapping.get(key)
     return mapping

@@ -164,12 +164,12 @@ class TestGrub(object):
         original = read(fixture("grub-odd")).splitlines()
         assert lines[0] == original[0]  # the commented assignment is untouched
         assert lines[2] == 'GRUB_CMDLINE_LINUX="dead=assignment"'  # dead: shell keeps the last one
-        # single quotes, export prefix, indentation, duplicate flag and trailing comment kept
+        # single quotes, export prefix, indentation and trailing comment kept; the wanted flag once
         assert lines[3] == ("  export GRUB_CMDLINE_LINUX='console=tty0 console=ttyS0,115200n8 "
-                            "iommu=pt quiet quiet intel_iommu=on' # keep me")
+                            "iommu=pt quiet intel_iommu=on' # keep me")
         assert lines[4] == 'GRUB_CMDLINE_LINUX_DEFAULT="splash acpi_osi=\\"Windows 2015\\""'
         assert lines[5] == original[5]
-        assert result["args_after"] == ('console=tty0 console=ttyS0,115200n8 iommu=pt quiet quiet '
+        assert result["args_after"] == ('console=tty0 console=ttyS0,115200n8 iommu=pt quiet '
                                         'intel_iommu=on splash acpi_osi="Windows 2015"')
 
     def test_default_variable_target_and_linux_cleaned(self, tmp_path):
