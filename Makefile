@@ -19,11 +19,11 @@ export PATH := $(BIN):$(PATH)
 
 -include lab/lab.mk
 
-.PHONY: help venv host-deps link copy pybin unit mutation sanity units matrix lint docs-lint changelog-lint release build test demo bench clean
+.PHONY: help venv host-deps link copy pybin unit mutation sanity units matrix lint docs-lint changelog-lint docsite release build test demo bench clean
 
 help:
 	@echo "make demo   converge playbooks/site.yml on a lab VM (or on inventory INVENTORY=...)"
-	@echo "make test   run every test tier (unit, sanity, units, matrix, lint, docs, changelog, build, lab)"
+	@echo "make test   run every test tier (unit, sanity, units, matrix, lint, docs, docsite, changelog, build, lab)"
 	@echo "make unit   fast tier: pytest on fixture trees"
 	@echo "make bench  every benchmark figure, written to benchmarks/RESULTS.md (BENCH_ARGS=--report-only)"
 
@@ -92,6 +92,11 @@ lint: venv link
 
 docs-lint: venv link
 	$(BIN)/antsibull-docs lint-collection-docs --plugin-docs --skip-rstcheck .
+
+# The docsite, built offline by antsibull-docs with the guides (docs/docsite/extra-docs.yml), then
+# opened in headless Chromium: module index, one module page, a screenshot (tests/docsite/build.py).
+docsite: venv host-deps link
+	$(BIN)/python tests/docsite/build.py
 
 changelog-lint: venv
 	$(BIN)/antsibull-changelog lint

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Install the host packages the lab needs (Debian 12 or 13). Idempotent: does nothing when all
-# tools are present. QEMU >= 8.0 is required for the emulated igb SR-IOV NIC: lab/qemu-suite.sh
+# Install the host packages the lab and the docsite tier (headless Chromium) need (Debian 12 or
+# 13). Idempotent: does nothing when all tools are present. QEMU >= 8.0 is required for the
+# emulated igb SR-IOV NIC: lab/qemu-suite.sh
 # decides where it comes from (Debian 13: the machine's own release; Debian 12, which ships 7.2:
 # bookworm-backports of the mirror already configured). Releases are never mixed.
 set -euo pipefail
@@ -12,7 +13,7 @@ need_qemu() {
 }
 
 missing=()
-for tool in debootstrap sfdisk mkfs.ext4 qemu-img ssh ssh-keygen shellcheck rsync; do
+for tool in debootstrap sfdisk mkfs.ext4 qemu-img ssh ssh-keygen shellcheck rsync chromium; do
     command -v "$tool" >/dev/null || missing+=("$tool")
 done
 if [ ${#missing[@]} -eq 0 ] && ! need_qemu; then
@@ -45,5 +46,5 @@ else
 fi
 apt-get update -q
 apt-get install -y -q --no-install-recommends debootstrap fdisk e2fsprogs openssh-client \
-    ca-certificates shellcheck rsync
+    ca-certificates shellcheck rsync chromium
 apt-get install -y -q --no-install-recommends "${qemu_target[@]}" qemu-system-x86 qemu-utils

@@ -4,7 +4,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 
-tiers=(unit mutation lab-unit sanity units matrix lint docs-lint changelog-lint build lab-test)
+tiers=(unit mutation lab-unit sanity units matrix lint docs-lint docsite changelog-lint build lab-test)
 if [ -n "${TIERS:-}" ]; then read -r -a tiers <<<"$TIERS"; fi
 
 passed=0; failed=0; report=()
