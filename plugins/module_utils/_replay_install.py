@@ -26,7 +26,8 @@ PACKAGE = "ansible_collections.directiron.sriov.plugins.module_utils"
 # What _replay imports, directly or through _vf (a unit test keeps this list complete): the
 # launcher embeds these sources.
 REPLAY_FILES = ("_errors.py", "_rules.py", "_lock.py", "_sysfs.py", "_iplink.py", "_spec.py", "_guards.py",
-                "_vf.py", "_replay.py")
+                "_kernel_errors.py", "_vf_links.py", "_vf_state.py", "_vf_checks.py", "_vf_plan.py", "_vf.py",
+                "_replay.py")
 CONFIG_PATH = _replay.DEFAULT_CONFIG
 LAUNCHER_PATH = "/usr/local/libexec/directiron-sriov-replay"
 UNIT = "directiron-sriov-vfs.service"

@@ -91,7 +91,7 @@ MUTATIONS = [
     {
         "id": "duplicate-mac-on-host",
         "claim": "sriov_vf refuses a MAC another VF or NIC of the host already uses",
-        "file": "plugins/module_utils/_vf.py",
+        "file": "plugins/module_utils/_vf_checks.py",
         "old": "            if vf[\"mac\"] and vf[\"mac\"] in owners:",
         "new": "            if False:",
         "tests": ["tests/unit/plugins/modules/test_sriov_vf.py", "tests/unit/plugins/module_utils",
@@ -189,7 +189,7 @@ MUTATIONS = [
     {
         "id": "pf-mtu-management-unguarded",
         "claim": "a PF mtu change on the management link is refused without force",
-        "file": "plugins/module_utils/_vf.py",
+        "file": "plugins/module_utils/_vf_plan.py",
         "old": 'if any(step["do"] == "pf_mtu" for step in steps):',
         "new": 'if False:',
         "tests": ["tests/unit/plugins/module_utils/test_vf_safety.py"],

@@ -16,6 +16,7 @@ import pytest
 
 from ansible_collections.directiron.sriov.plugins.module_utils import _guards
 from ansible_collections.directiron.sriov.plugins.module_utils import _vf
+from ansible_collections.directiron.sriov.plugins.module_utils import _vf_links
 from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
 from ansible_collections.directiron.sriov.tests.fixtures.fake_vf_host import FakeHost, install
 
@@ -366,11 +367,11 @@ def test_timeout_waiting_for_vfs(host, monkeypatch):
 
 def test_link_changes_resend_the_whole_vlan_triple():
     current = {"vlan": 100, "qos": 4, "vlan_proto": "802.1ad", "spoofchk": True}
-    assert _vf.link_changes({"vlan": 200}, current) == {"vlan": 200, "qos": 4, "vlan_proto": "802.1ad"}
-    assert _vf.link_changes({"vlan": 0}, current) == {"vlan": 0}
-    assert _vf.link_changes({"vlan": 100, "vlan_proto": "802.1Q"}, current) == {
+    assert _vf_links.link_changes({"vlan": 200}, current) == {"vlan": 200, "qos": 4, "vlan_proto": "802.1ad"}
+    assert _vf_links.link_changes({"vlan": 0}, current) == {"vlan": 0}
+    assert _vf_links.link_changes({"vlan": 100, "vlan_proto": "802.1Q"}, current) == {
         "vlan": 100, "qos": 4, "vlan_proto": "802.1Q"}
-    assert _vf.link_changes({"spoofchk": True, "vlan": 100, "qos": 4, "vlan_proto": "802.1ad"}, current) == {}
+    assert _vf_links.link_changes({"spoofchk": True, "vlan": 100, "qos": 4, "vlan_proto": "802.1ad"}, current) == {}
 
 
 def test_refuses_settings_on_a_vf_that_carries_the_default_route_only(tmp_path, monkeypatch):
