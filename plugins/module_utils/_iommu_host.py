@@ -12,6 +12,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import re
+
+from ansible_collections.directiron.sriov.plugins.module_utils._cmdline import validate_request
 from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
 from ansible_collections.directiron.sriov.plugins.module_utils._files import PersistedFile, converge_file
 from ansible_collections.directiron.sriov.plugins.module_utils._iommu_facts import read_platform_vendor
@@ -54,29 +57,76 @@ def iommu_request(vendor, passthrough, extra_args, remove_args):
     return args, remove
 
 
+def own_field(field, fixed_args, remove_args):
+    """The iommu_host option behind a kernel_cmdline field: args[N] is extra_args[N - fixed]
+    (the vendor and passthrough arguments come first), remove[N] is remove_args[N] (or the
+    iommu=pt that passthrough=false removes)."""
+    match = re.match(r"^(args|remove)\[([0-9]+)\]", field or "")
+    if not match:
+        return {"args": "extra_args", "remove": "remove_args"}.get(field, field)
+    index = int(match.group(2))
+    if match.group(1) == "args":
+        return "extra_args[%d]" % (index - fixed_args) if index >= fixed_args else "vendor"
+    return "remove_args[%d]" % index if index < len(remove_args) else "passthrough"
+
+
 def converge_iommu(params, cmdline_factory, check_mode):
     """Both parts in one run; ``cmdline_factory(args, remove)`` builds the KernelCmdline manager.
 
     Every input is checked before anything changes: the vendor, the module names, then the command
-    line request (inside the manager, before its write).
+    line request (inside the manager, before its write). All or nothing: the modules-load file is
+    written first and put back when the command line then fails (the command line itself is
+    refused before its write, or restored by the manager); the error says which, in ``rollback``.
     """
     vendor = resolve_vendor(params["vendor"], params["sysfs_root"], params["proc_root"])
     args, remove = iommu_request(vendor, params["passthrough"], params["extra_args"], params["remove_args"])
     modules = PersistedFile(MODULES_LOAD_PATH, params["root"], modules_load_text(params["vfio_modules"]), 0o644)
+    fixed = len(args) - len(params["extra_args"])
     manager = cmdline_factory(args, remove)
-    result = manager.run()
-    actions = list(result.get("actions", []))
-    diffs = result.get("diff") or []
-    diffs = list(diffs) if isinstance(diffs, list) else [diffs]  # kernel_cmdline: one dict, or a list
+    try:
+        validate_request(args, remove)
+    except SriovError as exc:
+        raise SriovError(exc.msg.replace(exc.field or "\0", own_field(exc.field, fixed, params["remove_args"])),
+                         field=own_field(exc.field, fixed, params["remove_args"]), details=exc.details)
+    actions = manager.actions
+    diffs = []
     written = converge_file(modules, actions, diffs, check_mode)
+    try:
+        result = manager.run()
+    except SriovError as exc:
+        raise rolled_back(exc, modules if written and not check_mode else None,
+                          own_field(exc.field, fixed, params["remove_args"]))
+    cmdline_diffs = result.get("diff") or []
+    cmdline_diffs = list(cmdline_diffs) if isinstance(cmdline_diffs, list) else [cmdline_diffs]
     result.update({
         "changed": bool(result["changed"] or written),
         "vendor": vendor,
         "args": args,
         "remove": remove,
         "modules_load": {"path": MODULES_LOAD_PATH, "changed": written},
-        "actions": actions,
-        "diff": diffs,
+        "actions": list(result.get("actions", [])),
+        "diff": cmdline_diffs + diffs,
         "warnings": list(result.get("warnings", [])),
     })
     return result
+
+
+def rolled_back(err, modules, field):
+    """err after putting the modules-load file back (modules: the PersistedFile written, or None)."""
+    restored, failed = [], []
+    if modules is not None:
+        try:
+            modules.restore()
+            restored.append(modules.path)
+        except (IOError, OSError) as exc:
+            failed.append("%s (%s)" % (modules.path, exc))
+    rollback = {"restored": restored, "left_changed": [modules.path] if failed else [], "restore_failed": failed}
+    if restored:
+        summary = "rolled back: restored %s; the kernel command line is unchanged" % ", ".join(restored)
+    elif failed:
+        summary = "could not restore %s" % ", ".join(failed)
+    else:
+        summary = "nothing was changed"
+    details = dict(err.details or {})
+    details["rollback"] = rollback
+    return SriovError("%s (%s)" % (err.msg, summary), field=field, details=details)

@@ -65,8 +65,9 @@ def test_first_run_writes_both_and_asks_for_a_reboot(monkeypatch, tmp_path):
     assert result["modules_load"] == {"path": "/" + MODULES_LOAD, "changed": True}
     assert result["reboot_required"] is True
     # below a root other than / no bootloader command runs (kernel_cmdline's rule), and says so
-    assert result["actions"][0] == "edit /etc/default/grub"
-    assert result["actions"][-1] == "write /%s (mode 0644)" % MODULES_LOAD
+    # the modules-load file first: it is what a failed command line puts back
+    assert result["actions"][0] == "write /%s (mode 0644)" % MODULES_LOAD
+    assert result["actions"][1] == "edit /etc/default/grub"
 
 
 def test_second_run_changes_nothing_and_a_blockinfile_host_is_unchanged(monkeypatch, tmp_path):
@@ -89,8 +90,9 @@ def test_check_mode_writes_nothing_and_says_what_it_would_do(monkeypatch, tmp_pa
     assert read(host, "etc/default/grub") == before
     assert not os.path.exists(os.path.join(host["root"], MODULES_LOAD))
     # below a root other than / no bootloader command runs (kernel_cmdline's rule), and says so
-    assert result["actions"][0] == "edit /etc/default/grub"
-    assert result["actions"][-1] == "write /%s (mode 0644)" % MODULES_LOAD
+    # the modules-load file first: it is what a failed command line puts back
+    assert result["actions"][0] == "write /%s (mode 0644)" % MODULES_LOAD
+    assert result["actions"][1] == "edit /etc/default/grub"
     headers = [entry["after_header"] for entry in result["diff"]]
     assert headers == ["/etc/default/grub", "/" + MODULES_LOAD]
     assert result["diff"][1]["before"] == "" and result["diff"][1]["after"] == BLOCKINFILE_TEXT
@@ -141,3 +143,40 @@ def test_the_request_is_the_documented_one():
     assert _iommu_host.iommu_request("amd", True, ["vfio-pci.ids=8086:10ca"], []) == (
         ["amd_iommu=on", "iommu=pt", "vfio-pci.ids=8086:10ca"], [])
     assert _iommu_host.iommu_request("intel", False, [], ["x"]) == (["intel_iommu=on"], ["x", "iommu=pt"])
+
+
+@pytest.mark.parametrize("extra, remove, field", [
+    (["quiet", ""], [], "extra_args[1]"),
+    (["a=1", "a=2"], [], "extra_args[1]"),
+    ([], ["x", "--"], "remove_args[1]"),
+    ([], ["intel_iommu"], "remove_args[0]"),
+])
+def test_errors_name_iommu_host_options(monkeypatch, tmp_path, extra, remove, field):
+    host = make_host(tmp_path)
+    out = run(monkeypatch, host, extra_args=extra, remove_args=remove)
+    assert out.failed and out.result["field"] == field, out.result
+    assert "args[" not in out.result["msg"].replace(field, "")
+    assert not os.path.exists(os.path.join(host["root"], MODULES_LOAD))
+
+
+def test_a_failed_command_line_puts_the_modules_file_back(monkeypatch, tmp_path):
+    # a file that stops the shell (false under set -e): the command line is refused after the
+    # modules-load file was written, which is then put back (all or nothing)
+    host = make_host(tmp_path, grub='GRUB_CMDLINE_LINUX="quiet"\nfalse\n')
+    before = read(host, "etc/default/grub")
+    out = run(monkeypatch, host)
+    assert out.failed, out.result
+    assert out.result["rollback"]["restored"] == ["/" + MODULES_LOAD]
+    assert "rolled back" in out.result["msg"] and "command line is unchanged" in out.result["msg"]
+    assert not os.path.exists(os.path.join(host["root"], MODULES_LOAD))
+    assert read(host, "etc/default/grub") == before
+
+
+def test_a_failed_command_line_restores_an_older_modules_file(monkeypatch, tmp_path):
+    host = make_host(tmp_path, grub='GRUB_CMDLINE_LINUX="quiet"\nfalse\n')
+    os.makedirs(os.path.join(host["root"], "etc", "modules-load.d"))
+    with open(os.path.join(host["root"], MODULES_LOAD), "w") as handle:
+        handle.write("vfio\n")
+    out = run(monkeypatch, host)
+    assert out.failed and out.result["rollback"]["restored"] == ["/" + MODULES_LOAD]
+    assert read(host, MODULES_LOAD) == "vfio\n"
