@@ -126,11 +126,12 @@ def _destination_runs(libvirt_mod, dst, root, name):
     return problems
 
 
-def migration_preflight(libvirt_mod, src, dst, domain, guest_nics=None):
+def migration_preflight(libvirt_mod, src, dst, domain, guest_nics=None, confirm_master=True):
     """-> {domain, problems, pairs, networks, needed_vfs, free_vfs}; an empty ``problems`` means go.
 
     ``src``/``dst``: open libvirt connections to the source and the destination hypervisor;
-    ``guest_nics``: ``ansible_facts.guest_nics`` read inside the guest (None: not known).
+    ``guest_nics``: ``ansible_facts.guest_nics`` read inside the guest (None: not known);
+    ``confirm_master=False``: the guest's failover master is not checked (the caller warns).
     """
     dom = _lookup(libvirt_mod, src, domain)
     if dom is None:
@@ -189,7 +190,7 @@ def migration_preflight(libvirt_mod, src, dst, domain, guest_nics=None):
     if there is not None:
         problems.append("a domain named %s already exists on the destination" % domain)
     problems += _destination_runs(libvirt_mod, dst, root, domain)
-    for pair in pairs:
+    for pair in pairs if confirm_master else []:
         if guest_nics is None:
             problems.append("the guest's NICs are unknown (pass guest_nic_facts' guest_nics): cannot confirm a "
                             "failover master over %s" % pair["mac"])

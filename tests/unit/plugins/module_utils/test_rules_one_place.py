@@ -31,6 +31,9 @@ PARSERS = {
     ("plugins/module_utils/_cmdline_shell.py", "_ASSIGN_RE"): "the shell lexer's assignment token",
     ("plugins/module_utils/_cmdline_shell.py", "_NAME_RE"): "the shell lexer's variable name token",
     ("plugins/action/validate_inventory.py", "PLAYBOOK_VARIABLE_RE"): "finds sriov_ names in playbook text",
+    ("plugins/filter/versionlock.py", "DNF4_LOCK_RE"): "parses a dnf4 versionlock list line",
+    ("plugins/filter/versionlock.py", "DNF5_PACKAGE_RE"): "parses dnf5 versionlock list's Package name line",
+    ("plugins/filter/versionlock.py", "DNF5_CONDITION_RE"): "parses a dnf5 versionlock list condition line",
 }
 
 
