@@ -112,10 +112,12 @@ class GrubBackend(object):
         for config in files:
             if config.display in texts:
                 contents[config.path] = config.encode(texts[config.display])
+        # One write per file, under a name whose text was edited (two names may lead to it).
+        named = dict((f.path, f) for f in files if f.display in texts)
         changes = []
         for config in files:
-            if config.path in contents and config.path not in [c.path for c, _d in changes]:
-                changes.append((config, contents[config.path]))
+            if config.path in named and config.path not in [c.path for c, _d in changes]:
+                changes.append((named[config.path], contents[config.path]))
         wrong = problems(sourced, ensure, remove) if not changes else []
         if wrong:
             self._grub_refuse(", ".join(defaults.lines()) or files[0].display,

@@ -101,7 +101,7 @@ def cpu_nodes(sysfs_root):
     """{cpu: NUMA node} from ``devices/system/node/nodeN/cpulist``; {} on a host without them."""
     base = sysfs_root.rstrip("/") + "/devices/system/node"
     result = {}
-    for name in _sysfs._listdir(base) or []:
+    for name in _sysfs.list_dir(base) or []:
         if name.startswith("node") and _rules.is_ascii_number(name[4:]):
             try:
                 cpus = parse_cpuset(_sysfs.read_attr(base + "/" + name + "/cpulist", ""))

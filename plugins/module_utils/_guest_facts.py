@@ -48,7 +48,7 @@ def _pci_parent(sysfs_root, ifname):
 
 
 def _links(sysfs_root, ifname, prefix):
-    names = _sysfs._listdir(sysfs_root.rstrip("/") + "/class/net/" + ifname) or []
+    names = _sysfs.list_dir(sysfs_root.rstrip("/") + "/class/net/" + ifname) or []
     return sorted(name[len(prefix):] for name in names if name.startswith(prefix))
 
 
@@ -74,7 +74,7 @@ def gather_guest_nics(sysfs_root="/sys", proc_root="/proc", runner=None, ethtool
     if kernel_release is None:
         missing.append("%s unreadable: in-tree driver versions are null"
                        % os.path.join(proc_root, "sys", "kernel", "osrelease"))
-    names = _sysfs._listdir(root + "/class/net")
+    names = _sysfs.list_dir(root + "/class/net")
     if names is None:
         missing.append("%s/class/net is not readable: no NICs" % root)
         names = []
@@ -91,7 +91,7 @@ def gather_guest_nics(sysfs_root="/sys", proc_root="/proc", runner=None, ethtool
         if address is None:
             continue  # lo, bridges, bonds, tunnels: not a NIC
         base = root + "/class/net/" + ifname
-        driver = _sysfs._link_name(base + "/device/driver")
+        driver = _sysfs.link_name(base + "/device/driver")
         drivers[ifname] = driver
         function = _sysfs.read_function(root, address) or {}
         version, version_source, module = (None, None, None)
@@ -112,7 +112,7 @@ def gather_guest_nics(sysfs_root="/sys", proc_root="/proc", runner=None, ethtool
             rc, out, _err = runner([ethtool_bin, "-P", ifname])
             if rc == 0:
                 permanent = parse_permanent_address(out)
-        speed = _sysfs._int_or_none(_sysfs.read_attr(base + "/speed"))
+        speed = _sysfs.int_or_none(_sysfs.read_attr(base + "/speed"))
         uppers = _links(root, ifname, "upper_")
         nics.append({
             "name": ifname,

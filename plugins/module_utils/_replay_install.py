@@ -25,7 +25,8 @@ from ansible_collections.directiron.sriov.plugins.module_utils import _replay
 PACKAGE = "ansible_collections.directiron.sriov.plugins.module_utils"
 # What _replay imports, directly or through _vf (a unit test keeps this list complete): the
 # launcher embeds these sources.
-REPLAY_FILES = ("_errors.py", "_rules.py", "_lock.py", "_sysfs.py", "_iplink.py", "_spec.py", "_guards.py",
+REPLAY_FILES = ("_errors.py", "_rules.py", "_lock.py", "_sysfs_io.py", "_sysfs_scan.py",
+                "_sysfs_iommu.py", "_sysfs.py", "_iplink.py", "_spec.py", "_guards.py",
                 "_kernel_errors.py", "_vf_links.py", "_vf_state.py", "_vf_checks.py", "_vf_plan.py", "_vf.py",
                 "_replay.py")
 CONFIG_PATH = _replay.DEFAULT_CONFIG

@@ -57,7 +57,7 @@ MUTATIONS = [
     {
         "id": "shared-group-assignable",
         "claim": "a function sharing its IOMMU group with a host device is not assignable",
-        "file": "plugins/module_utils/_sysfs.py",
+        "file": "plugins/module_utils/_sysfs_iommu.py",
         "old": "            blockers.append(other)",
         "new": "            harmless.append(other)",
         "tests": ["tests/unit/plugins/module_utils", "tests/unit/plugins/modules/test_iommu_facts.py"],
