@@ -14,12 +14,15 @@ import shutil
 import tempfile
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
 
-from ansible_collections.directiron.sriov.plugins.module_utils._cmdline_backends import KernelCmdline
-from ansible_collections.directiron.sriov.plugins.module_utils._cmdline_sourced import problems
-from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
-from ansible_collections.directiron.sriov.tests.unit.plugins.modules.test_kernel_cmdline_shell_judge import sourced
+hypothesis = pytest.importorskip("hypothesis")
+
+from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
+
+from ansible_collections.directiron.sriov.plugins.module_utils._cmdline_backends import KernelCmdline  # noqa: E402
+from ansible_collections.directiron.sriov.plugins.module_utils._cmdline_sourced import problems  # noqa: E402
+from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError  # noqa: E402
+from ansible_collections.directiron.sriov.tests.unit.plugins.modules.test_kernel_cmdline_shell_judge import sourced  # noqa: E402
 
 DASH = shutil.which("dash")
 VARS = ["GRUB_CMDLINE_LINUX", "GRUB_CMDLINE_LINUX_DEFAULT"]
