@@ -183,7 +183,6 @@ class KernelCmdline(GrubBackend):
             "warnings": self.warnings,
         }
 
-
     def _may_regenerate(self, what):
         """True when the boot configuration is to be regenerated now (else say why not)."""
         if not self.update_bootloader:

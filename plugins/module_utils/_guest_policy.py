@@ -226,8 +226,8 @@ def _place(host, domain, entry, config, hosts, batch_of, free, settings, why):
         entry["action"] = "refused"
         entry["problems"] = ["%s: %s" % (prefix, problem)]
         return
-    candidates = [named] if named else [peer for peer in hosts
-                                         if peer != host and batch_of.get(peer) != batch_of.get(host)]
+    candidates = [named] if named else [
+        peer for peer in hosts if peer != host and batch_of.get(peer) != batch_of.get(host)]
     for peer in candidates:
         if _fits(free[peer], domain["pools"]):
             for pool, count in domain["pools"].items():

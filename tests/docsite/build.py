@@ -43,7 +43,7 @@ UNDEFINED_LABEL_RE = re.compile(r"undefined label: '(?P<label>[^']+)'")
 
 def run(cmd, **kwargs):
     started = time.time()
-    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, **kwargs)
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, check=False, **kwargs)
     if proc.returncode != 0:
         sys.stdout.write(proc.stdout)
         raise SystemExit("docsite: %s failed (exit %d)" % (os.path.basename(cmd[0]), proc.returncode))
@@ -89,9 +89,9 @@ def build():
     if not os.path.isdir(rst):
         os.makedirs(rst)
     os.chmod(rst, 0o755)
-    _, seconds = run([antsibull, "--config-file", os.path.join(site, "antsibull-docs.cfg"), "collection",
-                      "--fail-on-error", "--cleanup", "everything", "--use-current", "--squash-hierarchy",
-                      "--dest-dir", rst, COLLECTION])
+    dummy, seconds = run([antsibull, "--config-file", os.path.join(site, "antsibull-docs.cfg"), "collection",
+                          "--fail-on-error", "--cleanup", "everything", "--use-current", "--squash-hierarchy",
+                          "--dest-dir", rst, COLLECTION])
     print("docsite: antsibull-docs wrote %d RST files in %.1f s" % (len(glob.glob(os.path.join(rst, "**", "*.rst"), recursive=True)), seconds))
     # Each extra doc rst/docsite/<guide>.rst stands for docs/<guide>.md: the Markdown takes its place,
     # under the same label, so the guides' links to each other (fleet.md -> reliability.md) resolve.
@@ -106,8 +106,8 @@ def build():
             handle.write("(%sdocsite.%s)=\n\n%s" % (OWN_LABEL, guide, markdown))
         os.remove(stub)
     warnings = os.path.join(site, "warnings.log")
-    _, seconds = run([os.path.join(BIN, "sphinx-build"), "-M", "html", rst, os.path.join(site, "build"),
-                      "-c", site, "-q", "-w", warnings])
+    dummy, seconds = run([os.path.join(BIN, "sphinx-build"), "-M", "html", rst, os.path.join(site, "build"),
+                          "-c", site, "-q", "-w", warnings])
     with open(warnings) as handle:
         own, offline = classify(handle.read().splitlines())
     print("docsite: sphinx-build in %.1f s, %d warning lines from being offline (ignored)" % (seconds, len(offline)))
@@ -130,7 +130,7 @@ def browse(browser, page, *args):
     # --no-sandbox: the tier may run as root (CI does); the page is our own local file.
     cmd = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--no-first-run",
            "--user-data-dir=" + os.path.join(OUT, "chromium-profile")] + list(args) + ["file://" + page]
-    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, timeout=120)
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, timeout=120, check=False)
     if proc.returncode != 0:
         sys.stdout.write(proc.stderr)
         raise SystemExit("docsite: chromium failed on %s (exit %d)" % (page, proc.returncode))

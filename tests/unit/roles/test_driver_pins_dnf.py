@@ -69,7 +69,6 @@ def test_the_role_deletes_the_stale_lock_and_adds_only_what_is_missing(tmp_path,
 
 @pytest.mark.parametrize("fmt", ["dnf4", "dnf5"])
 def test_the_role_asks_nothing_when_every_pin_is_locked(tmp_path, fmt):
-    pins = [{"package": "i40e-dkms", "version": "2.25.7-1"}, {"package": "kernel-core",
-                                                                "version": {"dnf4": "5.14.0-427.13.1.el9_4",
-                                                                            "dnf5": "6.13.5-200.fc41"}[fmt]}]
+    kernel = {"dnf4": "5.14.0-427.13.1.el9_4", "dnf5": "6.13.5-200.fc41"}[fmt]
+    pins = [{"package": "i40e-dkms", "version": "2.25.7-1"}, {"package": "kernel-core", "version": kernel}]
     assert run_locks(tmp_path, os.path.join(FIXTURES, "%s-versionlock-list.txt" % fmt), pins) == []

@@ -24,7 +24,8 @@ def domain_xml(name, devices=""):
             "<os><type arch='x86_64' machine='pc-q35-7.2'>hvm</type></os><devices>%s</devices></domain>" % (name, devices))
 
 
-def new_host(vfs=VFS):
+def new_host(vfs=None):
+    vfs = VFS if vfs is None else vfs
     fake = fake_mod.FakeLibvirt()
     fake.add_network(fake_mod.network_xml("vf-pool", vfs=vfs), active=True)
     fake.add_network(fake_mod.network_xml("standby", bridge="br-mig"), active=True)

@@ -7,7 +7,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.directiron.sriov.plugins.action.sriov_guest_plan import host_setting
 from ansible_collections.directiron.sriov.plugins.modules import sriov_guests
 from ansible_collections.directiron.sriov.tests.unit.plugins.module_utils.test_guest_policy import hv  # noqa: F401 pylint: disable=unused-import
 from ansible_collections.directiron.sriov.tests.unit.plugins.modules.module_harness import run_module
@@ -43,14 +42,6 @@ def test_a_guest_ignoring_the_shutdown_fails_the_task_naming_it(monkeypatch, hv)
     hv.domains["plain"].ack_shutdown = False
     end = run_module(monkeypatch, sriov_guests.main, {"state": "stopped", "domains": ["plain"], "timeout": 0})
     assert end.failed and "plain did not shut down within 0 s" in end.result["msg"]
-
-
-def test_the_plan_reads_a_hosts_settings_with_their_defaults():
-    assert host_setting({}, "kvm1", None) == {"policy": "refuse", "reboot": [], "migrate_to": None,
-                                              "uri": "qemu+ssh://kvm1/system"}
-    assert host_setting({"ansible_host": "10.0.0.2", "sriov_guest_policy": "migrate", "sriov_guest_migrate_to": "kvm3"},
-                        "kvm2", ["iommu"]) == {"policy": "migrate", "reboot": ["iommu"], "migrate_to": "kvm3",
-                                               "uri": "qemu+ssh://10.0.0.2/system"}
 
 
 def test_read_without_a_reachable_libvirt_knows_no_guest_and_warns(monkeypatch, hv):

@@ -67,7 +67,7 @@ def test_and_back_again(monkeypatch, pair):
     src, dst = pair
     dst.replug_transient = src.replug_transient = False
     assert not migrate(monkeypatch, src, dst, guest_nics=GUEST_NICS).failed
-    monkeypatch.setattr(sriov_migrate, "libvirt", TwoHosts(dst, src))
+    monkeypatch.setattr(sriov_migrate, "libvirt", TwoHosts(dst, src))  # pylint: disable=arguments-out-of-order
     back = run_module(monkeypatch, sriov_migrate.main, {"domain": "vm1", "dest_uri": DEST, "guest_nics": GUEST_NICS})
     assert not back.failed, back.result
     assert back.result["vfs"][0]["attached_by"] == "module" and "vm1" in src.domains and "vm1" not in dst.domains
