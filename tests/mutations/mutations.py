@@ -73,7 +73,7 @@ MUTATIONS = [
     {
         "id": "grub-dropins-ignored",
         "claim": "kernel_cmdline judges the line that boots: /etc/default/grub.d/*.cfg drop-ins count",
-        "file": "plugins/module_utils/_cmdline_backends.py",
+        "file": "plugins/module_utils/_cmdline_grub.py",
         "old": "                if entry.endswith(\".cfg\") and not entry.startswith(\".\"):",
         "new": "                if False:",
         "tests": ["tests/unit/plugins/modules/test_kernel_cmdline_real_files.py",
