@@ -18,6 +18,7 @@ __metaclass__ = type
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.directiron.sriov.plugins.module_utils import _guest_policy
+from ansible_collections.directiron.sriov.plugins.plugin_utils._hostvars import HostView
 
 DEFAULT_URI = "qemu+ssh://%s/system"
 
@@ -34,10 +35,7 @@ def host_setting(variables, host, reasons):
 
 
 def _get(hostvars, host, name, default=None):
-    try:
-        value = hostvars[host].get(name, default)
-    except (KeyError, AttributeError):
-        return default
+    value = HostView(hostvars.get(host)).get(name, default)
     return default if value is None else value
 
 

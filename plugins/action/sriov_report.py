@@ -11,10 +11,11 @@ __metaclass__ = type
 import json
 import os
 
-from ansible.errors import AnsibleActionFail, AnsibleUndefinedVariable
+from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
+from ansible_collections.directiron.sriov.plugins.plugin_utils._hostvars import HostView
 from ansible_collections.directiron.sriov.plugins.module_utils._report import (
     fleet_report,
     render_markdown,
@@ -29,21 +30,6 @@ def _write(path, text):
     with open(tmp, "w") as handle:
         handle.write(text)
     os.rename(tmp, path)
-
-
-class HostView(object):
-    """One host's variables as the report reads them: a key is templated only when the report asks
-    for it, and a variable that cannot be templated here (one naming a role default of a role this
-    play does not run, for example) reads as missing instead of failing the whole report."""
-
-    def __init__(self, variables):
-        self._variables = variables if variables is not None else {}
-
-    def get(self, key, default=None):
-        try:
-            return self._variables[key]
-        except (KeyError, AnsibleUndefinedVariable):
-            return default
 
 
 class ActionModule(ActionBase):
