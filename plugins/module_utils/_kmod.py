@@ -4,9 +4,12 @@
 """Kernel modules of NIC and vfio drivers (module ``driver_module``): their modprobe.d options,
 their initramfs copy and whether the loaded build is the one on disk; ``KernelModuleManager.run()``.
 
-Its parts: ``_kmod_options`` (the options entry, the file, the running parameters),
+Its parts: ``_kmod_options`` (the options entry, the file, option words as the kernel reads them),
 ``_kmod_build`` (the loaded build against the disk one), ``_sysfs_kmod`` (``/sys/module``). Here:
 
+- ``running_option_differences``: each option of the file against the running module's
+  ``/sys/module/M/parameters/NAME`` (``_kmod_options.same_value``), so that a later run still sees
+  the reload or reboot an earlier run asked for and that did not happen;
 - ``reload_blockers``: what a ``modprobe -r`` would take away (management links, VFs held by
   guests; ``_guards``), and ``decide`` the action: nothing, reload, reboot;
 - the initramfs: whether it holds the module (``lsinitramfs``/``lsinitrd``), and its regeneration.
@@ -23,9 +26,28 @@ import re
 
 from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
 from ansible_collections.directiron.sriov.plugins.module_utils._kmod_build import build_label, loaded_state
-from ansible_collections.directiron.sriov.plugins.module_utils._kmod_options import options_path, render_options, running_option_differences, validate_entry
+from ansible_collections.directiron.sriov.plugins.module_utils._kmod_options import options_path, render_options, same_value, validate_entry
 from ansible_collections.directiron.sriov.plugins.module_utils._rules import is_ascii_number
+from ansible_collections.directiron.sriov.plugins.module_utils._sysfs import module_parameter
 from ansible_collections.directiron.sriov.plugins.module_utils._sysfs_kmod import function_and_vfs, kmod_bound_devices, kmod_holders, kmod_refcnt
+
+
+def running_option_differences(sysfs_root, module, words):
+    """(differences, unverified) of the options ``words`` (name=value) against the running module.
+
+    differences: ``name=value (running X)`` for each parameter whose value in
+    /sys/module/M/parameters differs; unverified: the names the module does not show there (a
+    parameter registered with permission 0, like igb's max_vfs or vfio-pci's ids).
+    """
+    differences, unverified = [], []
+    for word in words:
+        name, value = word.split("=", 1)
+        running = module_parameter(sysfs_root, module, name)
+        if running is None:
+            unverified.append(name)
+        elif not same_value(value, running):
+            differences.append("%s=%s (running %s)" % (name, value, running))
+    return differences, unverified
 
 
 def reload_blockers(sysfs_root, module, guards):

@@ -1,17 +1,17 @@
 # -*- coding: utf-8 -*-
 # Copyright: directiron.sriov contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""A kernel module's options as ``driver_module`` keeps them in modprobe.d, and as the kernel runs them.
+"""A kernel module's options as ``driver_module`` keeps them in modprobe.d, and as the kernel reads them.
 
 - ``validate_entry(entry, field)``: one ``{module, options, state}`` entry, checked before
   anything changes (module name by ``_rules.DRIVER_RE``; option names and values without blanks,
   quotes, ``#``, ``$``, ``;`` or newlines); returns the canonical module name (``-`` -> ``_``)
   and the option words. ``entries_errors`` checks a list of them (the inventory check calls it);
 - ``options_path``/``render_options``: one collection-owned file per kernel module;
-- ``running_option_differences``: each option of the file against the running module's
-  ``/sys/module/M/parameters/NAME`` (``same_value`` reads words the way the kernel does: booleans
-  as Y/N, integers in any base, arrays element by element), so that a later run still sees the
-  reload or reboot an earlier run asked for and that did not happen.
+- ``same_value``: an option word against the running parameter's sysfs text, read the way the
+  kernel reads it (booleans as Y/N, integers in any base, arrays element by element).
+
+No /sys access here: the inventory check on the controller imports this file.
 
 Pure standard library.
 """
@@ -30,7 +30,6 @@ from ansible_collections.directiron.sriov.plugins.module_utils._rules import (
     OPTION_VALUE_RE,
     yaml_type,
 )
-from ansible_collections.directiron.sriov.plugins.module_utils._sysfs_kmod import kmod_parameter
 
 ENTRY_KEYS = ("module", "options", "state")
 STATES = ("present", "absent")
@@ -172,21 +171,3 @@ def same_value(wanted, running):
         else:
             return False
     return True
-
-
-def running_option_differences(sysfs_root, module, words):
-    """(differences, unverified) of the options ``words`` (name=value) against the running module.
-
-    differences: ``name=value (running X)`` for each parameter whose value in
-    /sys/module/M/parameters differs; unverified: the names the module does not show there (a
-    parameter registered with permission 0, like igb's max_vfs or vfio-pci's ids).
-    """
-    differences, unverified = [], []
-    for word in words:
-        name, value = word.split("=", 1)
-        running = kmod_parameter(sysfs_root, module, name)
-        if running is None:
-            unverified.append(name)
-        elif not same_value(value, running):
-            differences.append("%s=%s (running %s)" % (name, value, running))
-    return differences, unverified

@@ -4,8 +4,9 @@
 """Kernel modules as sysfs shows them: ``/sys/module/M`` and the PCI functions their drivers hold.
 
 Part of the sysfs layer (root-parametrised, built on ``_sysfs_io``; an absent or unreadable
-attribute reads as None): what ``_kmod`` needs to know about a loaded kernel module, its state,
-build-id note, parameters, holders, reference count, and the functions (with their VFs, IOMMU
+attribute reads as None), imported by the ``_kmod`` files only (``_sysfs`` does not re-export it, so
+the boot-time replay does not embed it): what ``_kmod`` needs to know about a loaded kernel module, its state,
+build-id note, holders, reference count (its parameters: ``_sysfs.module_parameter``), and the functions (with their VFs, IOMMU
 groups and netdevs) bound to its PCI drivers.
 
 Pure standard library.
@@ -44,11 +45,6 @@ def kmod_live_state(sysfs_root, kmod):
         "srcversion": read_raw(base + "/srcversion"),
         "version": read_raw(base + "/version"),
     }
-
-
-def kmod_parameter(sysfs_root, kmod, name):
-    """The running value of a module parameter (``parameters/NAME``), or None when it is not shown."""
-    return read_raw(kmod_dir(sysfs_root, kmod) + "/parameters/" + name)
 
 
 def kmod_holders(sysfs_root, kmod):

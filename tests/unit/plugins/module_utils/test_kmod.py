@@ -345,7 +345,7 @@ def test_running_option_differences_and_parameters_not_shown(tmp_path):
     host = Host(tmp_path)
     _parameters(host, "igb", disable_idle_d3="N", enable_sriov="Y", num_request_queues="0")
     words = ["disable_idle_d3=1", "enable_sriov=1", "ids=8086:10ca", "num_request_queues=1"]
-    assert _kmod_options.running_option_differences(host.sysfs, "igb", words) == (
+    assert _kmod.running_option_differences(host.sysfs, "igb", words) == (
         ["disable_idle_d3=1 (running N)", "num_request_queues=1 (running 0)"], ["ids"])
 
 
@@ -438,4 +438,4 @@ def test_recorded_lab_parameters(tmp_path, module, options, pending, unverified)
     for name, value in RECORDED_PARAMETERS[module].items():
         _write(os.path.join(sysfs, "module", module, "parameters", name), value + "\n")
     words = _kmod_options.validate_entry({"module": module, "options": options})[2]
-    assert _kmod_options.running_option_differences(sysfs, module, words) == (pending, unverified)
+    assert _kmod.running_option_differences(sysfs, module, words) == (pending, unverified)
