@@ -39,7 +39,9 @@ import os
 
 from ansible_collections.directiron.sriov.plugins.module_utils._cmdline_files import resolve_under_root, under_root
 from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
-from ansible_collections.directiron.sriov.plugins.module_utils._sysfs_io import link_name, list_dir, read_raw
+from ansible_collections.directiron.sriov.plugins.module_utils import _sysfs
+from ansible_collections.directiron.sriov.plugins.module_utils._rules import is_safe_name
+from ansible_collections.directiron.sriov.plugins.module_utils._sysfs_io import list_dir
 
 NM_DIRS = ("/etc/NetworkManager/system-connections", "/run/NetworkManager/system-connections")
 # systemd's network directories, highest precedence first (systemd.link(5), systemd.network(5)).
@@ -222,10 +224,10 @@ def host_owners(root="/"):
 def pf_identity(sysfs_root, address, netdev, driver=None):
     """What the match keys compare: netdev, MAC, ``pci-ADDRESS`` path and driver of a PF."""
     mac = None
-    if netdev:
-        mac = _norm_mac(read_raw(os.path.join(sysfs_root, "bus", "pci", "devices", address, "net", netdev, "address")))
+    if netdev and is_safe_name(netdev):
+        mac = _norm_mac(_sysfs.netdev_attr(sysfs_root, netdev, "address"))
     if driver is None:
-        driver = link_name(os.path.join(sysfs_root, "bus", "pci", "devices", address, "driver"))
+        driver = _sysfs.driver_of(sysfs_root, address)
     return {"address": address, "netdev": netdev, "mac": mac, "path": "pci-%s" % address, "driver": driver}
 
 

@@ -270,3 +270,11 @@ def test_facts_report_the_owner_of_each_pf(host):
     assert owners["0000:01:00.0"] == []
     assert [(o["owner"], o["file"], o["matched_by"], o["settings"]["virtual_functions"]) for o in owners["0000:02:00.0"]] == [
         ("systemd-udevd (.link)", "/etc/systemd/network/10-sriov.link", "Path=pci-0000:02:00.0", "4")]
+
+
+def test_facts_match_a_link_file_by_the_pfs_mac_read_from_sysfs(host):
+    own_enp2s0(host, text="[Match]\nMACAddress=52:54:00:00:00:01\nDriver=igb\n[SR-IOV]\nVirtualFunction=0\n")
+    ok, result = run(host, module=sriov_facts, config_root=host.etc)
+    assert ok
+    assert [(pf["netdev"], [o["matched_by"] for o in pf["owners"]]) for pf in result["ansible_facts"]["sriov"]["pfs"]] == [
+        ("enp1s0", ["Driver=igb MACAddress=52:54:00:00:00:01"]), ("enp2s0", ["Driver=igb MACAddress=52:54:00:00:00:01"])]
