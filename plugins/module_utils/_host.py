@@ -156,7 +156,7 @@ class HostManager(object):
         for address in self.previous_addresses():
             if address in listed:
                 continue
-            if not os.path.isdir(_sysfs.pci_function_path(self.sysfs_root, address)):
+            if not _sysfs.function_exists(self.sysfs_root, address):
                 self.warnings.append("prune: PF %s of the previous boot config is no longer on this host" % address)
                 continue
             manager = self._vf_manager({"pf": address, "num_vfs": 0})
