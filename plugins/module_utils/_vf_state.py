@@ -12,7 +12,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import errno
-import os
 import time
 
 from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
@@ -56,7 +55,7 @@ class VfState(object):
 
     # -- small helpers ---------------------------------------------------------------------------
     def _path(self, address, *parts):
-        return os.path.join(_sysfs.pci_function_path(self.root, address), *parts)
+        return _sysfs.function_attr_path(self.root, address, *parts)
 
     def _run(self, argv, what):
         try:
