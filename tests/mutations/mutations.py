@@ -16,11 +16,11 @@ __metaclass__ = type
 MUTATIONS = [
     {
         "id": "coexist-owner-not-refused",
-        "claim": "sriov_host refuses, before any write, a PF whose SR-IOV settings NetworkManager or systemd own",
-        "file": "plugins/module_utils/_host.py",
-        "old": "            if not self.params.get(\"take_over\"):",
-        "new": "            if False:",
-        "tests": ["tests/unit/plugins/modules/test_sriov_host.py"],
+        "claim": "sriov_host and sriov_vf refuse, before any write, a PF whose SR-IOV settings NetworkManager or systemd own",
+        "file": "plugins/module_utils/_coexist.py",
+        "old": "    if owners and not take_over:",
+        "new": "    if False:",
+        "tests": ["tests/unit/plugins/modules/test_sriov_host.py", "tests/unit/plugins/modules/test_sriov_vf.py"],
     },
     {
         "id": "coexist-every-matching-link-applies",
