@@ -214,8 +214,8 @@ MUTATIONS = [
         "id": "inventory-first-error-only",
         "claim": "every error of an inventory entry is reported in one run",
         "file": "plugins/module_utils/_spec.py",
-        "old": "    errors = [unknown_key(key, PF_KEYS) for key in sorted(set(params) - set(PF_KEYS), key=str)]",
-        "new": "    errors = [unknown_key(key, PF_KEYS) for key in sorted(set(params) - set(PF_KEYS), key=str)][:1]",
+        "old": "        self.found.append(err)",
+        "new": "        self.found = self.found or [err]",
         "tests": ["tests/unit/plugins/test_safety_inventory.py", "tests/unit/plugins/test_inventory_properties.py"],
     },
     {
