@@ -60,10 +60,14 @@ def _table_shape(option):
     }
 
 
+# sriov_vf's own options that are not PF options of the table (sriov_host has its own take_over)
+MODULE_ONLY = ("take_over",)
+
+
 def _disagreements(yaml_options, children_key, where):
     """Every field where the YAML options and the table differ, as readable lines."""
     problems = []
-    names = set(yaml_options) - set(HOST_OPTIONS)
+    names = set(yaml_options) - set(HOST_OPTIONS) - set(MODULE_ONLY)
     table = dict((o["name"], o) for o in _spec.PF_OPTIONS)
     if names != set(table):
         problems.append("%s: options %s, table %s" % (where, sorted(names), sorted(table)))
