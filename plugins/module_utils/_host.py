@@ -27,6 +27,7 @@ __metaclass__ = type
 
 import os
 
+from ansible_collections.directiron.sriov.plugins.module_utils import _coexist
 from ansible_collections.directiron.sriov.plugins.module_utils import _guards
 from ansible_collections.directiron.sriov.plugins.module_utils import _lock
 from ansible_collections.directiron.sriov.plugins.module_utils import _replay
@@ -41,6 +42,11 @@ from ansible_collections.directiron.sriov.plugins.module_utils._files import Per
 from ansible_collections.directiron.sriov.plugins.module_utils._vf import VfManager
 
 FIELD = "sriov_pfs"
+
+
+def pfs_entry_pf(manager):
+    """The PF of an entry as the user wrote it (a selector dict as its ids)."""
+    return _rules.pf_label(manager.raw_params.get("pf"))
 
 
 def at_entry(position, err):
@@ -168,6 +174,25 @@ class HostManager(object):
             prepared.append((address, manager, before, steps))
         return prepared
 
+    def check_owners(self, prepared, pruned):
+        """Refuse (before any write) a PF whose SR-IOV settings NetworkManager or systemd own,
+        unless ``take_over``: then each one is a warning. Check mode refuses the same."""
+        found = None
+        targets = [("%s[%d].pf %s (%s)" % (FIELD, position, pfs_entry_pf(manager), manager.pf),
+                    "%s[%d].pf" % (FIELD, position), manager) for position, manager, _b, _s in prepared]
+        targets += [("prune of PF %s" % address, "prune", manager) for address, manager, _b, _s in pruned]
+        for label, field, manager in targets:
+            if found is None:
+                found = _coexist.host_owners(self.root)
+            pf = _coexist.pf_identity(self.sysfs_root, manager.pf, manager.netdev)
+            owners = _coexist.pf_owners(found, pf)
+            if not owners:
+                continue
+            if not self.params.get("take_over"):
+                raise SriovError(_coexist.refusal(label, owners), field=field,
+                                 details={"owners": owners})
+            self.warnings.append(_coexist.taken_over(label, owners))
+
     # -- the run ------------------------------------------------------------------------------------
     def run(self):
         with _lock.host_lock("sriov_host", enabled=not self.check_mode):
@@ -254,6 +279,7 @@ class HostManager(object):
         kept = [(pfs[position], manager.pf) for position, manager, _before, _steps in prepared
                 if manager.params["state"] != "absent"]
         pruned = self.prepare_pruned(addresses) if params.get("prune") else []
+        self.check_owners(prepared, pruned)
         live = self.root == "/"
         if params.get("persist", True):
             self._file(PersistedFile(UDEV_RULE_PATH, self.root,

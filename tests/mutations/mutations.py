@@ -15,6 +15,22 @@ __metaclass__ = type
 
 MUTATIONS = [
     {
+        "id": "coexist-owner-not-refused",
+        "claim": "sriov_host refuses, before any write, a PF whose SR-IOV settings NetworkManager or systemd own",
+        "file": "plugins/module_utils/_host.py",
+        "old": "            if not self.params.get(\"take_over\"):",
+        "new": "            if False:",
+        "tests": ["tests/unit/plugins/modules/test_sriov_host.py"],
+    },
+    {
+        "id": "coexist-every-matching-link-applies",
+        "claim": "only the first matching .link file applies to a PF, as in systemd-udevd",
+        "file": "plugins/module_utils/_coexist.py",
+        "old": "                break",
+        "new": "                continue",
+        "tests": ["tests/unit/plugins/module_utils/test_coexist.py"],
+    },
+    {
         "id": "iommu-plan-holds-only-without-actions",
         "claim": "the site converge reuses the iommu role's plan only when it would write nothing",
         "file": "roles/iommu/vars/main.yml",
