@@ -77,13 +77,14 @@ class HostManager(object):
         self.diffs = []
         self.written = []  # PersistedFile written by this run, in order (what a rollback restores)
         self.finished = []  # labels of the PFs this run changed
+        self.validated = []  # each entry of sriov_pfs as _spec.validate_params returned it
 
-    def _vf_manager(self, entry):
+    def _vf_manager(self, entry, validated=None):
         params = dict(entry)
         params["sysfs_root"] = self.sysfs_root
         params["proc_root"] = self.proc_root
         return self.manager(params, self.runner, sysfs_root=self.sysfs_root, check_mode=self.check_mode,
-                            guards=self.guards)
+                            guards=self.guards, validated=validated)
 
     def entries(self):
         pfs = self.params.get("sriov_pfs")
@@ -98,9 +99,11 @@ class HostManager(object):
                     raise SriovError("%s[%d].%s is an option of the module, not of a PF" % (FIELD, position, key),
                                      field="%s[%d].%s" % (FIELD, position, key))
         # Every entry's own shape first, before the host is read for any of them.
+        self.validated = []
         for position, entry in enumerate(pfs):
             try:
-                _spec.validate_params(dict(entry, sysfs_root=self.sysfs_root, proc_root=self.proc_root))
+                self.validated.append(_spec.validate_params(dict(entry, sysfs_root=self.sysfs_root,
+                                                                 proc_root=self.proc_root)))
             except SriovError as err:
                 raise at_entry(position, err)
         boot_wait = self.params.get("boot_wait")
@@ -123,7 +126,7 @@ class HostManager(object):
         seen = {}
         macs = {}
         for position, entry in enumerate(pfs):
-            manager = self._vf_manager(entry)
+            manager = self._vf_manager(entry, self.validated[position])
             try:
                 before, steps = manager.prepare()
             except SriovError as err:
@@ -184,14 +187,8 @@ class HostManager(object):
         for label, field, manager in targets:
             if found is None:
                 found = _coexist.host_owners(self.root)
-            pf = _coexist.pf_identity(self.sysfs_root, manager.pf, manager.netdev)
-            owners = _coexist.pf_owners(found, pf)
-            if not owners:
-                continue
-            if not self.params.get("take_over"):
-                raise SriovError(_coexist.refusal(label, owners), field=field,
-                                 details={"owners": owners})
-            self.warnings.append(_coexist.taken_over(label, owners))
+            _coexist.guard_pf(found, self.sysfs_root, manager.pf, manager.netdev, label, field,
+                              self.params.get("take_over"), self.warnings)
 
     # -- the run ------------------------------------------------------------------------------------
     def run(self):

@@ -16,11 +16,11 @@ __metaclass__ = type
 MUTATIONS = [
     {
         "id": "coexist-owner-not-refused",
-        "claim": "sriov_host refuses, before any write, a PF whose SR-IOV settings NetworkManager or systemd own",
-        "file": "plugins/module_utils/_host.py",
-        "old": "            if not self.params.get(\"take_over\"):",
-        "new": "            if False:",
-        "tests": ["tests/unit/plugins/modules/test_sriov_host.py"],
+        "claim": "sriov_host and sriov_vf refuse, before any write, a PF whose SR-IOV settings NetworkManager or systemd own",
+        "file": "plugins/module_utils/_coexist.py",
+        "old": "    if owners and not take_over:",
+        "new": "    if False:",
+        "tests": ["tests/unit/plugins/modules/test_sriov_host.py", "tests/unit/plugins/modules/test_sriov_vf.py"],
     },
     {
         "id": "coexist-every-matching-link-applies",
@@ -214,8 +214,8 @@ MUTATIONS = [
         "id": "inventory-first-error-only",
         "claim": "every error of an inventory entry is reported in one run",
         "file": "plugins/module_utils/_spec.py",
-        "old": "    errors = [unknown_key(key, PF_KEYS) for key in sorted(set(params) - set(PF_KEYS), key=str)]",
-        "new": "    errors = [unknown_key(key, PF_KEYS) for key in sorted(set(params) - set(PF_KEYS), key=str)][:1]",
+        "old": "        self.found.append(err)",
+        "new": "        self.found = self.found or [err]",
         "tests": ["tests/unit/plugins/test_safety_inventory.py", "tests/unit/plugins/test_inventory_properties.py"],
     },
     {

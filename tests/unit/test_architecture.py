@@ -23,7 +23,10 @@ DOC = os.path.join(ROOT, "docs", "architecture.md")
 MODULE_UTILS = os.path.join(ROOT, "plugins", "module_utils")
 PACKAGE = "ansible_collections.directiron.sriov.plugins.module_utils"
 LAYER_HEADER = "| layer | files | what they are |"
-SYSFS_LAYER = ("_sysfs", "_sysfs_io", "_sysfs_scan", "_sysfs_iommu")
+SYSFS_LAYER = ("_sysfs", "_sysfs_io", "_sysfs_scan", "_sysfs_iommu", "_sysfs_kmod")
+# The doors into the sysfs layer and who may use them (None: anyone). _sysfs_kmod is imported by the
+# _kmod files directly so that _sysfs, which the boot-time replay embeds, does not drag it in.
+SYSFS_DOORS = {"_sysfs": None, "_sysfs_kmod": ("_kmod", "_kmod_build")}
 LIBVIRT_BINDING = "_libvirt_conn"
 # Controller-side plugins that must not reach the libvirt binding: every filter and these actions.
 # (sriov_guest_plan plans migrations with _guest_policy, which reads domains through _domain_read.)
@@ -149,10 +152,10 @@ def test_no_import_circle():
 
 def test_the_sysfs_layer_is_entered_through_sysfs_only():
     graph = import_graph()
-    inner = set(SYSFS_LAYER) - set(["_sysfs"])
     wrong = ["%s imports %s" % (name, target) for name in sorted(graph) if name not in SYSFS_LAYER
-             for target in sorted(graph[name] & inner)]
-    assert not wrong, "outside the sysfs layer import _sysfs only:\n" + "\n".join(wrong)
+             for target in sorted(graph[name] & set(SYSFS_LAYER))
+             if target not in SYSFS_DOORS or (SYSFS_DOORS[target] is not None and name not in SYSFS_DOORS[target])]
+    assert not wrong, "outside the sysfs layer import _sysfs (or a door of SYSFS_DOORS) only:\n" + "\n".join(wrong)
 
 
 def _controller_plugins():
