@@ -330,3 +330,14 @@ def taken_over(label, owners):
     return ("%s: taking over SR-IOV settings owned by %s; that owner applies them again when it next runs "
             "(boot, link setup, connection activation) until they are removed there"
             % (label, "; and by ".join(describe(owner) for owner in owners)))
+
+
+def guard_pf(found, sysfs_root, address, netdev, label, field, take_over, warnings):
+    """Refuse the PF (SriovError on ``field``) when another owner holds its SR-IOV settings, unless
+    ``take_over``: then a warning goes to ``warnings``. Returns the owners ([] when none)."""
+    owners = pf_owners(found, pf_identity(sysfs_root, address, netdev))
+    if owners and not take_over:
+        raise SriovError(refusal(label, owners), field=field, details={"owners": owners})
+    if owners:
+        warnings.append(taken_over(label, owners))
+    return owners

@@ -187,14 +187,8 @@ class HostManager(object):
         for label, field, manager in targets:
             if found is None:
                 found = _coexist.host_owners(self.root)
-            pf = _coexist.pf_identity(self.sysfs_root, manager.pf, manager.netdev)
-            owners = _coexist.pf_owners(found, pf)
-            if not owners:
-                continue
-            if not self.params.get("take_over"):
-                raise SriovError(_coexist.refusal(label, owners), field=field,
-                                 details={"owners": owners})
-            self.warnings.append(_coexist.taken_over(label, owners))
+            _coexist.guard_pf(found, self.sysfs_root, manager.pf, manager.netdev, label, field,
+                              self.params.get("take_over"), self.warnings)
 
     # -- the run ------------------------------------------------------------------------------------
     def run(self):
