@@ -59,10 +59,16 @@ def _parser():
                                          "are not current")
     prune.add_argument("--dry-run", action="store_true")
 
+    moved = sub.add_parser("nested-migration", help="what a live migration cost a nested guest, from the "
+                           "source's serial log before it and the destination's after it")
+    moved.add_argument("before")
+    moved.add_argument("after")
     report = sub.add_parser("nested-report", help="parse a nested guest's serial log (stdin); "
                                                   "print its last complete report as JSON")
     report.add_argument("--audit-guest", metavar="NAME",
                         help="print it as an sriov_audit_extra_guests entry named NAME instead")
+    report.add_argument("--guest-nics", action="store_true",
+                        help="print it as guest_nic_facts' guest_nics (for sriov_migrate)")
     report.add_argument("--pin", action="append", default=[], metavar="MODULE=VERSION",
                         help="with --audit-guest: a guest driver pin (repeatable)")
 
@@ -131,11 +137,21 @@ def _dispatch(args):
         for path in image.prune(referenced, dry_run=args.dry_run):
             print(path)
         return 0
+    if args.command == "nested-migration":
+        with open(args.before) as before, open(args.after) as after:
+            try:
+                figures = nested.migration_figures(before.read(), after.read())
+            except ValueError as exc:
+                raise LabError(str(exc))
+        print(json.dumps(figures, indent=2, sort_keys=True))
+        return 0
     if args.command == "nested-report":
         parsed = nested.parse_report(sys.stdin.read())
         if parsed is None:
             raise LabError("no complete report round in the serial log")
-        if args.audit_guest:
+        if args.guest_nics:
+            parsed = nested.guest_nics(parsed)
+        elif args.audit_guest:
             pins = [dict(zip(("module", "version"), pin.split("=", 1))) for pin in args.pin]
             parsed = nested.audit_guest(parsed, args.audit_guest, pins)
         print(json.dumps(parsed, indent=2, sort_keys=True))

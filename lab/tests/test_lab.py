@@ -190,7 +190,11 @@ LABNIC round=0 if=eth0 driver=virtio_net version=1.0.0 mac=52:54:00:aa:00:01 pci
 LABNIC round=0 if=eth1 driver=virtio_net version=1.0.0 mac=52:54:00:aa:00:01 pci=0000:01:00.0 master=eth0 lowers=- macset=-
 LABNIC round=0 if=eth3 driver=igbvf version=6.1.0-41-amd64 mac=02:1a:00:00:00:77 pci=0000:03:00.0 master=- lowers=- macset=ok
 LABNIC round=0 if=eth2 driver=igbvf version=6.1.0-41-amd64 mac=52:54:00:aa:00:01 pci=0000:02:00.0 master=eth0 lowers=- macset=-
-LABROUND round=0 uptime=125.10 nics=4
+LABPRIMARY uptime=120.00 vf=no master=-
+LABPRIMARY uptime=121.50 vf=yes master=eth0
+LABPING run=1 sent=30 received=28 lost=2 maxgap=2
+LABROUND round=0 uptime=125.10 nics=4 boot=0c9f
+LABPRIMARY uptime=126.00 vf=no master=eth0
 LABNIC round=1 if=eth0 driver=virtio_net version=1.0.0 mac=52:54:00:aa:00:01 pci=0000:01:00.0 master=- lowers=eth1+eth2 macset=-
 """
 
@@ -205,6 +209,24 @@ def test_nested_report_is_the_last_complete_round():
         "pci": "0000:03:00.0", "master": None, "lowers": [], "macset": "ok"}
     assert report["nics"]["eth0"]["lowers"] == ["eth1", "eth2"]
     assert sorted(nested.nics_by_driver(report, "igbvf")) == ["eth2", "eth3"]
+    assert report["boot"] == "0c9f"
+    assert report["ping"] == {"run": 1, "sent": 30, "received": 28, "lost": 2, "maxgap": 2}
+    assert [p["vf"] for p in report["primary"]] == [False, True, False]
+
+
+def test_nested_standby_spans_start_after_the_first_vf():
+    from lab import nested
+    changes = [{"uptime": u, "vf": v} for u, v in ((1.0, False), (2.0, True), (5.0, False), (9.5, True), (12.0, False))]
+    assert nested.standby_spans(changes) == [(5.0, 9.5), (12.0, None)]
+    assert nested.standby_spans(changes[:1]) == []
+
+
+def test_nested_report_as_guest_nics_names_the_failover_master():
+    from lab import nested
+    rows = {nic["name"]: nic for nic in nested.guest_nics(nested.parse_report(NESTED_LOG))["nics"]}
+    assert rows["eth2"]["master"] == "eth0" and rows["eth2"]["master_kind"] == "failover"
+    assert rows["eth2"]["mac"] == "52:54:00:aa:00:01"
+    assert rows["eth3"]["master"] is None and rows["eth3"]["master_kind"] is None
 
 
 def test_nested_report_is_none_before_the_first_complete_round():
@@ -268,3 +290,37 @@ def test_l2_nic_is_a_dgram_netdev_at_slot_8_with_a_mac_per_side():
     assert "addr=8," in device and "mac=52:54:00:23:00:02" in device
     # slot 8 is not one the fixed layout uses
     assert not any("addr=8," in arg for arg in vm.device_args(2222))
+
+
+MIGRATION_SOURCE = """\
+LABPRIMARY uptime=100.00 vf=yes master=eth0
+LABPING run=1 sent=100 received=100 lost=0 maxgap=0
+LABROUND round=9 uptime=110.00 nics=0 boot=b1
+LABPRIMARY uptime=112.40 vf=no master=eth0
+LABPING run=1 sent=150 received=149 lost=1 maxgap=1
+LABROUND round=10 uptime=115.00 nics=0 boot=b1
+"""
+MIGRATION_DESTINATION = """\
+LABPING run=1 sent=260 received=250 lost=10 maxgap=6
+LABROUND round=11 uptime=120.00 nics=0 boot=b1
+LABPRIMARY uptime=121.90 vf=yes master=eth0
+LABPING run=1 sent=300 received=290 lost=10 maxgap=6
+LABROUND round=12 uptime=125.00 nics=0 boot=b1
+"""
+
+
+def test_nested_migration_figures_count_from_the_source_s_last_report():
+    from lab import nested
+    figures = nested.migration_figures(MIGRATION_SOURCE, MIGRATION_DESTINATION)
+    assert figures["same_boot"] is True
+    assert (figures["ping_sent"], figures["ping_received"], figures["ping_lost"]) == (150, 141, 9)
+    assert figures["standby_s"] == 9.5
+
+
+def test_nested_migration_figures_see_a_reboot_and_a_restarted_ping():
+    from lab import nested
+    other = MIGRATION_DESTINATION.replace("boot=b1", "boot=b2").replace("run=1", "run=2")
+    figures = nested.migration_figures(MIGRATION_SOURCE, other)
+    assert figures["same_boot"] is False and figures["ping_lost"] is None
+    with pytest.raises(ValueError):
+        nested.migration_figures(MIGRATION_SOURCE, "LABGUEST init uptime=1.0\n")

@@ -11,8 +11,13 @@
   files sourced as grub-mkconfig does, before the write, and the real ones after it, restored
   on a mismatch), then update-grub or grub2-mkconfig runs;
 * grubby (boot loader spec entries) and rpm-ostree: through their commands
-  (``_cmdline_grubby`` parses what they print);
-* kernel-install: ``/etc/kernel/cmdline``, then ``kernel-install add``.
+  (``_cmdline_grubby`` parses what they print); every grubby entry is read back with
+  ``grubby --info=ALL`` and judged (each wanted argument once, nothing removed left); on a
+  mismatch every entry gets its old arguments back;
+* kernel-install: ``/etc/kernel/cmdline``, judged as kernel-install reads it
+  (``kernel_install_options``): a file it splits otherwise than this module is refused, the
+  new bytes are judged before the write, the written file read back and put back on a
+  mismatch; then ``kernel-install add``.
 
 Files (``_cmdline_files``) are written after a check that every file to change can be written;
 when a later file fails, the earlier ones are put back. Commands go through ``runner(argv) -> (rc, stdout, stderr)``; nothing is built from a
@@ -35,7 +40,8 @@ from ansible_collections.directiron.sriov.plugins.module_utils._cmdline_files im
     text_diff, under_root, write_error)
 from ansible_collections.directiron.sriov.plugins.module_utils._cmdline_grub import GrubBackend
 from ansible_collections.directiron.sriov.plugins.module_utils._cmdline_grubby import (
-    parse_grubby_info, parse_ostree_kargs)
+    kernel_install_options, parse_grubby_info, parse_ostree_kargs)
+from ansible_collections.directiron.sriov.plugins.module_utils._cmdline_sourced import problems
 from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
 
 BACKENDS = ("grub", "grubby", "kernel-install", "rpm-ostree")
@@ -194,33 +200,90 @@ class KernelCmdline(GrubBackend):
 
     # ---- kernel-install (/etc/kernel/cmdline)
     def _kernel_install_base(self):
+        """The arguments kernel-install starts from, and the file it reads them from (or None)."""
         for relative in (KERNEL_CMDLINE_FILE, "usr/lib/kernel/cmdline"):
             config = ConfigFile(self.root, relative).load(missing_ok=True)
             if config.exists:
-                return split_cmdline(config.text.strip()), relative == KERNEL_CMDLINE_FILE
+                return split_cmdline(config.text.strip()), config
         running = self.running_tokens() if self.live else None
         if running is None:
-            return [], False
+            return [], None
         # kernel-install starts from /proc/cmdline when no file exists; these are per boot.
-        return [t for t in running if parse_token(t)[0] not in ("BOOT_IMAGE", "initrd")], False
+        return [t for t in running if parse_token(t)[0] not in ("BOOT_IMAGE", "initrd")], None
+
+    def _kernel_install_refuse(self, config, what):
+        raise SriovError("%s: %s; nothing was changed" % (config.label, what), field="backend",
+                         details={"file": config.display})
 
     def _apply_kernel_install(self, ensure, remove):
         config = ConfigFile(self.root, KERNEL_CMDLINE_FILE).load(missing_ok=True)
-        before, _exists = self._kernel_install_base()
+        before, source = self._kernel_install_base()
+        # The reader decides: kernel-install's view of the file the plan starts from must be the
+        # arguments the plan reads there.
+        if source is not None and kernel_install_options(source.raw) != before:
+            self._kernel_install_refuse(source, "kernel-install reads the arguments %r where this module reads %r "
+                                        "(whitespace or bytes the two split differently), so it is not edited" % (
+                                            display_text(join_cmdline(kernel_install_options(source.raw))),
+                                            display_text(join_cmdline(before))))
         after = edit_tokens(before, ensure, remove)
         new_text = config.text
         if after != before:
             check_length(after, config.label)
             newline = "\r\n" if config.crlf else "\n"
             new_text = join_cmdline(after) + newline
+            data = config.encode(new_text)
+            # What kernel-install will take from the new file must be what was asked for.
+            wrong = problems(kernel_install_options(data), ensure, remove)
+            if kernel_install_options(data) != after or wrong:
+                self._kernel_install_refuse(config, "the edit would give kernel-install the arguments %r (%s), not %r, "
+                                            "so it is not made" % (
+                                                display_text(join_cmdline(kernel_install_options(data))),
+                                                "; ".join(wrong) or "another line", display_text(join_cmdline(after))))
             self.actions.append("write %s" % config.label)
             self.warnings.extend(config.notes())
             if not os.path.isdir(os.path.dirname(config.path)) and not self.check_mode:
                 os.makedirs(os.path.dirname(config.path))
             if config.exists or not self.check_mode:
-                self._write_all([(config, config.encode(new_text))])
-            self._kernel_install_regenerate()
+                self._write_all([(config, data)])
+            if not self.check_mode:
+                self._kernel_install_check_written(config, after)
+            try:
+                self._kernel_install_regenerate()
+            except SriovError as exc:
+                if self.check_mode:
+                    raise
+                if config.exists:
+                    raise self._regenerate_failed(exc, [(config, data)])
+                try:
+                    os.unlink(config.path)
+                except OSError:
+                    raise SriovError("%s; %s was NOT removed" % (exc.msg, config.label), field=exc.field, details=exc.details)
+                raise SriovError("%s; %s removed again (there was none): the next run writes it and runs kernel-install again"
+                                 % (exc.msg, config.label), field=exc.field, details=exc.details)
         return before, after, text_diff(config.label, config.text, new_text), config.text != new_text
+
+    def _kernel_install_check_written(self, config, after):
+        """Read the written file as kernel-install will; on a mismatch put the old one back and fail."""
+        try:
+            seen = kernel_install_options(ConfigFile(self.root, KERNEL_CMDLINE_FILE).load().raw)
+            problem = None if seen == after else "gives kernel-install the arguments %r, not %r" % (
+                display_text(join_cmdline(seen)), display_text(join_cmdline(after)))
+        except SriovError as exc:
+            problem = "cannot be read back (%s)" % exc
+        if problem is None:
+            return
+        try:
+            if config.exists:
+                self.write_file(config.path, config.raw)
+            else:
+                os.unlink(config.path)
+            undone = "it was put back as it was" if config.exists else "it was removed (there was none)"
+            restored = [config.label]
+        except (IOError, OSError) as exc:
+            undone = "it could NOT be put back (%s)" % (exc.strerror or exc)
+            restored = []
+        raise SriovError("%s as written %s; %s; kernel-install was not run" % (config.label, problem, undone),
+                         field="backend", details={"restored": restored, "not_restored": [] if restored else [config.label]})
 
     def _kernel_install_regenerate(self):
         if not self._may_regenerate("boot entries"):
@@ -267,12 +330,66 @@ class KernelCmdline(GrubBackend):
             self.actions.append("run %s" % " ".join(argv))
             if not self.check_mode:
                 self._run(argv, "grubby")
-                for entry in self._grubby_entries():
-                    if not satisfied(split_cmdline(entry["args"]), ensure, remove):
-                        raise SriovError("grubby left entry %s with args %r" % (
-                            entry.get("kernel", entry["index"]), entry["args"]),
-                            details={"entry": entry})
+                self._grubby_check_written(entries, ensure, remove)
         return before, after, line_diff("grubby default entry args", before, after), bool(pending)
+
+    @staticmethod
+    def _entry_name(entry):
+        return entry.get("kernel", entry["index"])
+
+    def _grubby_check_written(self, old_entries, ensure, remove):
+        """Read every entry back from grubby --info=ALL: each must hold every wanted argument once
+        and nothing removed. On a mismatch, give every entry its old arguments back and fail."""
+        wrong = []
+        for entry in self._grubby_entries():
+            tokens = split_cmdline(entry["args"])
+            found = problems(tokens, ensure, remove)
+            if found or not satisfied(tokens, ensure, remove):
+                wrong.append("entry %s %s" % (self._entry_name(entry), "; ".join(found) or "has args %r" % entry["args"]))
+        if not wrong:
+            return
+        restored, lost = self._grubby_restore(old_entries)
+        raise SriovError("grubby left %s; %s%s" % (
+            ", ".join(wrong), "the entries were given their old arguments back" if not lost else
+            "%d entries were given their old arguments back" % len(restored),
+            "; NOT put back: %s" % ", ".join(lost) if lost else ""),
+            details={"wrong": wrong, "restored": restored, "not_restored": lost})
+
+    def _grubby_restore(self, old_entries):
+        """Give each entry its arguments of old_entries back; (restored, not restored) names."""
+        try:
+            now = dict((self._entry_name(e), e) for e in self._grubby_entries())
+        except SriovError:
+            now = {}
+        restored = []
+        lost = []
+        for old in old_entries:
+            name = self._entry_name(old)
+            wanted = split_cmdline(old["args"])
+            current = now.get(name)
+            if current is not None and sorted(split_cmdline(current["args"])) != sorted(wanted):
+                tokens = split_cmdline(current["args"])
+                argv = ["grubby", "--update-kernel=%s" % name]
+                drop = [t for t in tokens if t not in wanted]
+                add = [t for t in wanted if t not in tokens]
+                if drop:
+                    argv.append("--remove-args=%s" % join_cmdline(drop))
+                if add:
+                    argv.append("--args=%s" % join_cmdline(add))
+                self.actions.append("run %s" % " ".join(argv))
+                self.runner(argv)
+        try:
+            after = dict((self._entry_name(e), e) for e in self._grubby_entries())
+        except SriovError:
+            after = {}
+        for old in old_entries:
+            name = self._entry_name(old)
+            # grubby appends what it adds: the old arguments come back, perhaps in another order.
+            if name in after and sorted(split_cmdline(after[name]["args"])) == sorted(split_cmdline(old["args"])):
+                restored.append(name)
+            else:
+                lost.append(name)
+        return restored, lost
 
     @staticmethod
     def _delta(entries, ensure, remove):

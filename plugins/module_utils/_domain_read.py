@@ -99,16 +99,14 @@ def parse_cpuset(text):
 
 def cpu_nodes(sysfs_root):
     """{cpu: NUMA node} from ``devices/system/node/nodeN/cpulist``; {} on a host without them."""
-    base = sysfs_root.rstrip("/") + "/devices/system/node"
     result = {}
-    for name in _sysfs.list_dir(base) or []:
-        if name.startswith("node") and _rules.is_ascii_number(name[4:]):
-            try:
-                cpus = parse_cpuset(_sysfs.read_attr(base + "/" + name + "/cpulist", ""))
-            except ValueError:
-                continue
-            for cpu in cpus:
-                result[cpu] = int(name[4:])
+    for node, cpulist in sorted(_sysfs.numa_node_cpulists(sysfs_root).items()):
+        try:
+            cpus = parse_cpuset(cpulist)
+        except ValueError:
+            continue
+        for cpu in cpus:
+            result[cpu] = node
     return result
 
 

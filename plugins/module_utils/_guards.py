@@ -98,29 +98,6 @@ def parse_address_owner(addr_json, address):
     return owners
 
 
-def lower_netdevs(sysfs_root, netdev, _seen=None):
-    """netdev plus every device below it (bridge ports, bond slaves, VLAN parents), via lower_* links."""
-    seen = _seen if _seen is not None else set()
-    if netdev in seen or not _rules.is_netdev_name(netdev):
-        return seen
-    seen.add(netdev)
-    base = os.path.join(sysfs_root, "class", "net", netdev)
-    try:
-        names = os.listdir(base)
-    except OSError:
-        names = []
-    for name in names:
-        if name.startswith("lower_"):
-            lower_netdevs(sysfs_root, name[len("lower_"):], seen)
-    try:
-        ports = os.listdir(os.path.join(base, "brif"))
-    except OSError:
-        ports = []
-    for port in ports:
-        lower_netdevs(sysfs_root, port, seen)
-    return seen
-
-
 def parse_domain_pci_addresses(xml_text):
     """PCI addresses (0000:01:10.0 form) of <hostdev> and <interface type='hostdev'> sources."""
     addresses = []
@@ -175,7 +152,7 @@ class HostGuards(object):
                 carriers[dev] = "carries %s, the address of the Ansible connection" % address
         result = {}
         for dev, reason in carriers.items():
-            for lower in sorted(lower_netdevs(self.sysfs_root, dev)):
+            for lower in sorted(_sysfs.lower_netdevs(self.sysfs_root, dev)):
                 result.setdefault(lower, reason if lower == dev else "%s (through %s)" % (reason, dev))
         self._management = result
         return result

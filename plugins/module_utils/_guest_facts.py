@@ -34,32 +34,12 @@ def parse_permanent_address(text):
     return None
 
 
-def _pci_parent(sysfs_root, ifname):
-    """PCI address of the function behind a netdev: the device itself, or the parent of a virtio device."""
-    path = sysfs_root.rstrip("/") + "/class/net/" + ifname + "/device"
-    if not os.path.islink(path) and not os.path.isdir(path):
-        return None, None
-    real = os.path.realpath(path)
-    name = os.path.basename(real)
-    if _rules.is_pci_address(name):
-        return name, None
-    parent = os.path.basename(os.path.dirname(real))
-    return (parent if _rules.is_pci_address(parent) else None), name
-
-
-def _links(sysfs_root, ifname, prefix):
-    names = _sysfs.list_dir(sysfs_root.rstrip("/") + "/class/net/" + ifname) or []
-    return sorted(name[len(prefix):] for name in names if name.startswith(prefix))
-
-
 def _master_kind(sysfs_root, master, drivers):
     """failover (virtio standby + another lower NIC), bond, bridge, or other."""
-    base = sysfs_root.rstrip("/") + "/class/net/" + master
-    if os.path.isdir(base + "/bonding"):
-        return "bond"
-    if os.path.isdir(base + "/bridge"):
-        return "bridge"
-    lowers = _links(sysfs_root, master, "lower_")
+    kind = _sysfs.netdev_kind(sysfs_root, master)
+    if kind:
+        return kind
+    lowers = _sysfs.netdev_links(sysfs_root, master, "lower_")
     lower_drivers = [drivers.get(lower) for lower in lowers]
     if len(lowers) == 2 and VIRTIO_NET in lower_drivers and any(d and d != VIRTIO_NET for d in lower_drivers):
         return "failover"
@@ -74,7 +54,7 @@ def gather_guest_nics(sysfs_root="/sys", proc_root="/proc", runner=None, ethtool
     if kernel_release is None:
         missing.append("%s unreadable: in-tree driver versions are null"
                        % os.path.join(proc_root, "sys", "kernel", "osrelease"))
-    names = _sysfs.list_dir(root + "/class/net")
+    names = _sysfs.netdev_names(root)
     if names is None:
         missing.append("%s/class/net is not readable: no NICs" % root)
         names = []
@@ -87,11 +67,10 @@ def gather_guest_nics(sysfs_root="/sys", proc_root="/proc", runner=None, ethtool
     for ifname in sorted(names):
         if not _rules.is_safe_name(ifname):
             continue
-        address, bus_device = _pci_parent(root, ifname)
+        address, bus_device = _sysfs.netdev_pci_parent(root, ifname)
         if address is None:
             continue  # lo, bridges, bonds, tunnels: not a NIC
-        base = root + "/class/net/" + ifname
-        driver = _sysfs.link_name(base + "/device/driver")
+        driver = _sysfs.netdev_driver(root, ifname)
         drivers[ifname] = driver
         function = _sysfs.read_function(root, address) or {}
         version, version_source, module = (None, None, None)
@@ -112,13 +91,13 @@ def gather_guest_nics(sysfs_root="/sys", proc_root="/proc", runner=None, ethtool
             rc, out, _err = runner([ethtool_bin, "-P", ifname])
             if rc == 0:
                 permanent = parse_permanent_address(out)
-        speed = _sysfs.int_or_none(_sysfs.read_attr(base + "/speed"))
-        uppers = _links(root, ifname, "upper_")
+        speed = _sysfs.int_or_none(_sysfs.netdev_attr(root, ifname, "speed"))
+        uppers = _sysfs.netdev_links(root, ifname, "upper_")
         nics.append({
             "name": ifname,
-            "mac": (_sysfs.read_attr(base + "/address") or "").lower() or None,
+            "mac": (_sysfs.netdev_attr(root, ifname, "address") or "").lower() or None,
             "permanent_mac": permanent,
-            "mac_origin": ADDR_ASSIGN_TYPES.get(_sysfs.read_attr(base + "/addr_assign_type")),
+            "mac_origin": ADDR_ASSIGN_TYPES.get(_sysfs.netdev_attr(root, ifname, "addr_assign_type")),
             "pci_address": address,
             "vendor": function.get("vendor"),
             "device": function.get("device"),
@@ -129,11 +108,11 @@ def gather_guest_nics(sysfs_root="/sys", proc_root="/proc", runner=None, ethtool
             "driver_version": version,
             "driver_version_source": version_source,
             "firmware_version": firmware,
-            "operstate": _sysfs.read_attr(base + "/operstate"),
+            "operstate": _sysfs.netdev_attr(root, ifname, "operstate"),
             "speed": speed if speed is not None and speed >= 0 else None,
             "master": uppers[0] if uppers else None,
             "master_kind": None,
-            "lowers": _links(root, ifname, "lower_"),
+            "lowers": _sysfs.netdev_links(root, ifname, "lower_"),
             "virtio": bus_device is not None and bus_device.startswith("virtio"),
         })
     for nic in nics:

@@ -58,8 +58,8 @@ ACPI_IOMMU_TABLES = (("DMAR", "intel"), ("IVRS", "amd"))
 
 def read_firmware_vendor(sysfs_root):
     """intel (DMAR table), amd (IVRS table), or None when the firmware publishes neither or both."""
-    base = os.path.join(sysfs_root, "firmware", "acpi", "tables")
-    found = [vendor for table, vendor in ACPI_IOMMU_TABLES if os.path.isfile(os.path.join(base, table))]
+    present = _sysfs.acpi_tables_present(sysfs_root, [table for table, _vendor in ACPI_IOMMU_TABLES])
+    found = [vendor for table, vendor in ACPI_IOMMU_TABLES if table in present]
     return found[0] if len(found) == 1 else None
 
 
@@ -90,7 +90,7 @@ def _interrupt_remapping(units, cmdline):
 
 
 def _no_iommu_reason(vendor_hint, cmdline, sysfs_root):
-    where = os.path.join(sysfs_root, "kernel", "iommu_groups")
+    where = _sysfs.iommu_groups_dir(sysfs_root)
     if vendor_hint == "amd":
         arg, fw = "amd_iommu", "AMD-Vi (IOMMU)"
     else:
@@ -142,12 +142,12 @@ def gather_iommu_facts(sysfs_root="/sys", proc_root="/proc", subset=SUBSETS):
                        % os.path.join(proc_root, "cmdline"))
     cmdline = relevant_cmdline(cmdline_text or "")
     cpu_vendor, firmware_vendor, platform_vendor = read_platform_vendor(sysfs_root, proc_root)
-    if not os.path.isdir(sysfs_root):
+    if not _sysfs.root_present(sysfs_root):
         missing.append("sysfs_root %s is not a readable directory: no device facts" % sysfs_root)
     functions = {}
     if "devices" in subset or "groups" in subset:
         functions = _sysfs.scan_functions(sysfs_root, brief=True, netdevs=False)
-        if not functions and os.path.isdir(sysfs_root):
+        if not functions and _sysfs.root_present(sysfs_root):
             missing.append("no PCI functions under %s" % _sysfs.pci_devices_dir(sysfs_root))
     units = _sysfs.iommu_units(sysfs_root)
     group_ids = _sysfs.iommu_group_ids(sysfs_root)
@@ -175,8 +175,7 @@ def gather_iommu_facts(sysfs_root="/sys", proc_root="/proc", subset=SUBSETS):
     passthrough = (cmdline.get("iommu") == "pt" or cmdline.get("iommu.passthrough", "").lower() in TRUE_WORDS
                    or (enabled and default_type == "identity"))
     remap, remap_source = _interrupt_remapping(units, cmdline)
-    unsafe = _sysfs.read_attr(os.path.join(sysfs_root, "module", "vfio_iommu_type1", "parameters",
-                                           "allow_unsafe_interrupts"))
+    unsafe = _sysfs.module_parameter(sysfs_root, "vfio_iommu_type1", "allow_unsafe_interrupts")
     facts = {
         "enabled": enabled,
         "vendor": vendor,

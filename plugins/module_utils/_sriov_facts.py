@@ -13,7 +13,7 @@ __metaclass__ = type
 
 import os
 
-from ansible_collections.directiron.sriov.plugins.module_utils import _iplink, _rules, _spec, _sysfs, _vf_selector
+from ansible_collections.directiron.sriov.plugins.module_utils import _coexist, _iplink, _rules, _spec, _sysfs, _vf_selector
 from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
 
 # The per-VF settings sriov_facts reports are the ones sriov_vf sets (the option table's).
@@ -40,7 +40,7 @@ def driver_version(sysfs_root, driver, kernel_release, cache):
 
 def live_commands(sysfs_root, netlink):
     """Whether the netlink option lets the module run ip and ethtool for this sysfs_root."""
-    return netlink == "always" or (netlink == "auto" and os.path.realpath(sysfs_root) == "/sys")
+    return netlink == "always" or (netlink == "auto" and _sysfs.is_live_root(sysfs_root))
 
 
 def _netlink_links(sysfs_root, netlink, ip_link_json, runner, ip_bin, missing):
@@ -79,12 +79,8 @@ MIN_VF_VECTORS = 2
 def msix_table_size(sysfs_root, address):
     """Size of the MSI-X table in a function's PCI config space, or None when it cannot be read
     (not root: only the first 64 bytes are readable; no MSI-X capability)."""
-    try:
-        with open(_sysfs.pci_function_path(sysfs_root, address) + "/config", "rb") as handle:
-            data = bytearray(handle.read(256))
-    except (IOError, OSError):
-        return None
-    if len(data) < 0x40 or not data[0x06] & 0x10:  # status: capability list present
+    data = _sysfs.function_config(sysfs_root, address, 256)
+    if data is None or len(data) < 0x40 or not data[0x06] & 0x10:  # status: capability list present
         return None
     pointer, seen = data[0x34] & 0xFC, set()
     while pointer and pointer not in seen and pointer + 3 < len(data):
@@ -97,20 +93,9 @@ def msix_table_size(sysfs_root, address):
 
 def _int_attr(sysfs_root, address, name):
     try:
-        return int(_sysfs.read_attr(_sysfs.pci_function_path(sysfs_root, address) + "/" + name))
+        return int(_sysfs.function_attr(sysfs_root, address, name))
     except (TypeError, ValueError):
         return None
-
-
-def netdev_queues(sysfs_root, ifname):
-    """{"rx": n, "tx": n} from class/net/IF/queues, or None without the netdev."""
-    if not ifname or not _rules.is_safe_name(ifname):
-        return None
-    path = os.path.join(sysfs_root, "class", "net", ifname, "queues")
-    if not os.path.isdir(path):
-        return None
-    names = os.listdir(path)
-    return {"rx": len([n for n in names if n.startswith("rx-")]), "tx": len([n for n in names if n.startswith("tx-")])}
 
 
 def pool_vfs(sysfs_root, pools, missing):
@@ -165,7 +150,7 @@ def _vf_entry(sysfs_root, vf, settings):
         "address": vf["address"],
         "netdev": netdev,
         "mtu": _sysfs.netdev_mtu(sysfs_root, netdev),
-        "queues": netdev_queues(sysfs_root, netdev),
+        "queues": _sysfs.netdev_queues(sysfs_root, netdev),
         "msix_vectors": msix_table_size(sysfs_root, vf["address"]),
         "driver": vf["driver"],
         "iommu_group": vf["iommu_group"],
@@ -188,7 +173,7 @@ def _pf_details(sysfs_root, pf, netdev, kernel_release, versions, firmware_info)
         firmware = firmware_info["firmware_version"]
         if version is None and firmware_info["version"]:
             version, version_source = firmware_info["version"], "ethtool"
-    vf_device = _sysfs.read_attr(_sysfs.pci_function_path(sysfs_root, address) + "/sriov_vf_device")
+    vf_device = _sysfs.function_attr(sysfs_root, address, "sriov_vf_device")
     if vf_device and not vf_device.startswith("0x"):
         vf_device = "0x" + vf_device
     return {
@@ -210,7 +195,7 @@ def _pf_details(sysfs_root, pf, netdev, kernel_release, versions, firmware_info)
         "speed": state.get("speed"),
         "mac": state.get("mac"),
         "mtu": state.get("mtu"),
-        "queues": netdev_queues(sysfs_root, netdev),
+        "queues": _sysfs.netdev_queues(sysfs_root, netdev),
         "msix_vectors": msix_table_size(sysfs_root, address),
         "vf_total_msix": _int_attr(sysfs_root, address, "sriov_vf_total_msix"),
         "iommu_group": pf["iommu_group"],
@@ -240,24 +225,26 @@ def _pf_vfs(sysfs_root, functions, pf, pf_link, missing):
 
 
 def gather_sriov_facts(sysfs_root="/sys", proc_root="/proc", netlink="auto", ip_link_json=None, runner=None,
-                       ip_bin=None, ethtool_bin=None, subset=SUBSETS, pools=None, domains=None):
+                       ip_bin=None, ethtool_bin=None, subset=SUBSETS, pools=None, domains=None, config_root="/"):
     """Everything sriov_facts returns. ``runner(argv) -> (rc, stdout, stderr)`` runs host commands.
 
     ``subset``: which of SUBSETS to gather besides the summary (address, netdev and VF counts of
     every PF). Without ``vfs`` no VF is read and ip does not run; without ``pfs`` ethtool does not run.
     ``pools``: ``sriov_pools`` items, to report VFs in no pool (and, with ``domains`` {address:
     domain}, attached to no running guest).
+    ``config_root``: where the NetworkManager and systemd files that may own a PF's SR-IOV settings
+    are read (``pfs`` subset: each PF's ``owners``, see ``_coexist``).
     """
     missing = []
     kernel_release = _sysfs.read_attr(os.path.join(proc_root, "sys", "kernel", "osrelease"))
     if kernel_release is None:
         missing.append("%s unreadable: in-tree driver versions are null"
                        % os.path.join(proc_root, "sys", "kernel", "osrelease"))
-    if not os.path.isdir(sysfs_root):
+    if not _sysfs.root_present(sysfs_root):
         missing.append("sysfs_root %s is not a readable directory: no PF facts" % sysfs_root)
     want_vfs = "vfs" in subset
     functions = _sysfs.scan_functions(sysfs_root, brief=True, vfs=want_vfs)
-    if not functions and os.path.isdir(sysfs_root):
+    if not functions and _sysfs.root_present(sysfs_root):
         missing.append("no PCI functions under %s" % _sysfs.pci_devices_dir(sysfs_root))
     pf_addresses = sorted(a for a, f in functions.items() if f["sriov_totalvfs"] is not None)
     links, source = {}, "skipped"
@@ -269,6 +256,10 @@ def gather_sriov_facts(sysfs_root="/sys", proc_root="/proc", netlink="auto", ip_
         run_ethtool = False
     versions = {}
     pfs = []
+    found = None
+    if "pfs" in subset and pf_addresses:
+        found = _coexist.host_owners(config_root)
+        missing.extend(found["notes"])
     for address in pf_addresses:
         pf = functions[address]
         netdev = pf["netdevs"][0] if pf["netdevs"] else None
@@ -283,6 +274,7 @@ def gather_sriov_facts(sysfs_root="/sys", proc_root="/proc", netlink="auto", ip_
                 else:
                     missing.append("ethtool -i %s failed (rc %s): its firmware_version is null" % (netdev, rc))
             entry.update(_pf_details(sysfs_root, pf, netdev, kernel_release, versions, firmware_info))
+            entry["owners"] = _coexist.pf_owners(found, _coexist.pf_identity(sysfs_root, address, netdev, pf["driver"]))
         if want_vfs:
             pf_link = links.get(netdev) if netdev else None
             entry["vfs"] = _pf_vfs(sysfs_root, functions, pf, pf_link, missing)

@@ -27,8 +27,8 @@ from ansible_collections.directiron.sriov.plugins.module_utils._sysfs_io import 
     SOFT_ERRNOS, int_or_none, link_name, list_dir, pci_devices_dir, pci_function_path, read_attr, read_raw, virtfn_links,
     write_attr)
 from ansible_collections.directiron.sriov.plugins.module_utils._sysfs_iommu import (
-    VFIO_DRIVERS, assignment_verdict, group_index, group_verdict, iommu_group_devices, iommu_group_ids, iommu_group_type,
-    iommu_group_types, iommu_units)
+    VFIO_DRIVERS, acpi_tables_present, assignment_verdict, group_index, group_verdict, iommu_group_devices,
+    iommu_group_ids, iommu_group_type, iommu_group_types, iommu_groups_dir, iommu_units)
 from ansible_collections.directiron.sriov.plugins.module_utils._sysfs_scan import (
     BRIDGE_CLASSES, drivers_by_function, netdevs_by_function, read_function, scan_functions)
 
@@ -37,10 +37,67 @@ __all__ = [
     "SOFT_ERRNOS", "BRIDGE_CLASSES", "VFIO_DRIVERS", "read_attr", "write_attr", "read_raw", "list_dir", "link_name",
     "int_or_none", "pci_devices_dir", "pci_function_path", "read_function", "scan_functions", "netdevs_by_function",
     "drivers_by_function", "iommu_group_devices", "iommu_group_type", "iommu_group_types", "iommu_group_ids",
-    "iommu_units", "group_index", "group_verdict", "assignment_verdict",
-    "driver_of", "list_vfs", "module_name", "module_version", "module_taint", "netdev_function", "netdev_mtu",
-    "netdev_state", "resolve_pf",
+    "iommu_units", "iommu_groups_dir", "acpi_tables_present", "group_index", "group_verdict", "assignment_verdict",
+    "root_present", "is_live_root", "function_exists", "function_attr", "function_attr_path", "function_config",
+    "driver_of", "driver_present", "driver_attr_path", "drivers_probe_path", "list_vfs",
+    "module_name", "module_version", "module_taint", "module_parameter", "numa_node_cpulists",
+    "netdev_names", "netdev_attr", "netdev_driver", "netdev_links", "netdev_kind", "netdev_pci_parent", "netdev_queues",
+    "lower_netdevs", "netdev_function", "netdev_mtu", "netdev_state", "resolve_pf",
 ]
+
+
+def root_present(sysfs_root):
+    """Whether the sysfs root is a directory at all (a wrong ``sysfs_root`` reads as no devices)."""
+    return os.path.isdir(sysfs_root)
+
+
+def is_live_root(sysfs_root):
+    """Whether the root is the running kernel's /sys (not a captured tree or a fixture)."""
+    return os.path.realpath(sysfs_root) == "/sys"
+
+
+# -- one PCI function -----------------------------------------------------------------------------
+
+def function_exists(sysfs_root, address):
+    """Whether the PCI function is on the host now."""
+    return os.path.isdir(pci_function_path(sysfs_root, address))
+
+
+def function_attr_path(sysfs_root, address, *parts):
+    """Path of an attribute below a PCI function (for ``write_attr``)."""
+    return os.path.join(pci_function_path(sysfs_root, address), *parts)
+
+
+def function_attr(sysfs_root, address, name):
+    """Stripped attribute of a PCI function, or None."""
+    return read_attr(pci_function_path(sysfs_root, address) + "/" + name)
+
+
+def function_config(sysfs_root, address, size=256):
+    """The first ``size`` bytes of a function's PCI config space, or None when it cannot be read
+    (not root: only the first 64 bytes are readable)."""
+    try:
+        with open(pci_function_path(sysfs_root, address) + "/config", "rb") as handle:
+            return bytearray(handle.read(size))
+    except (IOError, OSError):
+        return None
+
+
+# -- PCI drivers -----------------------------------------------------------------------------------
+
+def driver_present(sysfs_root, driver):
+    """Whether a PCI driver is registered (bus/pci/drivers/<driver>): loaded or built in."""
+    return os.path.isdir(os.path.join(sysfs_root, "bus", "pci", "drivers", driver))
+
+
+def driver_attr_path(sysfs_root, driver, name):
+    """Path of a PCI driver's attribute (``unbind``, ``bind``, ``new_id``) for ``write_attr``."""
+    return os.path.join(sysfs_root, "bus", "pci", "drivers", driver, name)
+
+
+def drivers_probe_path(sysfs_root):
+    """Path of bus/pci/drivers_probe: writing an address there binds it to a matching driver."""
+    return os.path.join(sysfs_root, "bus", "pci", "drivers_probe")
 
 
 def driver_of(sysfs_root, address):
@@ -84,6 +141,106 @@ def module_taint(sysfs_root, module):
     if not _rules.is_safe_name(module):
         return None
     return read_raw(sysfs_root.rstrip("/") + "/module/" + module + "/taint")
+
+
+def module_parameter(sysfs_root, module, name):
+    """``/sys/module/<module>/parameters/<name>``, or None."""
+    return read_attr(os.path.join(sysfs_root, "module", module, "parameters", name))
+
+
+def numa_node_cpulists(sysfs_root):
+    """{node: cpulist text} from ``devices/system/node/nodeN/cpulist``; {} on a host without them."""
+    base = sysfs_root.rstrip("/") + "/devices/system/node"
+    result = {}
+    for name in list_dir(base) or []:
+        if name.startswith("node") and _rules.is_ascii_number(name[4:]):
+            result[int(name[4:])] = read_attr(base + "/" + name + "/cpulist", "")
+    return result
+
+
+# -- netdevs (class/net) ----------------------------------------------------------------------------
+
+def _netdev_dir(sysfs_root, ifname):
+    return sysfs_root.rstrip("/") + "/class/net/" + ifname
+
+
+def netdev_names(sysfs_root):
+    """Names under class/net, or None when it cannot be read."""
+    return list_dir(sysfs_root.rstrip("/") + "/class/net")
+
+
+def netdev_attr(sysfs_root, ifname, name):
+    """Stripped attribute of a netdev (address, speed, operstate, addr_assign_type, ...), or None."""
+    return read_attr(_netdev_dir(sysfs_root, ifname) + "/" + name)
+
+
+def netdev_driver(sysfs_root, ifname):
+    """Name of the driver of the device behind a netdev, or None."""
+    return link_name(_netdev_dir(sysfs_root, ifname) + "/device/driver")
+
+
+def netdev_links(sysfs_root, ifname, prefix):
+    """Sorted netdev names from a netdev's ``upper_*`` or ``lower_*`` links (``prefix``)."""
+    names = list_dir(_netdev_dir(sysfs_root, ifname)) or []
+    return sorted(name[len(prefix):] for name in names if name.startswith(prefix))
+
+
+def netdev_kind(sysfs_root, ifname):
+    """bond or bridge when the netdev is one (its bonding/ or bridge/ directory), else None."""
+    base = _netdev_dir(sysfs_root, ifname)
+    if os.path.isdir(base + "/bonding"):
+        return "bond"
+    if os.path.isdir(base + "/bridge"):
+        return "bridge"
+    return None
+
+
+def netdev_pci_parent(sysfs_root, ifname):
+    """(PCI address, bus device) behind a netdev: the function itself (bus device None), or the PCI
+    parent of a virtio device (bus device virtioN); (None, None) when the netdev has no device."""
+    path = _netdev_dir(sysfs_root, ifname) + "/device"
+    if not os.path.islink(path) and not os.path.isdir(path):
+        return None, None
+    real = os.path.realpath(path)
+    name = os.path.basename(real)
+    if _rules.is_pci_address(name):
+        return name, None
+    parent = os.path.basename(os.path.dirname(real))
+    return (parent if _rules.is_pci_address(parent) else None), name
+
+
+def netdev_queues(sysfs_root, ifname):
+    """{"rx": n, "tx": n} from class/net/IF/queues, or None without the netdev."""
+    if not ifname or not _rules.is_safe_name(ifname):
+        return None
+    path = os.path.join(sysfs_root, "class", "net", ifname, "queues")
+    if not os.path.isdir(path):
+        return None
+    names = os.listdir(path)
+    return {"rx": len([n for n in names if n.startswith("rx-")]), "tx": len([n for n in names if n.startswith("tx-")])}
+
+
+def lower_netdevs(sysfs_root, netdev, _seen=None):
+    """netdev plus every device below it (bridge ports, bond slaves, VLAN parents), via lower_* links."""
+    seen = _seen if _seen is not None else set()
+    if netdev in seen or not _rules.is_netdev_name(netdev):
+        return seen
+    seen.add(netdev)
+    base = os.path.join(sysfs_root, "class", "net", netdev)
+    try:
+        names = os.listdir(base)
+    except OSError:
+        names = []
+    for name in names:
+        if name.startswith("lower_"):
+            lower_netdevs(sysfs_root, name[len("lower_"):], seen)
+    try:
+        ports = os.listdir(os.path.join(base, "brif"))
+    except OSError:
+        ports = []
+    for port in ports:
+        lower_netdevs(sysfs_root, port, seen)
+    return seen
 
 
 def netdev_function(sysfs_root, ifname):

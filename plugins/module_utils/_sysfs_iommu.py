@@ -20,6 +20,17 @@ from ansible_collections.directiron.sriov.plugins.module_utils._sysfs_scan impor
 VFIO_DRIVERS = frozenset([_rules.VFIO_DRIVER, "pci-stub"])
 
 
+def iommu_groups_dir(sysfs_root="/sys"):
+    """``<root>/kernel/iommu_groups``: where the kernel lists its IOMMU groups (also named in messages)."""
+    return sysfs_root.rstrip("/") + "/kernel/iommu_groups"
+
+
+def acpi_tables_present(sysfs_root, tables):
+    """Which of the ACPI tables named (DMAR, IVRS, ...) the firmware publishes under firmware/acpi/tables."""
+    base = os.path.join(sysfs_root, "firmware", "acpi", "tables")
+    return [table for table in tables if os.path.isfile(os.path.join(base, table))]
+
+
 def iommu_group_devices(sysfs_root, group):
     """Sorted PCI addresses in IOMMU group ``group`` ([] when the group does not exist)."""
     group = str(group)

@@ -37,7 +37,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import os
 
 from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
 from ansible_collections.directiron.sriov.plugins.module_utils._vf_links import describe_changes, link_changes
@@ -208,20 +207,20 @@ class VfManager(VfPlanner):
     def bind(self, step):
         override, unbind, probe = step["binding"]
         want, label, address = step["driver"], step["label"], step["function"].get("address")
-        if want != _rules.DEFAULT_DRIVER and not os.path.isdir(os.path.join(self.root, "bus", "pci", "drivers", want)):
+        if want != _rules.DEFAULT_DRIVER and not _sysfs.driver_present(self.root, want):
             self._run(["modprobe", want], "loading the %s driver" % want)
         if override is not None:
             self._write(self._path(address, "driver_override"), override,
                         "writing driver_override of %s" % label)
         if unbind:
-            self._write(os.path.join(self.root, "bus", "pci", "drivers", unbind, "unbind"), address,
+            self._write(_sysfs.driver_attr_path(self.root, unbind, "unbind"), address,
                         "unbinding %s from %s" % (label, unbind))
         if probe:
             self.probe_until_bound(address, want, label)
 
     def probe_until_bound(self, address, want, label):
         """Write drivers_probe; a driver probing asynchronously may grab the VF first, so retry."""
-        probe_path = os.path.join(self.root, "bus", "pci", "drivers_probe")
+        probe_path = _sysfs.drivers_probe_path(self.root)
         self._write(probe_path, address, "probing %s for %s" % (label, want))
         if want == _rules.DEFAULT_DRIVER:
             return
@@ -235,7 +234,7 @@ class VfManager(VfPlanner):
                                  % (self.params["timeout"], label, want, driver or "no driver"),
                                  details={"actions_done": list(self.actions)})
             if driver:
-                self._write(os.path.join(self.root, "bus", "pci", "drivers", driver, "unbind"), address,
+                self._write(_sysfs.driver_attr_path(self.root, driver, "unbind"), address,
                             "unbinding %s from %s" % (label, driver))
             self._write(probe_path, address, "probing %s for %s" % (label, want))
             self.sleep(self.poll_interval)

@@ -11,7 +11,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import os
 
 from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
 from ansible_collections.directiron.sriov.plugins.module_utils._vf_links import normalise_link
@@ -89,12 +88,11 @@ class VfChecks(VfState):
         """The driver exists on this host (loaded, or a module modprobe can load); else refuse."""
         if driver == _rules.DEFAULT_DRIVER:
             return
-        drivers_dir = os.path.join(self.root, "bus", "pci", "drivers")
-        if os.path.isdir(os.path.join(drivers_dir, driver)):
+        if _sysfs.driver_present(self.root, driver):
             return
         # A module name whose PCI driver is spelled differently (mlx5-core vs mlx5_core).
         for other in (driver.replace("_", "-"), driver.replace("-", "_")):
-            if other != driver and os.path.isdir(os.path.join(drivers_dir, other)):
+            if other != driver and _sysfs.driver_present(self.root, other):
                 raise SriovError("%s %r is not a PCI driver on this host: did you mean %s?" % (field, driver, other),
                                  field=field)
         try:

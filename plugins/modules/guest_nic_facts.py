@@ -186,11 +186,10 @@ ansible_facts:
               sample: false
 """
 
-import os
-
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.directiron.sriov.plugins.module_utils._guest_facts import gather_guest_nics
+from ansible_collections.directiron.sriov.plugins.module_utils._sysfs import is_live_root
 from ansible_collections.directiron.sriov.plugins.module_utils._ansible_module import command_runner, host_options, run_module
 
 
@@ -204,7 +203,7 @@ def main():
     )
 
     sysfs_root = module.params["sysfs_root"]
-    use_ethtool = module.params["ethtool"] == "auto" and os.path.realpath(sysfs_root) == "/sys"
+    use_ethtool = module.params["ethtool"] == "auto" and is_live_root(sysfs_root)
     ethtool_bin = module.get_bin_path("ethtool") if use_ethtool else None
 
     def call():

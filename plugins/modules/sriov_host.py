@@ -196,6 +196,17 @@ options:
         rule file without a rule.
     type: bool
     default: true
+  take_over:
+    description:
+      - Manage a PF whose SR-IOV settings NetworkManager or systemd also hold (a connection with an C([sriov])
+        section, a C(.link) file with C([SR-IOV]) or C(SR-IOVVirtualFunctions=), a C(.network) file with
+        C([SR-IOV]); RV(directiron.sriov.sriov_facts#module:ansible_facts.sriov.pfs[].owners) says how they are
+        found). Without it such a PF (listed, or pruned) is refused before anything is written, with the owner's
+        file and what to do, in check mode too.
+      - V(true) goes ahead and returns a warning naming the owner, which applies its settings again when it next
+        runs (boot, link setup, connection activation) until they are removed there.
+    type: bool
+    default: false
   boot_wait:
     description:
       - Seconds the boot-time replay waits for udev to settle and the PFs to appear (0 to 3600).
@@ -227,6 +238,7 @@ options:
     default: []
 notes:
   - The guards are those of M(directiron.sriov.sriov_vf); see its notes on the address of the Ansible connection.
+  - NetworkManager and systemd files are read under O(config_root); see O(take_over).
   - The udev rule is re-evaluated (C(udevadm trigger)) and systemd reloaded only when their files change.
 seealso:
   - module: directiron.sriov.sriov_vf
@@ -363,6 +375,7 @@ def main():
         prune=dict(type="bool", default=False),
         persist=dict(type="bool", default=True),
         nm_unmanaged=dict(type="bool", default=True),
+        take_over=dict(type="bool", default=False),
         boot_wait=dict(type="int", default=DEFAULT_WAIT),
         python=dict(type="path", default="/usr/bin/python3"),
         config_root=dict(type="path", default="/"),

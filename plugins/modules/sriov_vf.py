@@ -169,6 +169,16 @@ options:
     type: str
     default: present
     choices: [present, absent]
+  take_over:
+    description:
+      - Manage the PF although NetworkManager or systemd hold its SR-IOV settings (a connection with an C([sriov])
+        section, a C(.link) file with C([SR-IOV]) or C(SR-IOVVirtualFunctions=), a C(.network) file with
+        C([SR-IOV]), as RV(directiron.sriov.sriov_facts#module:ansible_facts.sriov.pfs[].owners) reports them).
+        Without it such a PF is refused before anything is written, in check mode too, naming the owner's file
+        and what to do; V(true) goes ahead with a warning.
+      - Not a PF option of M(directiron.sriov.sriov_host), which has its own O(directiron.sriov.sriov_host#module:take_over).
+    type: bool
+    default: false
 notes:
   - The address of the Ansible connection comes from C(SSH_CONNECTION) in the module's environment. With
     C(become) through sudo this variable may be removed. The default route guard still protects the usual
@@ -275,17 +285,38 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.directiron.sriov.plugins.module_utils._guards import HostGuards
 from ansible_collections.directiron.sriov.plugins.module_utils._ansible_module import command_runner, host_options, run_module
+from ansible_collections.directiron.sriov.plugins.module_utils import _rules
 from ansible_collections.directiron.sriov.plugins.module_utils._spec import argument_spec
 from ansible_collections.directiron.sriov.plugins.module_utils._vf import VfManager
+from ansible_collections.directiron.sriov.plugins.module_utils import _coexist
+
+# Where the NetworkManager and systemd files that may own the PF's SR-IOV settings are read.
+CONFIG_ROOT = "/"
+
+
+class OwnedPfVfManager(VfManager):
+    """VfManager that refuses, after reading and before any write, a PF another owner holds."""
+
+    take_over = False
+
+    def prepare(self):
+        before, steps = VfManager.prepare(self)
+        label = "pf %s (%s)" % (_rules.pf_label(self.raw_params.get("pf")), self.pf)
+        _coexist.guard_pf(_coexist.host_owners(CONFIG_ROOT), self.root, self.pf, self.netdev, label, "pf",
+                          self.take_over, self.warnings)
+        return before, steps
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(host_options("sysfs_root", "proc_root")),
-                           supports_check_mode=True)
-    params = module.params
+    spec = argument_spec(host_options("sysfs_root", "proc_root"))
+    spec["take_over"] = dict(type="bool", default=False)
+    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    params = dict(module.params)
+    take_over = params.pop("take_over")
     runner = command_runner(module)
     guards = HostGuards(runner, params["sysfs_root"], params["proc_root"])
-    manager = VfManager(params, runner, check_mode=module.check_mode, guards=guards)
+    manager = OwnedPfVfManager(params, runner, check_mode=module.check_mode, guards=guards)
+    manager.take_over = take_over
 
     def call():
         result = manager.run()

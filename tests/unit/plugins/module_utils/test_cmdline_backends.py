@@ -48,7 +48,8 @@ class FakeSystem(object):
             for index, entry in enumerate(self.grubby_entries):
                 out += 'index=%d\nkernel="%s"\nargs="%s"\n' % (index, entry["kernel"], entry["args"])
             return 0, out, ""
-        if argv[:2] == ["grubby", "--update-kernel=ALL"]:
+        if argv[0] == "grubby" and argv[1].startswith("--update-kernel="):
+            which = argv[1][len("--update-kernel="):]
             add = remove = ""
             for arg in argv[2:]:
                 if arg.startswith("--args="):
@@ -56,7 +57,8 @@ class FakeSystem(object):
                 if arg.startswith("--remove-args="):
                     remove = arg[len("--remove-args="):]
             for entry in self.grubby_entries:
-                entry["args"] = grubby_update_args(entry["args"], remove.split(), add.split())
+                if which in ("ALL", entry["kernel"]):
+                    entry["args"] = grubby_update_args(entry["args"], remove.split(), add.split())
             return 0, "", ""
         if argv == ["rpm-ostree", "kargs"]:
             return 0, self.kargs + "\n", ""
@@ -292,6 +294,72 @@ class TestKernelInstall(object):
         assert result["changed"] and system.calls == []
         assert read(os.path.join(root, "etc/kernel/cmdline")) == read(fixture("kernel-cmdline"))
 
+    def test_reader_view_joins_lines_and_splits_like_the_kernel(self):
+        # tr -s "$IFS" ' ' joins the lines; the kernel splits on its own spaces, not inside quotes.
+        assert be.kernel_install_options(b'root=/dev/vda1  ro\n\tquiet\r\nfoo="a b"\n') == [
+            "root=/dev/vda1", "ro", "quiet", 'foo="a b"']
+        assert be.kernel_install_options(b"quiet\x1csplash\n") == ["quiet\x1csplash"]
+        assert be.kernel_install_options(b"") == []
+
+    def test_file_the_reader_splits_otherwise_is_refused(self, tmp_path):
+        # Python's split takes \x1c for a space; kernel-install and the kernel keep it in the argument.
+        root, proc = make_root(tmp_path, grub_cfg=False)
+        os.makedirs(os.path.join(root, "etc/kernel"))
+        with open(os.path.join(root, "etc/kernel/cmdline"), "wb") as handle:
+            handle.write(b"root=/dev/vda1 quiet\x1csplash\n")
+        system = FakeSystem()
+        with pytest.raises(SriovError) as info:
+            manager(system, root, proc, backend="kernel-install", ensure=["intel_iommu=on"]).run()
+        assert "/etc/kernel/cmdline" in info.value.msg and "kernel-install reads" in info.value.msg
+        assert "nothing was changed" in info.value.msg and system.calls == []
+        with open(os.path.join(root, "etc/kernel/cmdline"), "rb") as handle:
+            assert handle.read() == b"root=/dev/vda1 quiet\x1csplash\n"
+
+    def test_write_that_reads_back_wrong_is_put_back(self, tmp_path):
+        root, proc = make_root(tmp_path, grub_cfg=False, kernel_cmdline="kernel-cmdline")
+        path = os.path.join(root, "etc/kernel/cmdline")
+        writes = []
+
+        def lossy_write(target, data):
+            writes.append(data)
+            be.replace_file(target, data[:len(data) // 2] if len(writes) == 1 else data)
+        system = FakeSystem()
+        with pytest.raises(SriovError) as info:
+            manager(system, root, proc, ensure=["amd_iommu=on", "iommu=pt"], write_file=lossy_write).run()
+        assert "gives kernel-install the arguments" in info.value.msg
+        assert "put back as it was" in info.value.msg and "kernel-install was not run" in info.value.msg
+        assert read(path) == read(fixture("kernel-cmdline")) and system.calls == []
+        assert info.value.details["restored"] == ["/etc/kernel/cmdline"]
+
+    def test_kernel_install_failing_puts_the_file_back(self, tmp_path):
+        # An edited file with old boot entries would make the next run say ok: it goes back.
+        root, proc = make_root(tmp_path, grub_cfg=False, kernel_cmdline="kernel-cmdline")
+        system = FakeSystem(fail={"kernel-install": (1, "", "No space left on device")})
+        with pytest.raises(SriovError) as info:
+            manager(system, root, proc, ensure=["intel_iommu=on"]).run()
+        assert "No space left" in info.value.msg and "/etc/kernel/cmdline put back as they were" in info.value.msg
+        assert read(os.path.join(root, "etc/kernel/cmdline")) == read(fixture("kernel-cmdline"))
+        again = FakeSystem()
+        assert manager(again, root, proc, ensure=["intel_iommu=on"]).run()["changed"] and again.calls
+
+    def test_kernel_install_failing_removes_a_new_file(self, tmp_path):
+        root, proc = make_root(tmp_path, grub_cfg=False)
+        system = FakeSystem(fail={"kernel-install": (1, "", "No space left on device")})
+        with pytest.raises(SriovError) as info:
+            manager(system, root, proc, backend="kernel-install", ensure=["intel_iommu=on"]).run()
+        assert "removed again" in info.value.msg and not os.path.exists(os.path.join(root, "etc/kernel/cmdline"))
+
+    def test_new_file_that_reads_back_wrong_is_removed(self, tmp_path):
+        root, proc = make_root(tmp_path, grub_cfg=False)
+        path = os.path.join(root, "etc/kernel/cmdline")
+
+        def lossy_write(target, data):
+            be.replace_file(target, data.replace(b"intel_iommu=on", b"intel_iommu=on intel_iommu=on"))
+        with pytest.raises(SriovError) as info:
+            manager(FakeSystem(), root, proc, backend="kernel-install", ensure=["intel_iommu=on"],
+                    write_file=lossy_write).run()
+        assert "removed (there was none)" in info.value.msg and not os.path.exists(path)
+
 
 # --------------------------------------------------------------------------- grubby
 
@@ -341,6 +409,46 @@ class TestGrubby(object):
             be.KernelCmdline(runner=ignoring_updates, root="/", proc_root=proc, which=system.which,
                              ensure=["iommu=pt"], live=True).run()
         assert "grubby left entry" in info.value.msg
+
+    def test_grubby_that_adds_twice_is_caught_and_put_back(self, tmp_path):
+        root, proc = make_root(tmp_path)
+        system = grubby_system()
+        old = [dict(e) for e in system.grubby_entries]
+        real = system.__call__
+
+        def appending_twice(argv):
+            if argv[:2] == ["grubby", "--update-kernel=ALL"]:
+                system.calls.append(argv)
+                for entry in system.grubby_entries:
+                    entry["args"] += " iommu=pt iommu=pt"
+                return 0, "", ""
+            return real(argv)
+        with pytest.raises(SriovError) as info:
+            be.KernelCmdline(runner=appending_twice, root="/", proc_root=proc, which=system.which,
+                             ensure=["iommu=pt"], live=True).run()
+        assert "grubby left entry" in info.value.msg and "holds iommu 2 times" in info.value.msg
+        assert "given their old arguments back" in info.value.msg and "NOT" not in info.value.msg
+        assert [sorted(e["args"].split()) for e in system.grubby_entries] == [sorted(e["args"].split()) for e in old]
+        assert info.value.details["not_restored"] == []
+
+    def test_grubby_that_cannot_be_put_back_says_so(self, tmp_path):
+        root, proc = make_root(tmp_path)
+        system = grubby_system()
+        real = system.__call__
+
+        def stuck(argv):
+            if argv[:2] == ["grubby", "--update-kernel=ALL"]:
+                system.calls.append(argv)
+                for entry in system.grubby_entries:
+                    entry["args"] += " iommu=pt iommu=pt"
+                return 0, "", ""
+            if argv[0] == "grubby" and argv[1].startswith("--update-kernel="):
+                return 1, "", "grubby: cannot write entry"
+            return real(argv)
+        with pytest.raises(SriovError) as info:
+            be.KernelCmdline(runner=stuck, root="/", proc_root=proc, which=system.which,
+                             ensure=["iommu=pt"], live=True).run()
+        assert "NOT put back" in info.value.msg and len(info.value.details["not_restored"]) == 2
 
     def test_grubby_refused_for_offline_root(self, tmp_path):
         root, proc = make_root(tmp_path)
