@@ -52,6 +52,13 @@ notes:
     management interface.
   - Per-VF settings are applied through the PF's netdev, so the PF must be bound to its network driver.
   - Settings a driver accepts but does not report back (for example trust on some drivers) produce a warning.
+  - New VFs of a PF that probes them (C(sriov_drivers_autoprobe) on) are made without a driver when a VF has a
+    C(mac) or a driver other than its default. Their settings go to the PF first, then C(sriov_drivers_autoprobe)
+    is set back to 1 and each VF is probed, so a host VF driver starts from the MAC set through the PF. A driver
+    probed first picks a random MAC, which udev's default link policy (C(MACAddressPolicy=persistent)) then
+    replaces on its netdev, and the PF takes that MAC from a trusted VF.
+  - After VFs were made or bound the module waits for udev (C(udevadm settle)) and reads the MACs back from the
+    PF. A MAC that differs is set once more; if it still differs the module fails rather than report success.
 seealso:
   - module: directiron.sriov.sriov_facts
   - module: directiron.sriov.iommu_facts
