@@ -247,7 +247,19 @@ class KernelCmdline(GrubBackend):
                 self._write_all([(config, data)])
             if not self.check_mode:
                 self._kernel_install_check_written(config, after)
-            self._kernel_install_regenerate()
+            try:
+                self._kernel_install_regenerate()
+            except SriovError as exc:
+                if self.check_mode:
+                    raise
+                if config.exists:
+                    raise self._regenerate_failed(exc, [(config, data)])
+                try:
+                    os.unlink(config.path)
+                except OSError:
+                    raise SriovError("%s; %s was NOT removed" % (exc.msg, config.label), field=exc.field, details=exc.details)
+                raise SriovError("%s; %s removed again (there was none): the next run writes it and runs kernel-install again"
+                                 % (exc.msg, config.label), field=exc.field, details=exc.details)
         return before, after, text_diff(config.label, config.text, new_text), config.text != new_text
 
     def _kernel_install_check_written(self, config, after):

@@ -142,7 +142,12 @@ class GrubBackend(object):
         if changes:
             if not self.check_mode:
                 self._grub_check_written(changes, after)
-            self._grub_regenerate()
+            try:
+                self._grub_regenerate()
+            except SriovError as exc:
+                # Edited defaults with the old grub.cfg would make the next run say ok while the
+                # boot line lacks the arguments: the defaults go back, the next run tries again.
+                raise self._regenerate_failed(exc, changes)
         diffs = [text_diff(f.label, f.text, texts[f.display]) for f, _d in changes]
         if not diffs:
             diffs = [text_diff(files[0].label, files[0].text, files[0].text)]
@@ -158,6 +163,15 @@ class GrubBackend(object):
             problem = "cannot be read back (%s)" % exc
         if problem is None:
             return
+        restored, lost = self._put_back(changes)
+        raise SriovError(
+            "the GRUB defaults as written %s; %s%s" % (
+                problem, "%s put back as they were" % ", ".join(restored) if restored else "nothing could be put back",
+                "; NOT put back: %s" % ", ".join(lost) if lost else ""),
+            field="grub_variable", details={"restored": restored, "not_restored": lost})
+
+    def _put_back(self, changes):
+        """Write every changed file's old bytes back: (labels put back, labels not put back)."""
         restored = []
         for config, _data in changes:
             try:
@@ -165,12 +179,17 @@ class GrubBackend(object):
                 restored.append(config.label)
             except (IOError, OSError):
                 pass
-        lost = [c.label for c, _d in changes if c.label not in restored]
-        raise SriovError(
-            "the GRUB defaults as written %s; %s%s" % (
-                problem, "%s put back as they were" % ", ".join(restored) if restored else "nothing could be put back",
-                "; NOT put back: %s" % ", ".join(lost) if lost else ""),
-            field="grub_variable", details={"restored": restored, "not_restored": lost})
+        return restored, [c.label for c, _d in changes if c.label not in restored]
+
+    def _regenerate_failed(self, exc, changes):
+        """exc (the bootloader command failed after the write) with the written files put back."""
+        restored, lost = self._put_back(changes)
+        details = dict(exc.details or {})
+        details.update({"restored": restored, "not_restored": lost})
+        return SriovError("%s; %s%s" % (
+            exc.msg, "%s put back as they were (the boot configuration was not regenerated: the next run "
+            "edits and regenerates again)" % ", ".join(restored) if restored else "nothing could be put back",
+            "; NOT put back: %s" % ", ".join(lost) if lost else ""), field=exc.field, details=details)
 
     def _grub_regenerate(self):
         if not self._may_regenerate("grub configuration"):

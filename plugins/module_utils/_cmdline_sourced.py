@@ -50,6 +50,18 @@ printf '%s\000%s\000%s\000' directiron-sriov-sourced "${GRUB_CMDLINE_LINUX}" "${
 '''
 
 _UNSHARE = []
+# Memory file systems for the scratch copies, where one is writable: the copies are written and
+# removed two or three times a run, and on a disk file system each create and remove is a
+# journal update that waits behind every other writer (seconds under load, for a few bytes).
+_SCRATCH_PARENTS = ("/dev/shm", "/run/shm")
+
+
+def _scratch_parent():
+    """A writable memory file system directory (None: the default temp directory)."""
+    for parent in _SCRATCH_PARENTS:
+        if os.path.isdir(parent) and os.access(parent, os.W_OK | os.X_OK):
+            return parent
+    return None
 
 
 def _isolation(shell):
@@ -97,7 +109,7 @@ def source_grub(main, dropins, shell=None):
     a failing command under set -e, exit, a timeout): update-grub would stop there too.
     """
     shell = shell or pick_shell()
-    scratch = tempfile.mkdtemp(prefix="directiron-grub-")
+    scratch = tempfile.mkdtemp(prefix="directiron-grub-", dir=_scratch_parent())
     try:
         if main is not None:
             with open(os.path.join(scratch, "grub"), "wb") as handle:

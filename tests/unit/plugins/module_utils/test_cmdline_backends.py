@@ -294,7 +294,6 @@ class TestKernelInstall(object):
         assert result["changed"] and system.calls == []
         assert read(os.path.join(root, "etc/kernel/cmdline")) == read(fixture("kernel-cmdline"))
 
-
     def test_reader_view_joins_lines_and_splits_like_the_kernel(self):
         # tr -s "$IFS" ' ' joins the lines; the kernel splits on its own spaces, not inside quotes.
         assert be.kernel_install_options(b'root=/dev/vda1  ro\n\tquiet\r\nfoo="a b"\n') == [
@@ -331,6 +330,24 @@ class TestKernelInstall(object):
         assert "put back as it was" in info.value.msg and "kernel-install was not run" in info.value.msg
         assert read(path) == read(fixture("kernel-cmdline")) and system.calls == []
         assert info.value.details["restored"] == ["/etc/kernel/cmdline"]
+
+    def test_kernel_install_failing_puts_the_file_back(self, tmp_path):
+        # An edited file with old boot entries would make the next run say ok: it goes back.
+        root, proc = make_root(tmp_path, grub_cfg=False, kernel_cmdline="kernel-cmdline")
+        system = FakeSystem(fail={"kernel-install": (1, "", "No space left on device")})
+        with pytest.raises(SriovError) as info:
+            manager(system, root, proc, ensure=["intel_iommu=on"]).run()
+        assert "No space left" in info.value.msg and "/etc/kernel/cmdline put back as they were" in info.value.msg
+        assert read(os.path.join(root, "etc/kernel/cmdline")) == read(fixture("kernel-cmdline"))
+        again = FakeSystem()
+        assert manager(again, root, proc, ensure=["intel_iommu=on"]).run()["changed"] and again.calls
+
+    def test_kernel_install_failing_removes_a_new_file(self, tmp_path):
+        root, proc = make_root(tmp_path, grub_cfg=False)
+        system = FakeSystem(fail={"kernel-install": (1, "", "No space left on device")})
+        with pytest.raises(SriovError) as info:
+            manager(system, root, proc, backend="kernel-install", ensure=["intel_iommu=on"]).run()
+        assert "removed again" in info.value.msg and not os.path.exists(os.path.join(root, "etc/kernel/cmdline"))
 
     def test_new_file_that_reads_back_wrong_is_removed(self, tmp_path):
         root, proc = make_root(tmp_path, grub_cfg=False)
