@@ -52,6 +52,7 @@ class VfState(object):
         self.links = {}
         self.host_links = {}
         self.wanted_vfs = {}
+        self.held = False  # new VFs wait with autoprobe held off until its step turns it on (_vf_plan.VfPlanner.hold_probe)
 
     # -- small helpers ---------------------------------------------------------------------------
     def _path(self, address, *parts):

@@ -295,7 +295,6 @@ class TestKernelInstall(object):
         assert result["changed"] and system.calls == []
         assert read(os.path.join(root, "etc/kernel/cmdline")) == read(fixture("kernel-cmdline"))
 
-
     def test_reader_view_joins_lines_and_splits_like_the_kernel(self):
         # tr -s "$IFS" ' ' joins the lines; the kernel splits on its own spaces, not inside quotes.
         assert grubby.kernel_install_options(b'root=/dev/vda1  ro\n\tquiet\r\nfoo="a b"\n') == [

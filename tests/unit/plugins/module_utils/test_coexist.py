@@ -34,8 +34,8 @@ def write(root, path, text, mode=None):
     return full
 
 
-def owners(root, pf=PF):
-    return _coexist.pf_owners(_coexist.host_owners(str(root)), pf)
+def owners(root, pf=None):
+    return _coexist.pf_owners(_coexist.host_owners(str(root)), PF if pf is None else pf)
 
 
 def test_nothing_on_a_bare_tree(tmp_path):
