@@ -4,7 +4,8 @@
 """The code stays in pieces a reader can hold: a check of the source, not of behaviour.
 
 - no file under plugins/module_utils/ is longer than MAX_FILE_LINES;
-- no class under plugins/ is longer than MAX_CLASS_LINES (its ``class`` line to its last line);
+- no class under plugins/ is longer than MAX_CLASS_LINES (its ``class`` line to its last line),
+  except under plugins/doc_fragments/ (documentation text in a class attribute, not code);
 - no import circle among plugins/ (imports anywhere in a file count, a function-local one too),
   nor among lab/ (the test harness) where it is present.
 
@@ -141,7 +142,8 @@ def test_no_module_utils_file_is_too_long():
 
 def test_no_class_is_too_long():
     found = ["%s: class %s, %d lines" % (relative, name, lines)
-             for relative, path in _python_files("plugins") for name, lines in long_classes(_read(path))]
+             for relative, path in _python_files("plugins") if not relative.startswith("plugins/doc_fragments/")
+             for name, lines in long_classes(_read(path))]
     assert not found, "classes over %d lines (split them by job):\n%s" % (MAX_CLASS_LINES, "\n".join(found))
 
 
