@@ -158,8 +158,18 @@ class VfManager(VfPlanner):
             exc.details["actions_done"].append(text)
 
     def set_link(self, step):
+        """One ``ip link set PF vf N ...`` per command; a refusal names the VF, the PF (netdev, address and
+        driver) and the kernel's answer, and its field is the first setting of the refused command."""
+        names = dict((option["ip"], option["name"]) for option in _spec.VF_LINK_OPTIONS)
         for argv in step["argvs"]:
-            self._run(argv, "setting %s on VF %d of %s" % (describe_changes(step["changes"]), step["vf"], self.netdev))
+            words = argv[argv.index("vf") + 2:]
+            what = "setting %s for VF %d of PF %s (%s, driver %s)" % (
+                " ".join(words), step["vf"], self.netdev, self.pf, (self.pf_function or {}).get("driver") or "none")
+            try:
+                self._run(argv, what)
+            except SriovError as err:
+                err.field = err.field or self.field_of(step["vf"], names.get(words[0], words[0]))
+                raise
 
     def set_vf_mtu(self, step):
         """``ip link set VF-NETDEV mtu N``. The netdev is looked up now: a VF bound in this run got it
