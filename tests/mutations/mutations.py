@@ -348,4 +348,20 @@ MUTATIONS = [
         "new": "    cmdline_left = []\n",
         "tests": ["tests/unit/plugins/modules/test_iommu_host.py"],
     },
+    {
+        "id": "grub-blscfg-entries-ignored",
+        "claim": "GRUB defaults are not edited where boot loader spec entries with their own options decide the boot line",
+        "file": "plugins/module_utils/_cmdline_grub.py",
+        "old": "        entries = self._bls_entries() if current.blscfg == \"true\" else []\n",
+        "new": "        entries = []\n",
+        "tests": ["tests/unit/plugins/modules/test_kernel_cmdline_shell_judge.py"],
+    },
+    {
+        "id": "grub-unknown-shell-bash-only",
+        "claim": "where the root's /bin/sh cannot be told, dash and bash both judge the GRUB defaults",
+        "file": "plugins/module_utils/_cmdline_grub.py",
+        "old": "        judges = [s for s in (shutil.which(\"bash\"), shutil.which(\"dash\")) if s] or [pick_shell()]\n",
+        "new": "        judges = [shutil.which(\"bash\")]\n",
+        "tests": ["tests/unit/plugins/modules/test_kernel_cmdline_shell_judge.py"],
+    },
 ]
