@@ -108,7 +108,7 @@ options:
             (EOPNOTSUPP) fails the run naming the VF and the PF. V(null) in the facts when the driver does not report
             it.
         type: bool
-        version_added: 1.2.0
+        version_added: 2.0.0
       driver:
         description:
           - Driver for this VF, as in C(vf_driver).
@@ -260,7 +260,7 @@ options:
                 (EOPNOTSUPP) fails the run naming the VF and the PF. V(null) in the facts when the driver does not
                 report it.
             type: bool
-            version_added: 1.2.0
+            version_added: 2.0.0
           driver:
             description:
               - Driver for this VF, as in C(vf_driver).

@@ -100,8 +100,8 @@ def test_the_inventory_check_refuses_a_value_that_is_not_a_boolean():
     assert sriov_pfs_errors([{"pf": "enp1s0", "vfs": [{"id": 0, "query_rss": True}]}]) == []
 
 
-def test_the_role_documents_it_as_new_in_1_2_0():
+def test_the_role_documents_it_as_new_in_the_next_release():
     with open(os.path.join(ROOT, "roles", "sriov_vfs", "meta", "argument_specs.yml")) as handle:
         spec = yaml.safe_load(handle)
     vfs = spec["argument_specs"]["main"]["options"]["sriov_vfs_pfs"]["options"]["vfs"]["options"]
-    assert vfs["query_rss"]["type"] == "bool" and vfs["query_rss"]["version_added"] == "1.2.0"
+    assert vfs["query_rss"]["type"] == "bool" and vfs["query_rss"]["version_added"] == "2.0.0"
