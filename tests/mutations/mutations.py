@@ -157,7 +157,7 @@ MUTATIONS = [
     {
         "id": "guest-attach-non-vf",
         "claim": "sriov_guest_interface refuses a PCI address that is not a VF",
-        "file": "plugins/module_utils/_domain.py",
+        "file": "plugins/module_utils/_domain_request.py",
         "old": "            raise SriovError(\"%s is not a virtual function (it has no physfn): give a VF, or a pool network\"",
         "new": "            if False: raise SriovError(\"%s is not a virtual function (it has no physfn): give a VF, or a pool network\"",
         "tests": ["tests/unit/plugins/module_utils", "tests/unit/plugins/modules/test_sriov_guest_interface.py"],
