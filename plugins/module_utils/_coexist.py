@@ -41,7 +41,6 @@ from ansible_collections.directiron.sriov.plugins.module_utils._cmdline_files im
 from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
 from ansible_collections.directiron.sriov.plugins.module_utils import _sysfs
 from ansible_collections.directiron.sriov.plugins.module_utils._rules import is_safe_name
-from ansible_collections.directiron.sriov.plugins.module_utils._sysfs_io import list_dir
 
 NM_DIRS = ("/etc/NetworkManager/system-connections", "/run/NetworkManager/system-connections")
 # systemd's network directories, highest precedence first (systemd.link(5), systemd.network(5)).
@@ -110,7 +109,7 @@ def _masked(root, path):
 def _names(root, directory):
     """Sorted entries of /directory below root; [] when it is missing, unreadable or a loop."""
     try:
-        return sorted(list_dir(under_root(root, directory)) or [])
+        return sorted(_sysfs.list_dir(under_root(root, directory)) or [])
     except OSError:
         return []
 

@@ -348,9 +348,14 @@ ansible_facts:
               description:
                 - The PF's VFs, the position in the list is the VF index (V(vfs[3]) is VF 3); null in place of a VF
                   that vanished during the scan.
-                - The per-VF settings (C(mac) to C(max_tx_rate)) are there when the module has netlink data for the VF
-                  (see RV(ansible_facts.sriov.netlink)); without it those keys are absent and
-                  RV(ansible_facts.sriov.missing) says why.
+                - Besides the keys below, each VF has every per-VF setting that M(directiron.sriov.sriov_vf) applies
+                  through the PF (its O(directiron.sriov.sriov_vf#module:vfs[].mac), O(directiron.sriov.sriov_vf#module:vfs[].vlan)
+                  and the other O(directiron.sriov.sriov_vf#module:vfs) options but C(id), C(driver) and C(mtu)), under the
+                  option's name and in its type and values, as C(ip -d -j link show) reports it. iproute2 omits a zero
+                  VLAN, priority and rate, so they read V(0); a setting the driver does not report is V(null).
+                - The per-VF settings are there when the module has netlink data for the VF (see
+                  RV(ansible_facts.sriov.netlink)); without it those keys are absent and RV(ansible_facts.sriov.missing)
+                  says why.
               type: list
               elements: dict
               returned: when O(gather_subset) includes V(vfs)
@@ -393,51 +398,6 @@ ansible_facts:
                   type: int
                   returned: always
                   sample: 12
-                mac:
-                  description: MAC address set for the VF through the PF.
-                  type: str
-                  returned: with netlink data
-                  sample: "02:aa:00:00:00:02"
-                vlan:
-                  description: Port VLAN (0 = none).
-                  type: int
-                  returned: with netlink data
-                  sample: 200
-                qos:
-                  description: 802.1p priority of the port VLAN.
-                  type: int
-                  returned: with netlink data
-                  sample: 3
-                vlan_proto:
-                  description: Port VLAN protocol (802.1Q or 802.1ad).
-                  type: str
-                  returned: with netlink data
-                  sample: 802.1Q
-                spoofchk:
-                  description: Whether MAC spoof checking is on; null when the driver does not report it.
-                  type: bool
-                  returned: with netlink data
-                  sample: false
-                trust:
-                  description: Whether the VF is trusted; null when the driver does not report it.
-                  type: bool
-                  returned: with netlink data
-                  sample: true
-                link_state:
-                  description: Administrative VF link state (auto, enable, disable); null when not reported.
-                  type: str
-                  returned: with netlink data
-                  sample: auto
-                min_tx_rate:
-                  description: Minimum TX rate in Mb/s (0 = none).
-                  type: int
-                  returned: with netlink data
-                  sample: 0
-                max_tx_rate:
-                  description: Maximum TX rate in Mb/s (0 = unlimited).
-                  type: int
-                  returned: with netlink data
-                  sample: 1000
 """
 
 from ansible.module_utils.basic import AnsibleModule

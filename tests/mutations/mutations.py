@@ -157,7 +157,7 @@ MUTATIONS = [
     {
         "id": "guest-attach-non-vf",
         "claim": "sriov_guest_interface refuses a PCI address that is not a VF",
-        "file": "plugins/module_utils/_domain.py",
+        "file": "plugins/module_utils/_domain_request.py",
         "old": "            raise SriovError(\"%s is not a virtual function (it has no physfn): give a VF, or a pool network\"",
         "new": "            if False: raise SriovError(\"%s is not a virtual function (it has no physfn): give a VF, or a pool network\"",
         "tests": ["tests/unit/plugins/module_utils", "tests/unit/plugins/modules/test_sriov_guest_interface.py"],
@@ -347,5 +347,21 @@ MUTATIONS = [
         "old": "    cmdline_left = list((err.details or {}).get(\"not_restored\") or [])\n",
         "new": "    cmdline_left = []\n",
         "tests": ["tests/unit/plugins/modules/test_iommu_host.py"],
+    },
+    {
+        "id": "grub-blscfg-entries-ignored",
+        "claim": "GRUB defaults are not edited where boot loader spec entries with their own options decide the boot line",
+        "file": "plugins/module_utils/_cmdline_grub.py",
+        "old": "        entries = self._bls_entries() if current.blscfg == \"true\" else []\n",
+        "new": "        entries = []\n",
+        "tests": ["tests/unit/plugins/modules/test_kernel_cmdline_shell_judge.py"],
+    },
+    {
+        "id": "grub-unknown-shell-bash-only",
+        "claim": "where the root's /bin/sh cannot be told, dash and bash both judge the GRUB defaults",
+        "file": "plugins/module_utils/_cmdline_grub.py",
+        "old": "        judges = [s for s in (shutil.which(\"bash\"), shutil.which(\"dash\")) if s] or [pick_shell()]\n",
+        "new": "        judges = [shutil.which(\"bash\")]\n",
+        "tests": ["tests/unit/plugins/modules/test_kernel_cmdline_shell_judge.py"],
     },
 ]

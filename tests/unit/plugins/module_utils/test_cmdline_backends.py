@@ -14,6 +14,7 @@ import stat
 import pytest
 
 from ansible_collections.directiron.sriov.plugins.module_utils import _cmdline_backends as be
+from ansible_collections.directiron.sriov.plugins.module_utils import _cmdline_grubby as grubby
 from ansible_collections.directiron.sriov.plugins.module_utils import _cmdline_shell as sh
 from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
 from ansible_collections.directiron.sriov.tests.unit.plugins.module_utils.cmdline_fixtures import fixture, read
@@ -296,10 +297,10 @@ class TestKernelInstall(object):
 
     def test_reader_view_joins_lines_and_splits_like_the_kernel(self):
         # tr -s "$IFS" ' ' joins the lines; the kernel splits on its own spaces, not inside quotes.
-        assert be.kernel_install_options(b'root=/dev/vda1  ro\n\tquiet\r\nfoo="a b"\n') == [
+        assert grubby.kernel_install_options(b'root=/dev/vda1  ro\n\tquiet\r\nfoo="a b"\n') == [
             "root=/dev/vda1", "ro", "quiet", 'foo="a b"']
-        assert be.kernel_install_options(b"quiet\x1csplash\n") == ["quiet\x1csplash"]
-        assert be.kernel_install_options(b"") == []
+        assert grubby.kernel_install_options(b"quiet\x1csplash\n") == ["quiet\x1csplash"]
+        assert grubby.kernel_install_options(b"") == []
 
     def test_file_the_reader_splits_otherwise_is_refused(self, tmp_path):
         # Python's split takes \x1c for a space; kernel-install and the kernel keep it in the argument.
@@ -364,13 +365,13 @@ class TestKernelInstall(object):
 # --------------------------------------------------------------------------- grubby
 
 def grubby_system():
-    entries = be.parse_grubby_info(read(fixture("grubby-info-all")))
+    entries = grubby.parse_grubby_info(read(fixture("grubby-info-all")))
     return FakeSystem(grubby_entries=[{"kernel": e["kernel"], "args": e["args"]} for e in entries])
 
 
 class TestGrubby(object):
     def test_parse_info(self):
-        entries = be.parse_grubby_info(read(fixture("grubby-info-all")))
+        entries = grubby.parse_grubby_info(read(fixture("grubby-info-all")))
         assert [e["index"] for e in entries] == ["0", "1"]
         assert entries[0]["args"].endswith("rhgb quiet")
 

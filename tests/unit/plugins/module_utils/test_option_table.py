@@ -3,9 +3,10 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """One option table for sriov_vf (``_spec.PF_OPTIONS``/``VF_OPTIONS``): every copy agrees with it.
 
-The module DOCUMENTATION and the role's meta/argument_specs.yml are static YAML; the
-validator, the ``ip link set`` builder and the facts keys are code. Each test here fails when
-one of them changes without the table (or the table without them).
+The module DOCUMENTATION (the generated doc fragment vf_options) and the role's
+meta/argument_specs.yml are YAML written from the table (``make generate``); the validator, the
+``ip link set`` builder and the facts keys are code. Each test here fails when one of them
+changes without the table (or the table without them).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -23,6 +24,7 @@ from ansible_collections.directiron.sriov.plugins.module_utils._errors import Sr
 from ansible_collections.directiron.sriov.plugins.module_utils._host import HostManager
 from ansible_collections.directiron.sriov.plugins.module_utils._ansible_module import HOST_OPTIONS, LIBVIRT_OPTIONS
 from ansible_collections.directiron.sriov.plugins.modules import sriov_host, sriov_vf
+from ansible_collections.directiron.sriov.plugins.doc_fragments.vf_options import ModuleDocFragment as VfOptionsFragment
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..")
 ROLE = os.path.join(ROOT, "roles", "sriov_vfs")
@@ -89,12 +91,19 @@ def _disagreements(yaml_options, children_key, where):
 
 
 def test_module_documentation_matches_the_table():
-    options = yaml.safe_load(sriov_vf.DOCUMENTATION)["options"]
+    # sriov_vf's options are the generated fragment's (it documents none of its own)
+    doc = yaml.safe_load(sriov_vf.DOCUMENTATION)
+    assert "directiron.sriov.vf_options" in doc["extends_documentation_fragment"]
+    assert not set(doc.get("options") or {}) & set(_spec.PF_KEYS)  # its own options are not the table's
+    options = yaml.safe_load(VfOptionsFragment.DOCUMENTATION)["options"]
     assert _disagreements(options, "suboptions", "sriov_vf DOCUMENTATION") == []
 
 
 def test_sriov_host_documents_each_sriov_pfs_entry_as_the_table():
-    options = yaml.safe_load(sriov_host.DOCUMENTATION)["options"]
+    doc = yaml.safe_load(sriov_host.DOCUMENTATION)
+    assert "directiron.sriov.vf_options.sriov_pfs" in doc["extends_documentation_fragment"]
+    assert "suboptions" not in doc["options"]["sriov_pfs"]  # the fragment's, merged in by Ansible
+    options = yaml.safe_load(VfOptionsFragment.SRIOV_PFS)["options"]
     assert _disagreements(options["sriov_pfs"]["suboptions"], "suboptions", "sriov_host DOCUMENTATION sriov_pfs") == []
 
 

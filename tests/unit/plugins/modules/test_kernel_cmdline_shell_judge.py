@@ -168,3 +168,41 @@ def test_update_grub_failing_after_the_write_puts_the_defaults_back(monkeypatch,
 def _cmdline_grub_manager(root, runner):
     return KernelCmdline(runner=runner, ensure=["intel_iommu=on"], backend="grub", root=root, proc_root=None,
                          live=True, which=lambda name: "/usr/sbin/" + name if name == "update-grub" else None)
+
+
+def test_a_root_whose_shell_cannot_be_told_is_judged_by_dash_and_bash(monkeypatch, tmp_path):
+    # No /bin/sh below the root (a partial image): it may be dash, which stops on +=, or bash.
+    root = make_root(tmp_path, b'GRUB_CMDLINE_LINUX="quiet"\nGRUB_CMDLINE_LINUX+=" splash"\n')
+    os.unlink(os.path.join(root, "bin", "sh"))
+    before = tree_snapshot(root)
+    out = module_harness.run_module(monkeypatch, kernel_cmdline.main, {"args": ["intel_iommu=on"], "root": root})
+    assert out.failed and "cannot be told" in out.result["msg"] and "dash" in out.result["msg"], out.result
+    assert tree_snapshot(root) == before
+    # Where the root says bash, the same file is edited.
+    open(os.path.join(root, "bin", "bash"), "w").close()
+    os.symlink("bash", os.path.join(root, "bin", "sh"))
+    out = module_harness.run_module(monkeypatch, kernel_cmdline.main, {"args": ["intel_iommu=on"], "root": root})
+    assert not out.failed and out.result["args_after"] == "quiet splash intel_iommu=on", out.result
+
+
+@pytest.mark.parametrize("options, refused", [
+    (b"options root=/dev/vda1 ro quiet\n", True),    # RHEL 9, Fedora: the entry's own options
+    (b"options $kernelopts\n", False),                # RHEL 8: grub2-mkconfig writes kernelopts
+])
+def test_grub_with_boot_loader_spec_entries_of_their_own_is_refused(monkeypatch, tmp_path, options, refused):
+    # GRUB_ENABLE_BLSCFG=true: grub.cfg loads /boot/loader/entries; an edit of GRUB_CMDLINE_LINUX
+    # (or an ok for it) would not be the line that boots.
+    root = make_root(tmp_path, b'GRUB_CMDLINE_LINUX="quiet"\nGRUB_ENABLE_BLSCFG=true\n')
+    entries = os.path.join(root, "boot", "loader", "entries")
+    os.makedirs(entries)
+    with open(os.path.join(entries, "abc-5.14.0.conf"), "wb") as handle:
+        handle.write(b"title Linux\nlinux /vmlinuz-5.14.0\n" + options)
+    before = tree_snapshot(root)
+    out = module_harness.run_module(monkeypatch, kernel_cmdline.main, {"args": ["intel_iommu=on"], "root": root})
+    if refused:
+        assert out.failed and "abc-5.14.0.conf" in out.result["msg"] and "grubby" in out.result["msg"], out.result
+        assert tree_snapshot(root) == before
+        ok = module_harness.run_module(monkeypatch, kernel_cmdline.main, {"args": ["quiet"], "root": root})
+        assert ok.failed, "an ok would be a wrong success too"
+    else:
+        assert not out.failed and sourced(root) == ["quiet", "intel_iommu=on"], out.result
