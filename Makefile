@@ -19,12 +19,13 @@ export PATH := $(BIN):$(PATH)
 
 -include lab/lab.mk
 
-.PHONY: help venv host-deps link copy pybin unit mutation sanity units matrix lint docs-lint changelog-lint docsite release build test demo bench clean
+.PHONY: help venv host-deps link copy pybin unit generate mutation sanity units matrix lint docs-lint changelog-lint docsite release build test demo bench clean
 
 help:
 	@echo "make demo   converge playbooks/site.yml on a lab VM (or on inventory INVENTORY=...)"
 	@echo "make test   run every test tier (unit, sanity, units, matrix, lint, docs, docsite, changelog, build, lab)"
 	@echo "make unit   fast tier: pytest on fixture trees"
+	@echo "make generate  write the option table's doc fragment and role argument spec (after editing _spec.py)"
 	@echo "make bench  every benchmark figure, written to benchmarks/RESULTS.md (BENCH_ARGS=--report-only)"
 
 $(BIN)/.deps-stamp: requirements-dev.txt
@@ -50,6 +51,12 @@ copy:
 
 unit: venv link
 	PYTHONPATH=$(AC_LINK_ROOT) $(BIN)/python -m pytest -q -n 2 -p no:cacheprovider tests/unit
+
+# The files that copy the sriov_vf option table (plugins/module_utils/_spec.py) for Ansible: the doc
+# fragment vf_options (sriov_vf's options, sriov_host's sriov_pfs) and the sriov_vfs role's
+# argument spec. tests/unit/test_generated_docs.py fails when a checked-in copy is stale.
+generate: venv link
+	PYTHONPATH=$(AC_LINK_ROOT) $(BIN)/python tests/utils/generate_option_docs.py
 
 # Break each claimed behaviour in a copy of the collection and show that a test fails (tests/mutations/).
 mutation: venv link

@@ -6,22 +6,23 @@
 ``KernelCmdline`` reads the stored line once, computes the change with the token algebra of
 ``_cmdline``, checks it (length, writable files) and writes outside check mode:
 
-* grub (``_cmdline_grub``): ``/etc/default/grub`` and ``/etc/default/grub.d/*.cfg``; the lexer
-  of ``_cmdline_shell`` plans the edit, the shell judges it (``_cmdline_sourced``: the candidate
+* grub (``_cmdline_grub``): ``/etc/default/grub`` and ``/etc/default/grub.d/*.cfg``; the
+  evaluation of ``_cmdline_shell`` plans the edit, the shell judges it (``_cmdline_sourced``: the candidate
   files sourced as grub-mkconfig does, before the write, and the real ones after it, restored
   on a mismatch), then update-grub or grub2-mkconfig runs;
-* grubby (boot loader spec entries) and rpm-ostree: through their commands
-  (``_cmdline_grubby`` parses what they print); every grubby entry is read back with
+* grubby (boot loader spec entries) and rpm-ostree (``_cmdline_commands``): through their
+  commands (``_cmdline_grubby`` parses what they print); every grubby entry is read back with
   ``grubby --info=ALL`` and judged (each wanted argument once, nothing removed left); on a
   mismatch every entry gets its old arguments back;
-* kernel-install: ``/etc/kernel/cmdline``, judged as kernel-install reads it
+* kernel-install (``_cmdline_kernel_install``): ``/etc/kernel/cmdline``, judged as kernel-install reads it
   (``kernel_install_options``): a file it splits otherwise than this module is refused, the
   new bytes are judged before the write, the written file read back and put back on a
   mismatch; then ``kernel-install add``.
 
 Files (``_cmdline_files``) are written after a check that every file to change can be written;
-when a later file fails, the earlier ones are put back. Commands go through ``runner(argv) -> (rc, stdout, stderr)``; nothing is built from a
-string.
+when a later file fails, the earlier ones are put back. Commands go through
+``runner(argv) -> (rc, stdout, stderr)``; nothing is built from a string. Each back-end is a
+mix-in of ``KernelCmdline`` in its own file; here are detection, the shared helpers and ``run``.
 
 Pure standard library.
 """
@@ -33,22 +34,18 @@ __metaclass__ = type
 import os
 import shutil
 
-from ansible_collections.directiron.sriov.plugins.module_utils._cmdline import (
-    check_length, edit_tokens, join_cmdline, parse_token, satisfied, split_cmdline, validate_request)
+from ansible_collections.directiron.sriov.plugins.module_utils._cmdline import join_cmdline, satisfied, split_cmdline, validate_request
+from ansible_collections.directiron.sriov.plugins.module_utils._cmdline_commands import GrubbyBackend, RpmOstreeBackend
 from ansible_collections.directiron.sriov.plugins.module_utils._cmdline_files import (
-    ConfigFile, GRUB_DEFAULT_FILE, display_text, line_diff, probe_writable, replace_file, resolve_under_root,
-    text_diff, under_root, write_error)
+    GRUB_DEFAULT_FILE, display_text, probe_writable, replace_file, resolve_under_root, under_root, write_error)
 from ansible_collections.directiron.sriov.plugins.module_utils._cmdline_grub import GrubBackend
-from ansible_collections.directiron.sriov.plugins.module_utils._cmdline_grubby import (
-    kernel_install_options, parse_grubby_info, parse_ostree_kargs)
-from ansible_collections.directiron.sriov.plugins.module_utils._cmdline_sourced import problems
+from ansible_collections.directiron.sriov.plugins.module_utils._cmdline_kernel_install import KERNEL_CMDLINE_FILE, KernelInstallBackend
 from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
 
 BACKENDS = ("grub", "grubby", "kernel-install", "rpm-ostree")
-KERNEL_CMDLINE_FILE = "etc/kernel/cmdline"
 
 
-class KernelCmdline(GrubBackend):
+class KernelCmdline(GrubBackend, KernelInstallBackend, GrubbyBackend, RpmOstreeBackend):
     """Read the stored command line once, compute the change, write it outside check mode.
 
     root: files are edited below it; with a root other than "/" no command is run
@@ -197,228 +194,3 @@ class KernelCmdline(GrubBackend):
             self.actions.append("%s not regenerated: root is %s" % (what, self.root))
             return False
         return True
-
-    # ---- kernel-install (/etc/kernel/cmdline)
-    def _kernel_install_base(self):
-        """The arguments kernel-install starts from, and the file it reads them from (or None)."""
-        for relative in (KERNEL_CMDLINE_FILE, "usr/lib/kernel/cmdline"):
-            config = ConfigFile(self.root, relative).load(missing_ok=True)
-            if config.exists:
-                return split_cmdline(config.text.strip()), config
-        running = self.running_tokens() if self.live else None
-        if running is None:
-            return [], None
-        # kernel-install starts from /proc/cmdline when no file exists; these are per boot.
-        return [t for t in running if parse_token(t)[0] not in ("BOOT_IMAGE", "initrd")], None
-
-    def _kernel_install_refuse(self, config, what):
-        raise SriovError("%s: %s; nothing was changed" % (config.label, what), field="backend",
-                         details={"file": config.display})
-
-    def _apply_kernel_install(self, ensure, remove):
-        config = ConfigFile(self.root, KERNEL_CMDLINE_FILE).load(missing_ok=True)
-        before, source = self._kernel_install_base()
-        # The reader decides: kernel-install's view of the file the plan starts from must be the
-        # arguments the plan reads there.
-        if source is not None and kernel_install_options(source.raw) != before:
-            self._kernel_install_refuse(source, "kernel-install reads the arguments %r where this module reads %r "
-                                        "(whitespace or bytes the two split differently), so it is not edited" % (
-                                            display_text(join_cmdline(kernel_install_options(source.raw))),
-                                            display_text(join_cmdline(before))))
-        after = edit_tokens(before, ensure, remove)
-        new_text = config.text
-        if after != before:
-            check_length(after, config.label)
-            newline = "\r\n" if config.crlf else "\n"
-            new_text = join_cmdline(after) + newline
-            data = config.encode(new_text)
-            # What kernel-install will take from the new file must be what was asked for.
-            wrong = problems(kernel_install_options(data), ensure, remove)
-            if kernel_install_options(data) != after or wrong:
-                self._kernel_install_refuse(config, "the edit would give kernel-install the arguments %r (%s), not %r, "
-                                            "so it is not made" % (
-                                                display_text(join_cmdline(kernel_install_options(data))),
-                                                "; ".join(wrong) or "another line", display_text(join_cmdline(after))))
-            self.actions.append("write %s" % config.label)
-            self.warnings.extend(config.notes())
-            if not os.path.isdir(os.path.dirname(config.path)) and not self.check_mode:
-                os.makedirs(os.path.dirname(config.path))
-            if config.exists or not self.check_mode:
-                self._write_all([(config, data)])
-            if not self.check_mode:
-                self._kernel_install_check_written(config, after)
-            self._kernel_install_regenerate()
-        return before, after, text_diff(config.label, config.text, new_text), config.text != new_text
-
-    def _kernel_install_check_written(self, config, after):
-        """Read the written file as kernel-install will; on a mismatch put the old one back and fail."""
-        try:
-            seen = kernel_install_options(ConfigFile(self.root, KERNEL_CMDLINE_FILE).load().raw)
-            problem = None if seen == after else "gives kernel-install the arguments %r, not %r" % (
-                display_text(join_cmdline(seen)), display_text(join_cmdline(after)))
-        except SriovError as exc:
-            problem = "cannot be read back (%s)" % exc
-        if problem is None:
-            return
-        try:
-            if config.exists:
-                self.write_file(config.path, config.raw)
-            else:
-                os.unlink(config.path)
-            undone = "it was put back as it was" if config.exists else "it was removed (there was none)"
-            restored = [config.label]
-        except (IOError, OSError) as exc:
-            undone = "it could NOT be put back (%s)" % (exc.strerror or exc)
-            restored = []
-        raise SriovError("%s as written %s; %s; kernel-install was not run" % (config.label, problem, undone),
-                         field="backend", details={"restored": restored, "not_restored": [] if restored else [config.label]})
-
-    def _kernel_install_regenerate(self):
-        if not self._may_regenerate("boot entries"):
-            return
-        release = self.kernel_release
-        image = None
-        for base in ("/usr/lib/modules", "/lib/modules"):
-            candidate = os.path.join(base, release, "vmlinuz")
-            if os.path.isfile(candidate):
-                image = candidate
-                break
-        if image is None:
-            image = "/boot/vmlinuz-%s" % release
-        if not self.which("kernel-install"):
-            raise SriovError("kernel-install not found; set update_bootloader=false to only "
-                             "edit /etc/kernel/cmdline", field="update_bootloader")
-        argv = ["kernel-install", "add", release, image]
-        self.actions.append("run %s" % " ".join(argv))
-        if not self.check_mode:
-            self._run(argv, "kernel-install")
-
-    # ---- grubby (BLS entries on RHEL and Fedora)
-    def _grubby_entries(self):
-        entries = parse_grubby_info(self._run(["grubby", "--info=ALL"], "grubby --info=ALL"))
-        if not entries:
-            raise SriovError("grubby --info=ALL listed no boot entry with args", field="backend")
-        return entries
-
-    def _apply_grubby(self, ensure, remove):
-        entries = self._grubby_entries()
-        before = split_cmdline(entries[0]["args"])
-        after = edit_tokens(before, ensure, remove)
-        pending = [e for e in entries if not satisfied(split_cmdline(e["args"]), ensure, remove)]
-        for entry in pending:
-            check_length(edit_tokens(split_cmdline(entry["args"]), ensure, remove),
-                         "grubby entry %s" % entry.get("kernel", entry["index"]))
-        if pending:
-            add, drop = self._delta(entries, ensure, remove)
-            argv = ["grubby", "--update-kernel=ALL"]
-            if add:
-                argv.append("--args=%s" % join_cmdline(add))
-            if drop:
-                argv.append("--remove-args=%s" % join_cmdline(drop))
-            self.actions.append("run %s" % " ".join(argv))
-            if not self.check_mode:
-                self._run(argv, "grubby")
-                self._grubby_check_written(entries, ensure, remove)
-        return before, after, line_diff("grubby default entry args", before, after), bool(pending)
-
-    @staticmethod
-    def _entry_name(entry):
-        return entry.get("kernel", entry["index"])
-
-    def _grubby_check_written(self, old_entries, ensure, remove):
-        """Read every entry back from grubby --info=ALL: each must hold every wanted argument once
-        and nothing removed. On a mismatch, give every entry its old arguments back and fail."""
-        wrong = []
-        for entry in self._grubby_entries():
-            tokens = split_cmdline(entry["args"])
-            found = problems(tokens, ensure, remove)
-            if found or not satisfied(tokens, ensure, remove):
-                wrong.append("entry %s %s" % (self._entry_name(entry), "; ".join(found) or "has args %r" % entry["args"]))
-        if not wrong:
-            return
-        restored, lost = self._grubby_restore(old_entries)
-        raise SriovError("grubby left %s; %s%s" % (
-            ", ".join(wrong), "the entries were given their old arguments back" if not lost else
-            "%d entries were given their old arguments back" % len(restored),
-            "; NOT put back: %s" % ", ".join(lost) if lost else ""),
-            details={"wrong": wrong, "restored": restored, "not_restored": lost})
-
-    def _grubby_restore(self, old_entries):
-        """Give each entry its arguments of old_entries back; (restored, not restored) names."""
-        try:
-            now = dict((self._entry_name(e), e) for e in self._grubby_entries())
-        except SriovError:
-            now = {}
-        restored = []
-        lost = []
-        for old in old_entries:
-            name = self._entry_name(old)
-            wanted = split_cmdline(old["args"])
-            current = now.get(name)
-            if current is not None and sorted(split_cmdline(current["args"])) != sorted(wanted):
-                tokens = split_cmdline(current["args"])
-                argv = ["grubby", "--update-kernel=%s" % name]
-                drop = [t for t in tokens if t not in wanted]
-                add = [t for t in wanted if t not in tokens]
-                if drop:
-                    argv.append("--remove-args=%s" % join_cmdline(drop))
-                if add:
-                    argv.append("--args=%s" % join_cmdline(add))
-                self.actions.append("run %s" % " ".join(argv))
-                self.runner(argv)
-        try:
-            after = dict((self._entry_name(e), e) for e in self._grubby_entries())
-        except SriovError:
-            after = {}
-        for old in old_entries:
-            name = self._entry_name(old)
-            # grubby appends what it adds: the old arguments come back, perhaps in another order.
-            if name in after and sorted(split_cmdline(after[name]["args"])) == sorted(split_cmdline(old["args"])):
-                restored.append(name)
-            else:
-                lost.append(name)
-        return restored, lost
-
-    @staticmethod
-    def _delta(entries, ensure, remove):
-        """Arguments to add and to remove so that every entry satisfies the request."""
-        add = []
-        drop = []
-        for entry in entries:
-            old = split_cmdline(entry["args"])
-            new = edit_tokens(old, ensure, remove)
-            for token in old:
-                if token not in new and token not in drop:
-                    drop.append(token)
-            for token in new:
-                if token not in old and token not in add:
-                    add.append(token)
-        # grubby --args=key=value already replaces the old value of key: no need to remove it.
-        added_keys = set(parse_token(t)[0] for t in add if parse_token(t)[1] is not None)
-        drop = [t for t in drop if parse_token(t)[0] not in added_keys]
-        return add, drop
-
-    # ---- rpm-ostree kargs
-    def _kargs(self):
-        return parse_ostree_kargs(self._run(["rpm-ostree", "kargs"], "rpm-ostree kargs"))
-
-    def _apply_rpm_ostree(self, ensure, remove):
-        before = self._kargs()
-        after = edit_tokens(before, ensure, remove)
-        if after != before:
-            check_length(after, "rpm-ostree kargs")
-            argv = ["rpm-ostree", "kargs"]
-            for token in before:
-                if token not in after:
-                    argv.append("--delete-if-present=%s" % token)
-            for token in after:
-                if token not in before:
-                    argv.append("--append-if-missing=%s" % token)
-            self.actions.append("run %s" % " ".join(argv))
-            if not self.check_mode:
-                self._run(argv, "rpm-ostree kargs")
-                staged = self._kargs()
-                if not satisfied(staged, ensure, remove):
-                    raise SriovError("rpm-ostree kargs left %r" % join_cmdline(staged))
-                after = staged
-        return before, after, line_diff("rpm-ostree kargs", before, after), after != before

@@ -75,6 +75,27 @@ class GrubBackend(object):
     def _shell_is_dash(self):
         return (self._target_shell() or "").startswith("dash")
 
+    def _bls_entries(self):
+        """The boot loader spec entries below root (/boot/loader/entries/*.conf) whose options
+        grub-mkconfig does not set: those without ``$kernelopts`` (RHEL 8's entries take it
+        from grubenv, which grub2-mkconfig writes from GRUB_CMDLINE_LINUX)."""
+        directory = self._path("boot/loader/entries")
+        try:
+            names = sorted(n for n in os.listdir(directory) if n.endswith(".conf"))
+        except OSError:
+            return []
+        own = []
+        for name in names:
+            try:
+                with open(os.path.join(directory, name), "rb") as handle:
+                    text = handle.read().decode("utf-8", "replace")
+            except (IOError, OSError):
+                own.append(name)
+                continue
+            if "$kernelopts" not in text:
+                own.append(name)
+        return own
+
     def _bootloader_args(self):
         running = self.running_tokens() if self.live else None
         return [t for t in running or [] if parse_token(t)[0] in BOOTLOADER_ARGS]
@@ -82,15 +103,30 @@ class GrubBackend(object):
     def _source(self, files, contents):
         """What grub-mkconfig's shell reads from files, with contents {path: bytes} in place of
         what they hold (every name of an edited file gets its new bytes)."""
-        # The target's /bin/sh: dash is judged by dash; bash, or a root that has no /bin/sh (the
-        # lexer then allows bash forms too), by bash.
-        target = self._target_shell() or "bash"
-        shell = None
-        if target.startswith("bash"):
-            shell = shutil.which("bash")
+        # The target's /bin/sh: dash is judged by dash, bash by bash. A root whose /bin/sh cannot
+        # be told (none, or a link that leaves the root) may have either: both judge, and a file
+        # they read differently, or that stops one of them, is refused.
+        target = self._target_shell()
         data = [contents.get(f.path, f.raw) for f in files]
-        return source_grub(data[0], [(os.path.basename(f.display), d) for f, d in zip(files[1:], data[1:])],
-                           shell=shell or pick_shell())
+        dropins = [(os.path.basename(f.display), d) for f, d in zip(files[1:], data[1:])]
+        if target is not None:
+            shell = shutil.which("bash") if target.startswith("bash") else None
+            return source_grub(data[0], dropins, shell=shell or pick_shell())
+        judges = [s for s in (shutil.which("bash"), shutil.which("dash")) if s] or [pick_shell()]
+        seen = []
+        for shell in judges:
+            try:
+                seen.append(source_grub(data[0], dropins, shell=shell))
+            except SriovError as exc:
+                raise SriovError("%s (judged by %s: the root's /bin/sh cannot be told, and it may be %s)"
+                                 % (exc.msg, os.path.basename(shell), os.path.basename(shell)),
+                                 field=exc.field, details=exc.details)
+        if any(s.joined() != seen[0].joined() for s in seen[1:]):
+            raise SriovError(
+                "the GRUB defaults give %s; the root's /bin/sh cannot be told, so they are not edited; nothing was changed"
+                % " but ".join("%s %r" % (os.path.basename(j), display_text(join_cmdline(s.joined())))
+                               for j, s in zip(judges, seen)), field="grub_variable")
+        return seen[0]
 
     def _grub_refuse(self, where, what):
         raise SriovError("%s: %s; nothing was changed" % (where, what), field="grub_variable",
@@ -101,7 +137,16 @@ class GrubBackend(object):
         defaults = GrubDefaults([(f.display, f.text) for f in files], dash=self._shell_is_dash())
         texts, before, after = defaults.plan(self.grub_variable, ensure, remove)
         # The shell decides: the line grub-mkconfig reads now must be the one the plan starts from.
-        sourced = self._source(files, {}).joined()
+        current = self._source(files, {})
+        sourced = current.joined()
+        entries = self._bls_entries() if current.blscfg == "true" else []
+        if entries:
+            # grub-mkconfig then writes blscfg into grub.cfg and the boot line comes from the
+            # entries' own options: an edit here (or an ok) would not be what boots.
+            self._grub_refuse(files[0].display, "GRUB_ENABLE_BLSCFG=true and /boot/loader/entries holds %s with "
+                              "options of their own: the boot line comes from those entries, which grub-mkconfig "
+                              "does not rewrite from GRUB_CMDLINE_LINUX; set backend: grubby (it edits the entries)"
+                              % ", ".join(entries[:3]))
         if sourced != before:
             self._grub_refuse(
                 ", ".join(defaults.lines()) or files[0].display,
@@ -142,7 +187,12 @@ class GrubBackend(object):
         if changes:
             if not self.check_mode:
                 self._grub_check_written(changes, after)
-            self._grub_regenerate()
+            try:
+                self._grub_regenerate()
+            except SriovError as exc:
+                # Edited defaults with the old grub.cfg would make the next run say ok while the
+                # boot line lacks the arguments: the defaults go back, the next run tries again.
+                raise self._regenerate_failed(exc, changes)
         diffs = [text_diff(f.label, f.text, texts[f.display]) for f, _d in changes]
         if not diffs:
             diffs = [text_diff(files[0].label, files[0].text, files[0].text)]
@@ -158,6 +208,15 @@ class GrubBackend(object):
             problem = "cannot be read back (%s)" % exc
         if problem is None:
             return
+        restored, lost = self._put_back(changes)
+        raise SriovError(
+            "the GRUB defaults as written %s; %s%s" % (
+                problem, "%s put back as they were" % ", ".join(restored) if restored else "nothing could be put back",
+                "; NOT put back: %s" % ", ".join(lost) if lost else ""),
+            field="grub_variable", details={"restored": restored, "not_restored": lost})
+
+    def _put_back(self, changes):
+        """Write every changed file's old bytes back: (labels put back, labels not put back)."""
         restored = []
         for config, _data in changes:
             try:
@@ -165,12 +224,17 @@ class GrubBackend(object):
                 restored.append(config.label)
             except (IOError, OSError):
                 pass
-        lost = [c.label for c, _d in changes if c.label not in restored]
-        raise SriovError(
-            "the GRUB defaults as written %s; %s%s" % (
-                problem, "%s put back as they were" % ", ".join(restored) if restored else "nothing could be put back",
-                "; NOT put back: %s" % ", ".join(lost) if lost else ""),
-            field="grub_variable", details={"restored": restored, "not_restored": lost})
+        return restored, [c.label for c, _d in changes if c.label not in restored]
+
+    def _regenerate_failed(self, exc, changes):
+        """exc (the bootloader command failed after the write) with the written files put back."""
+        restored, lost = self._put_back(changes)
+        details = dict(exc.details or {})
+        details.update({"restored": restored, "not_restored": lost})
+        return SriovError("%s; %s%s" % (
+            exc.msg, "%s put back as they were (the boot configuration was not regenerated: the next run "
+            "edits and regenerates again)" % ", ".join(restored) if restored else "nothing could be put back",
+            "; NOT put back: %s" % ", ".join(lost) if lost else ""), field=exc.field, details=details)
 
     def _grub_regenerate(self):
         if not self._may_regenerate("grub configuration"):

@@ -46,10 +46,23 @@ for x in "$1"/grub.d/*.cfg ; do
     . "${x}"
   fi
 done
-printf '%s\000%s\000%s\000' directiron-sriov-sourced "${GRUB_CMDLINE_LINUX}" "${GRUB_CMDLINE_LINUX_DEFAULT}" >&3
+printf '%s\000%s\000%s\000%s\000' directiron-sriov-sourced "${GRUB_CMDLINE_LINUX}" "${GRUB_CMDLINE_LINUX_DEFAULT}" \
+  "${GRUB_ENABLE_BLSCFG}" >&3
 '''
 
 _UNSHARE = []
+# Memory file systems for the scratch copies, where one is writable: the copies are written and
+# removed two or three times a run, and on a disk file system each create and remove is a
+# journal update that waits behind every other writer (seconds under load, for a few bytes).
+_SCRATCH_PARENTS = ("/dev/shm", "/run/shm")
+
+
+def _scratch_parent():
+    """A writable memory file system directory (None: the default temp directory)."""
+    for parent in _SCRATCH_PARENTS:
+        if os.path.isdir(parent) and os.access(parent, os.W_OK | os.X_OK):
+            return parent
+    return None
 
 
 def _isolation(shell):
@@ -80,11 +93,13 @@ def pick_shell(target_is_dash=None):
 
 
 class Sourced(object):
-    """What the shell printed: the two variables, as argument lists."""
+    """What the shell printed: the two variables (and GRUB_ENABLE_BLSCFG, which says whether
+    grub-mkconfig writes the arguments into grub.cfg at all)."""
 
-    def __init__(self, linux, default):
+    def __init__(self, linux, default, blscfg=""):
         self.linux = linux
         self.default = default
+        self.blscfg = blscfg
 
     def joined(self):
         return split_cmdline(self.linux) + split_cmdline(self.default)
@@ -97,7 +112,7 @@ def source_grub(main, dropins, shell=None):
     a failing command under set -e, exit, a timeout): update-grub would stop there too.
     """
     shell = shell or pick_shell()
-    scratch = tempfile.mkdtemp(prefix="directiron-grub-")
+    scratch = tempfile.mkdtemp(prefix="directiron-grub-", dir=_scratch_parent())
     try:
         if main is not None:
             with open(os.path.join(scratch, "grub"), "wb") as handle:
@@ -128,7 +143,7 @@ def source_grub(main, dropins, shell=None):
                 "would not use them as they are; nothing was changed"
                 % (proc.returncode, ": " + " ".join(detail.split()) if detail else ": a command that failed "
                    "under set -e, or an exit"), field="grub_variable")
-        return Sourced(fields[1], fields[2])
+        return Sourced(fields[1], fields[2], fields[3] if len(fields) > 4 else "")
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 

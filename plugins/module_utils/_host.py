@@ -27,6 +27,7 @@ __metaclass__ = type
 
 import os
 
+from ansible_collections.directiron.sriov.plugins.module_utils import _coexist
 from ansible_collections.directiron.sriov.plugins.module_utils import _guards
 from ansible_collections.directiron.sriov.plugins.module_utils import _lock
 from ansible_collections.directiron.sriov.plugins.module_utils import _replay
@@ -41,6 +42,11 @@ from ansible_collections.directiron.sriov.plugins.module_utils._files import Per
 from ansible_collections.directiron.sriov.plugins.module_utils._vf import VfManager
 
 FIELD = "sriov_pfs"
+
+
+def pfs_entry_pf(manager):
+    """The PF of an entry as the user wrote it (a selector dict as its ids)."""
+    return _rules.pf_label(manager.raw_params.get("pf"))
 
 
 def at_entry(position, err):
@@ -71,13 +77,14 @@ class HostManager(object):
         self.diffs = []
         self.written = []  # PersistedFile written by this run, in order (what a rollback restores)
         self.finished = []  # labels of the PFs this run changed
+        self.validated = []  # each entry of sriov_pfs as _spec.validate_params returned it
 
-    def _vf_manager(self, entry):
+    def _vf_manager(self, entry, validated=None):
         params = dict(entry)
         params["sysfs_root"] = self.sysfs_root
         params["proc_root"] = self.proc_root
         return self.manager(params, self.runner, sysfs_root=self.sysfs_root, check_mode=self.check_mode,
-                            guards=self.guards)
+                            guards=self.guards, validated=validated)
 
     def entries(self):
         pfs = self.params.get("sriov_pfs")
@@ -92,9 +99,11 @@ class HostManager(object):
                     raise SriovError("%s[%d].%s is an option of the module, not of a PF" % (FIELD, position, key),
                                      field="%s[%d].%s" % (FIELD, position, key))
         # Every entry's own shape first, before the host is read for any of them.
+        self.validated = []
         for position, entry in enumerate(pfs):
             try:
-                _spec.validate_params(dict(entry, sysfs_root=self.sysfs_root, proc_root=self.proc_root))
+                self.validated.append(_spec.validate_params(dict(entry, sysfs_root=self.sysfs_root,
+                                                                 proc_root=self.proc_root)))
             except SriovError as err:
                 raise at_entry(position, err)
         boot_wait = self.params.get("boot_wait")
@@ -117,7 +126,7 @@ class HostManager(object):
         seen = {}
         macs = {}
         for position, entry in enumerate(pfs):
-            manager = self._vf_manager(entry)
+            manager = self._vf_manager(entry, self.validated[position])
             try:
                 before, steps = manager.prepare()
             except SriovError as err:
@@ -167,6 +176,19 @@ class HostManager(object):
                                  field="prune", details=err.details)
             prepared.append((address, manager, before, steps))
         return prepared
+
+    def check_owners(self, prepared, pruned):
+        """Refuse (before any write) a PF whose SR-IOV settings NetworkManager or systemd own,
+        unless ``take_over``: then each one is a warning. Check mode refuses the same."""
+        found = None
+        targets = [("%s[%d].pf %s (%s)" % (FIELD, position, pfs_entry_pf(manager), manager.pf),
+                    "%s[%d].pf" % (FIELD, position), manager) for position, manager, _b, _s in prepared]
+        targets += [("prune of PF %s" % address, "prune", manager) for address, manager, _b, _s in pruned]
+        for label, field, manager in targets:
+            if found is None:
+                found = _coexist.host_owners(self.root)
+            _coexist.guard_pf(found, self.sysfs_root, manager.pf, manager.netdev, label, field,
+                              self.params.get("take_over"), self.warnings)
 
     # -- the run ------------------------------------------------------------------------------------
     def run(self):
@@ -254,6 +276,7 @@ class HostManager(object):
         kept = [(pfs[position], manager.pf) for position, manager, _before, _steps in prepared
                 if manager.params["state"] != "absent"]
         pruned = self.prepare_pruned(addresses) if params.get("prune") else []
+        self.check_owners(prepared, pruned)
         live = self.root == "/"
         if params.get("persist", True):
             self._file(PersistedFile(UDEV_RULE_PATH, self.root,

@@ -20,7 +20,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
-from ansible_collections.directiron.sriov.plugins.module_utils._kmod import entries_errors as driver_options_errors
+from ansible_collections.directiron.sriov.plugins.module_utils._kmod_options import entries_errors as driver_options_errors
 from ansible_collections.directiron.sriov.plugins.module_utils._vf_selector import is_vf_selector, parse_vf_selector
 from ansible_collections.directiron.sriov.plugins.module_utils._rules import (
     DRIVER_RE,

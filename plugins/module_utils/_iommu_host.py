@@ -120,13 +120,18 @@ def rolled_back(err, modules, field):
             restored.append(modules.path)
         except (IOError, OSError) as exc:
             failed.append("%s (%s)" % (modules.path, exc))
-    rollback = {"restored": restored, "left_changed": [modules.path] if failed else [], "restore_failed": failed}
+    # The command line's own files: put back by the manager, or named when they could not be.
+    cmdline_left = list((err.details or {}).get("not_restored") or [])
+    cmdline = ("the kernel command line files NOT put back: %s" % ", ".join(cmdline_left) if cmdline_left
+               else "the kernel command line is unchanged")
+    rollback = {"restored": restored, "left_changed": ([modules.path] if failed else []) + cmdline_left,
+                "restore_failed": failed + cmdline_left}
     if restored:
-        summary = "rolled back: restored %s; the kernel command line is unchanged" % ", ".join(restored)
+        summary = "rolled back: restored %s; %s" % (", ".join(restored), cmdline)
     elif failed:
-        summary = "could not restore %s" % ", ".join(failed)
+        summary = "could not restore %s%s" % (", ".join(failed), "; " + cmdline if cmdline_left else "")
     else:
-        summary = "nothing was changed"
+        summary = cmdline if cmdline_left else "nothing was changed"
     details = dict(err.details or {})
     details["rollback"] = rollback
     return SriovError("%s (%s)" % (err.msg, summary), field=field, details=details)

@@ -17,10 +17,6 @@ import json
 from ansible_collections.directiron.sriov.plugins.module_utils import _rules, _spec
 from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
 
-# iproute2 prints IFLA_VF_LINK_STATE as one of the words of the link_state option.
-LINK_STATES = tuple(option["choices"] for option in _spec.VF_OPTIONS if option["name"] == "link_state")[0]
-_OPTIONS = dict((option["name"], option) for option in _spec.VF_OPTIONS)
-
 
 def _to_int(value, default=0):
     try:
@@ -29,45 +25,55 @@ def _to_int(value, default=0):
         return default
 
 
-def parse_vfinfo(entry):
-    """One element of ``vfinfo_list`` -> normalised per-VF settings.
+def _at(entry, path):
+    """The value at a dotted path (``vlan_list.0.qos``) of parsed JSON, or None."""
+    value = entry
+    for part in path.split("."):
+        if isinstance(value, list) and part.isdigit():
+            value = value[int(part)] if int(part) < len(value) else None
+        elif isinstance(value, dict):
+            value = value.get(part)
+        else:
+            return None
+    return value
 
-    iproute2 omits zero values (vlan 0, qos 0) and prints ``protocol`` only for 802.1ad,
-    so absent keys mean the kernel defaults.
+
+def read_setting(option, entry):
+    """One per-VF setting out of an element of ``vfinfo_list``, in the request's type: the first of
+    the option's JSON paths that iproute2 printed, else its ``unset`` value. A value iproute2 prints
+    in another type or outside the choices reads as not reported (None)."""
+    unset = option.get("unset")
+    value = None
+    for path in option["json"]:
+        value = _at(entry, path)
+        if value is not None:
+            break
+    if value is None:
+        return unset
+    kind = option["type"]
+    if kind == "int":
+        return _to_int(value, unset)
+    if kind == "bool":
+        return value if isinstance(value, bool) else None
+    if not isinstance(value, str):
+        return None
+    if option.get("mac"):
+        return value.lower()
+    choices = option.get("choices")
+    if choices:
+        # iproute2 spells the VLAN protocol 802.1Q/802.1ad; the choices' spelling wins
+        return dict((choice.lower(), choice) for choice in choices).get(value.lower(), unset)
+    return value
+
+
+def parse_vfinfo(entry):
+    """One element of ``vfinfo_list`` -> {setting: value} of every per-VF setting of the option table.
+
+    iproute2 omits zero values (vlan 0, qos 0, rates) and prints ``protocol`` only for 802.1ad, so
+    absent keys mean the kernel defaults (the table's ``unset``); a setting the driver does not
+    report is None.
     """
-    vlan = 0
-    qos = 0
-    proto = "802.1Q"
-    vlan_list = entry.get("vlan_list")
-    if isinstance(vlan_list, list) and vlan_list:
-        first = vlan_list[0] if isinstance(vlan_list[0], dict) else {}
-        vlan = _to_int(first.get("vlan"))
-        qos = _to_int(first.get("qos"))
-        proto = first.get("protocol") or proto
-    else:
-        vlan = _to_int(entry.get("vlan"))
-        qos = _to_int(entry.get("qos"))
-        proto = entry.get("protocol") or proto
-    rate = entry.get("rate") if isinstance(entry.get("rate"), dict) else {}
-    max_tx = _to_int(rate.get("max_tx"), None)
-    if max_tx is None:
-        # kernels without IFLA_VF_RATE report only the legacy tx_rate (a max rate)
-        max_tx = _to_int(entry.get("tx_rate"))
-    link_state = entry.get("link_state")
-    if link_state not in LINK_STATES:
-        link_state = None
-    mac = entry.get("address", entry.get("mac"))
-    return {
-        "mac": mac.lower() if isinstance(mac, str) else None,
-        "vlan": vlan,
-        "qos": qos,
-        "vlan_proto": proto,
-        "spoofchk": entry.get("spoofchk") if isinstance(entry.get("spoofchk"), bool) else None,
-        "trust": entry.get("trust") if isinstance(entry.get("trust"), bool) else None,
-        "link_state": link_state,
-        "min_tx_rate": _to_int(rate.get("min_tx")),
-        "max_tx_rate": max_tx,
-    }
+    return dict((option["name"], read_setting(option, entry)) for option in _spec.VF_LINK_OPTIONS)
 
 
 def parse_link_show(json_text):
@@ -116,48 +122,42 @@ def parse_ethtool_info(text):
 
 
 def mtu_argv(ifname, mtu, field="mtu", ip_bin="ip"):
-    """``ip link set dev IF mtu N`` for a PF or a VF's own netdev, the value checked against the table."""
+    """``ip link set dev IF mtu N`` for a PF or a VF's own netdev (``mtu`` validated by the option table)."""
     if not _rules.is_netdev_name(ifname):
         raise SriovError("not a network interface name: %r" % (ifname,), field=field)
-    option = [o for o in _spec.PF_OPTIONS if o["name"] == "mtu"][0]
-    return [ip_bin, "link", "set", "dev", ifname, "mtu", str(_spec.check_value(option, mtu, field))]
+    return [ip_bin, "link", "set", "dev", ifname, "mtu", str(int(mtu))]
+
+
+def _word(value):
+    return ("on" if value else "off") if isinstance(value, bool) else str(value)
 
 
 def vf_set_argv(ifname, index, changes, ip_bin="ip"):
     """Argv lists that apply ``changes`` to VF ``index`` of PF netdev ``ifname``.
 
-    ``changes`` holds only the settings to change, any of: mac, vlan, qos, vlan_proto, spoofchk,
-    trust, link_state, min_tx_rate, max_tx_rate. vlan/qos/vlan_proto form one command (the kernel
-    sets them together: pass ``vlan`` whenever qos or vlan_proto change), and so do the two rates.
-    Values are validated here so a bad value fails before any command runs.
+    ``changes`` holds only the settings to change, values as ``_spec.validate_params`` returns them
+    (they are not checked again here). Each setting is ``WORD VALUE`` after ``vf N``, in table
+    order; the settings of one ``group`` (the VLAN triple, the two rates) form one command, as the
+    kernel takes them in one message: a change to qos or vlan_proto passes vlan too.
     """
     if not _rules.is_netdev_name(ifname):
         raise SriovError("not a network interface name: %r" % (ifname,), field="pf")
     unknown = set(changes) - set(_spec.VF_LINK_KEYS)
     if unknown:
         raise SriovError("unknown VF settings: %s" % ", ".join(sorted(unknown)), field="vfs")
-    if ("qos" in changes or "vlan_proto" in changes) and "vlan" not in changes:
-        raise SriovError("qos and vlan_proto are set together with vlan: pass vlan too", field="vlan")
-    # The option table's own checks, so a bad value fails before any command runs.
-    words = {"id": str(_spec.check_value(_OPTIONS["id"], index, "vfs.id"))}
-    for key, value in changes.items():
-        value = _spec.check_value(_OPTIONS[key], value, key) if value is not None else None
-        words[key] = ("on" if value else "off") if isinstance(value, bool) else value
-    base = [ip_bin, "link", "set", "dev", ifname, "vf", words["id"]]
-    argvs = []
-    if "mac" in changes:
-        argvs.append(base + ["mac", words["mac"]])
-    if "vlan" in changes:
-        argv = base + ["vlan", str(words["vlan"])]
-        if words.get("qos") is not None:
-            argv += ["qos", str(words["qos"])]
-        if words.get("vlan_proto") is not None:
-            argv += ["proto", words["vlan_proto"]]
-        argvs.append(argv)
-    for key, word in (("spoofchk", "spoofchk"), ("trust", "trust"), ("link_state", "state")):
-        if key in changes:
-            argvs.append(base + [word, words[key]])
-    rates = [key for key in ("min_tx_rate", "max_tx_rate") if key in changes]
-    if rates:
-        argvs.append(base + [part for key in rates for part in (key, str(words[key]))])
-    return argvs
+    base = [ip_bin, "link", "set", "dev", ifname, "vf", str(int(index))]
+    commands = []
+    groups = {}
+    for option in _spec.VF_LINK_OPTIONS:
+        name = option["name"]
+        if name not in changes or changes[name] is None:
+            continue
+        group = option.get("group") or name
+        if group not in groups:
+            groups[group] = []
+            commands.append(groups[group])
+        groups[group].extend([option["ip"], _word(changes[name])])
+    tagged = [o["name"] for o in _spec.VF_LINK_OPTIONS if o.get("needs_vlan") and changes.get(o["name"]) is not None]
+    if tagged and changes.get("vlan") is None:
+        raise SriovError("%s: set together with vlan, pass vlan too" % ", ".join(tagged), field="vlan")
+    return [base + words for words in commands]

@@ -4,15 +4,18 @@
 """The ``sriov_vf`` option table, and validation of a whole request against it.
 
 ``PF_OPTIONS`` and ``VF_OPTIONS`` are the one description of the module's options: name, type,
-default, bounds, choices and documentation text. From them come the module's argument spec
-(``argument_spec()``), the key sets other files use (``VF_LINK_KEYS`` for ``ip link set``,
-``_sriov_facts``' per-VF keys) and the checks below. The module's DOCUMENTATION and the role's
-``meta/argument_specs.yml`` are static YAML; a unit test compares them with this table.
+default, bounds, choices, version_added and documentation text; a per-VF setting the PF applies
+also names its ``ip link set DEV vf N`` word and where ``ip -d -j link show`` reports it. From
+them come the module's argument spec (``argument_spec()``), the checks below, the parsing of
+iproute2's output and the ``ip link set`` commands (``_iplink``), the comparison of wanted and
+current settings (``_vf_links``), sriov_facts' per-VF keys, and the documentation copies.
 
 ``validate_params(params, totalvfs=None, numvfs=None)`` returns a normalised copy of the request
 (defaults filled in, MACs lower-cased, ``vfs`` sorted by id) or raises ``SriovError`` whose
 ``field`` names the offending option, for example ``vfs[2].mac``. It needs no host state: the
 inventory filter runs it on the controller, the module and the boot-time replay on the host.
+Each value is checked once on each side: ``request_errors`` (controller) collects every problem
+in one pass, and the host checks a request once; the ``ip`` argv builders format checked values.
 
 Pure standard library.
 """
@@ -38,9 +41,18 @@ MAX_MTU = 65535
 HOST_OPTION_BOUNDS = {"boot_wait": (0, MAX_TIMEOUT)}
 
 # One entry per option: name, Ansible type (and elements), required/default, min/max for ints,
-# choices, and the description (a list of paragraphs) shared by the module and the role docs.
+# choices, the version that added it, and the description (a list of paragraphs) shared by the
+# module and the role docs. A per-VF setting that the PF applies (``ip link set DEV vf N WORD
+# VALUE``) also has:
+#   ip     its WORD (on/off for a bool);
+#   json   where ``ip -d -j link show`` prints it in an element of ``vfinfo_list``: dotted paths
+#          tried in turn (newer iproute2 first); a value of the wrong type reads as not reported;
+#   unset  what an absent key means (iproute2 omits a zero VLAN, priority and rate); without it,
+#          an absent key is None (the driver does not report the setting);
+#   group  settings the kernel takes in one netlink message: written together in one command, and
+#          a change to one re-sends the others (their current values unless asked for).
 PF_OPTIONS = (
-    {"name": "pf", "type": "raw", "required": True, "description": [
+    {"name": "pf", "type": "raw", "required": True, "version_added": "0.1.0", "description": [
         "The PF to manage. Give its netdev name (V(enp65s0f0)), its PCI address (V(0000:41:00.0)), "
         "or a dict that selects an SR-IOV capable function by PCI ids.",
         "The selector dict has the keys C(vendor) (PCI vendor id, for example V(0x8086)), C(device) (PCI device id "
@@ -51,16 +63,16 @@ PF_OPTIONS = (
         "A netdev name that changes (NIC renamed) makes the PF missing at the boot-time replay; a PCI address "
         "does not.",
     ]},
-    {"name": "num_vfs", "type": "int", "min": 0, "description": [
+    {"name": "num_vfs", "type": "int", "min": 0, "version_added": "0.1.0", "description": [
         "Wanted number of VFs, from 0 to the PF's C(sriov_totalvfs). Omit it to keep the current count.",
         "Changing a non-zero count removes all VFs first, then creates the new number.",
     ]},
-    {"name": "drivers_autoprobe", "type": "bool", "description": [
+    {"name": "drivers_autoprobe", "type": "bool", "version_added": "0.1.0", "description": [
         "Wanted C(sriov_drivers_autoprobe) of the PF. When false, new VFs get no driver unless one is asked "
         "for with C(vf_driver) or a VF's C(driver), and V(default) leaves them unbound.",
         "It is set before VFs are created, so it applies to the VFs this run creates.",
     ]},
-    {"name": "vf_driver", "type": "str", "driver": True, "description": [
+    {"name": "vf_driver", "type": "str", "driver": True, "version_added": "0.1.0", "description": [
         "Driver for every VF of the PF unless an entry of C(vfs) names its own.",
         "V(vfio-pci) (or any other driver name) is bound through C(driver_override) and C(drivers_probe); "
         "the module loads the driver with C(modprobe) when it is not loaded yet.",
@@ -68,73 +80,85 @@ PF_OPTIONS = (
         "Kernel module spellings of a driver name (V(vfio_pci)) are refused with the driver name to use.",
         "Omit it to leave VF drivers as they are.",
     ]},
-    {"name": "vfs", "type": "list", "elements": "dict", "default": [], "description": [
+    {"name": "vfs", "type": "list", "elements": "dict", "default": [], "version_added": "0.1.0", "description": [
         "Per-VF settings. Keys left out are not changed. Unknown keys are an error.",
     ]},
-    {"name": "force", "type": "bool", "default": False, "description": [
+    {"name": "force", "type": "bool", "default": False, "version_added": "0.1.0", "description": [
         "Do what the guards refuse (VFs in use, management interface, shared IOMMU group). "
         "The refusals are returned as warnings instead.",
         "The boot-time replay persists it, so the replay also forces.",
     ]},
-    {"name": "pf_up", "type": "bool", "default": True, "description": [
+    {"name": "pf_up", "type": "bool", "default": True, "version_added": "0.1.0", "description": [
         "Bring the PF's link administratively up (C(ip link set PF up)) when it has VFs after the run.",
         "The PF driver answers its VFs' mailbox requests only while the PF is up, so a VF of a PF that is down "
         "gets no MAC or VLAN from the host, and a guest's VF driver then comes up with a random MAC.",
         "V(false) leaves the PF's link state as it is. A PF without a netdev is left alone.",
     ]},
-    {"name": "timeout", "type": "int", "default": 60, "min": 1, "max": MAX_TIMEOUT, "description": [
+    {"name": "timeout", "type": "int", "default": 60, "min": 1, "max": MAX_TIMEOUT, "version_added": "0.1.0", "description": [
         "Seconds to wait for new VFs to appear, and for a VF to bind to its driver (1 to 3600).",
     ]},
-    {"name": "mtu", "type": "int", "min": MIN_MTU, "max": MAX_MTU, "description": [
+    {"name": "mtu", "type": "int", "min": MIN_MTU, "max": MAX_MTU, "version_added": "1.1.0", "description": [
         "MTU of the PF's netdev (C(ip link set PF mtu N)), 68-65535, and at most the C(max_mtu) the driver "
         "reports (C(ip -d link)). Omit it to leave the PF's MTU as it is.",
         "A VF's own C(mtu) may not be above it, as the PF carries the VFs' frames.",
     ]},
-    {"name": "state", "type": "str", "default": "present", "choices": ["present", "absent"], "description": [
+    {"name": "state", "type": "str", "default": "present", "choices": ["present", "absent"], "version_added": "1.1.0", "description": [
         "V(absent) takes the PF out of SR-IOV duty. Its VFs go to 0 (through the guards) and the boot-time "
         "replay forgets it. It takes no C(num_vfs) above 0 and no C(vfs), C(vf_driver) or C(mtu).",
     ]},
 )
 
 VF_OPTIONS = (
-    {"name": "id", "type": "int", "required": True, "min": 0, "max": MAX_VF_ID, "description": [
+    {"name": "id", "type": "int", "required": True, "min": 0, "max": MAX_VF_ID, "version_added": "0.1.0", "description": [
         "VF index, from 0 to C(num_vfs) - 1.",
     ]},
-    {"name": "mac", "type": "str", "mac": True, "description": [
+    {"name": "mac", "type": "str", "mac": True, "version_added": "0.1.0", "ip": "mac", "json": ("address", "mac"), "description": [
         "Administrative MAC address. It must be unicast, not all zeros, and not used by another VF or PF "
         "of the host.",
     ]},
-    {"name": "vlan", "type": "int", "min": 0, "max": MAX_VLAN, "description": [
-        "VLAN id 0-4094 that the PF tags onto the VF's traffic. V(0) means untagged.",
-    ]},
-    {"name": "qos", "type": "int", "min": 0, "max": MAX_QOS, "needs_vlan": True, "description": [
-        "802.1p priority 0-7 of the VLAN tag. It needs a non-zero C(vlan) in the same entry.",
-    ]},
-    {"name": "vlan_proto", "type": "str", "choices": ["802.1Q", "802.1ad"], "needs_vlan": True, "description": [
-        "VLAN protocol. It needs C(vlan) in the same entry.",
-    ]},
-    {"name": "spoofchk", "type": "bool", "description": [
+    {"name": "vlan", "type": "int", "min": 0, "max": MAX_VLAN, "version_added": "0.1.0",
+     "ip": "vlan", "json": ("vlan_list.0.vlan", "vlan"), "unset": 0, "group": "vlan",
+     "description": [
+         "VLAN id 0-4094 that the PF tags onto the VF's traffic. V(0) means untagged.",
+     ]},
+    {"name": "qos", "type": "int", "min": 0, "max": MAX_QOS, "needs_vlan": True, "version_added": "0.1.0",
+     "ip": "qos", "json": ("vlan_list.0.qos", "qos"), "unset": 0, "group": "vlan",
+     "description": [
+         "802.1p priority 0-7 of the VLAN tag. It needs a non-zero C(vlan) in the same entry.",
+     ]},
+    {"name": "vlan_proto", "type": "str", "choices": ["802.1Q", "802.1ad"], "needs_vlan": True, "version_added": "0.1.0",
+     "ip": "proto", "json": ("vlan_list.0.protocol", "protocol"), "unset": "802.1Q", "group": "vlan",
+     "description": [
+         "VLAN protocol. It needs C(vlan) in the same entry.",
+     ]},
+    {"name": "spoofchk", "type": "bool", "version_added": "0.1.0", "ip": "spoofchk", "json": ("spoofchk",), "description": [
         "MAC/VLAN anti-spoofing check of the VF.",
     ]},
-    {"name": "trust", "type": "bool", "description": [
+    {"name": "trust", "type": "bool", "version_added": "0.1.0", "ip": "trust", "json": ("trust",), "description": [
         "Trusted VF (it may change its MAC, enter promiscuous or all-multicast mode).",
     ]},
-    {"name": "link_state", "type": "str", "choices": ["auto", "enable", "disable"], "description": [
-        "Link state the VF sees. V(auto) follows the PF.",
-    ]},
-    {"name": "min_tx_rate", "type": "int", "min": 0, "max": MAX_TX_RATE, "description": [
-        "Minimum guaranteed transmit rate in Mbit/s, 0-1000000. V(0) disables it.",
-        "It may not be above C(max_tx_rate), and the minimum rates of all VFs of a PF together may not be "
-        "above the PF's link speed when the host knows it.",
-    ]},
-    {"name": "max_tx_rate", "type": "int", "min": 0, "max": MAX_TX_RATE, "description": [
-        "Maximum transmit rate in Mbit/s, 0-1000000. V(0) means no limit.",
-        "It may not be above the PF's link speed when the host knows it.",
-    ]},
-    {"name": "driver", "type": "str", "driver": True, "description": [
+    {"name": "link_state", "type": "str", "choices": ["auto", "enable", "disable"], "version_added": "0.1.0",
+     "ip": "state", "json": ("link_state",),
+     "description": [
+         "Link state the VF sees. V(auto) follows the PF.",
+     ]},
+    {"name": "min_tx_rate", "type": "int", "min": 0, "max": MAX_TX_RATE, "version_added": "0.1.0",
+     "ip": "min_tx_rate", "json": ("rate.min_tx",), "unset": 0, "group": "rate",
+     "description": [
+         "Minimum guaranteed transmit rate in Mbit/s, 0-1000000. V(0) disables it.",
+         "It may not be above C(max_tx_rate), and the minimum rates of all VFs of a PF together may not be "
+         "above the PF's link speed when the host knows it.",
+     ]},
+    {"name": "max_tx_rate", "type": "int", "min": 0, "max": MAX_TX_RATE, "version_added": "0.1.0",
+     "ip": "max_tx_rate", "json": ("rate.max_tx", "tx_rate"), "unset": 0, "group": "rate",
+     "description": [
+         "Maximum transmit rate in Mbit/s, 0-1000000. V(0) means no limit.",
+         "It may not be above the PF's link speed when the host knows it.",
+     ]},
+    {"name": "driver", "type": "str", "driver": True, "version_added": "0.1.0", "description": [
         "Driver for this VF, as in C(vf_driver).",
     ]},
-    {"name": "mtu", "type": "int", "min": MIN_MTU, "max": MAX_MTU, "description": [
+    {"name": "mtu", "type": "int", "min": MIN_MTU, "max": MAX_MTU, "version_added": "1.1.0", "description": [
         "MTU of the VF's host-side netdev (C(ip link set VF mtu N)), 68-65535, at most the VF's C(max_mtu) and "
         "not above the PF's MTU. The VF needs a host network driver (not V(vfio-pci)); a guest sets the MTU of "
         "a VF it owns itself.",
@@ -145,15 +169,16 @@ VF_OPTIONS = (
 )
 
 VF_KEYS = tuple(option["name"] for option in VF_OPTIONS)
-# Per-VF settings applied through the PF, `ip link set DEV vf N ...` (everything but id, driver and
-# the VF netdev's own mtu), in the order sriov_facts reports them.
+# The per-VF settings applied through the PF, ``ip link set DEV vf N ...``, in table order (the
+# order of the commands and of sriov_facts' keys); the VF netdev's own mtu is not one of them.
+VF_LINK_OPTIONS = tuple(option for option in VF_OPTIONS if option.get("ip"))
+VF_LINK_KEYS = tuple(option["name"] for option in VF_LINK_OPTIONS)
 VF_NETDEV_KEYS = ("mtu",)
-VF_LINK_KEYS = tuple(key for key in VF_KEYS if key not in ("id", "driver") + VF_NETDEV_KEYS)
 DEFAULTS = dict((option["name"], option.get("default")) for option in PF_OPTIONS)
 DEFAULTS.update(_rules.HOST_ROOTS)
 DEFAULT_DRIVER = _rules.DEFAULT_DRIVER
-_VF_BY_NAME = dict((option["name"], option) for option in VF_OPTIONS)
-_PF_BY_NAME = dict((option["name"], option) for option in PF_OPTIONS)
+VF_BY_NAME = dict((option["name"], option) for option in VF_OPTIONS)
+PF_BY_NAME = dict((option["name"], option) for option in PF_OPTIONS)
 
 
 def _ansible_option(option):
@@ -209,23 +234,61 @@ def unknown_key(key, known, where=""):
     return SriovError("%s: unknown option; allowed: %s" % (field, ", ".join(known)), field=field)
 
 
-def validate_vf(entry, position):
-    """One entry of ``vfs``: every key checked, unknown keys refused by name."""
+class Errors(object):
+    """Where the checks put a SriovError: raised at once (a module run needs the first), or collected
+    (an inventory check reports them all in one run)."""
+
+    def __init__(self, collect=False):
+        self.collect = collect
+        self.found = []
+
+    def add(self, err):
+        if not self.collect:
+            raise err
+        self.found.append(err)
+
+    def value(self, option, value, field):
+        """``check_value``, its error added: the normalised value, or None when it was refused."""
+        try:
+            return check_value(option, value, field)
+        except SriovError as err:
+            self.add(err)
+            return None
+
+
+def validate_vf(entry, position, errors=None):
+    """One entry of ``vfs``: every key checked once, unknown keys refused by name; then (when each
+    part is valid) the rules across its keys. None when ``errors`` collected a problem."""
+    errors = errors or Errors()
     where = "vfs[%d]" % position
     if not isinstance(entry, dict):
-        raise SriovError("%s must be a mapping with at least an id, got %s %r" % (where, _rules.yaml_type(entry), entry),
-                         field=where)
-    unknown = sorted(set(entry) - set(VF_KEYS), key=str)
-    if unknown:
-        raise unknown_key(unknown[0], VF_KEYS, where)
+        errors.add(SriovError("%s must be a mapping with at least an id, got %s %r"
+                              % (where, _rules.yaml_type(entry), entry), field=where))
+        return None
+    known = len(errors.found)
+    for key in sorted(set(entry) - set(VF_KEYS), key=str):
+        errors.add(unknown_key(key, VF_KEYS, where))
     if entry.get("id") is None:
-        raise SriovError("%s needs an id (the VF index)" % where, field="%s.id" % where)
+        errors.add(SriovError("%s needs an id (the VF index)" % where, field="%s.id" % where))
     vf = dict.fromkeys(VF_KEYS)
-    for key in VF_KEYS:
-        if entry.get(key) is not None:
-            vf[key] = check_value(_VF_BY_NAME[key], entry[key], "%s.%s" % (where, key))
-    for key in VF_KEYS:
-        if vf[key] is not None and _VF_BY_NAME[key].get("needs_vlan") and vf["vlan"] is None:
+    for option in VF_OPTIONS:
+        if entry.get(option["name"]) is not None:
+            vf[option["name"]] = errors.value(option, entry[option["name"]], "%s.%s" % (where, option["name"]))
+    if len(errors.found) > known:
+        return None
+    try:
+        check_vf_rules(vf, where)
+    except SriovError as err:
+        errors.add(err)
+        return None
+    return vf
+
+
+def check_vf_rules(vf, where):
+    """The rules across the keys of one checked VF entry."""
+    for option in VF_OPTIONS:
+        key = option["name"]
+        if vf[key] is not None and option.get("needs_vlan") and vf["vlan"] is None:
             raise SriovError("%s.%s needs a vlan in the same entry: the kernel sets it together with the VLAN tag"
                              % (where, key), field="%s.%s" % (where, key))
     if vf["qos"] and vf["vlan"] == 0:
@@ -235,7 +298,83 @@ def validate_vf(entry, position):
     if vf["min_tx_rate"] and vf["max_tx_rate"] and vf["min_tx_rate"] > vf["max_tx_rate"]:
         raise SriovError("%s.min_tx_rate %d is above max_tx_rate %d (Mbit/s)"
                          % (where, vf["min_tx_rate"], vf["max_tx_rate"]), field="%s.min_tx_rate" % where)
-    return vf
+
+
+def check_request(params, errors, known=PF_KEYS):
+    """Every option of a request checked once against the table, then (when each is valid) the rules
+    across them. Returns the normalised copy, or None when ``errors`` collected a problem."""
+    if not isinstance(params, dict):
+        errors.add(SriovError("the request must be a mapping of sriov_vf options, got %s %r"
+                              % (_rules.yaml_type(params), params)))
+        return None
+    for key in sorted(set(params) - set(known), key=str):
+        errors.add(unknown_key(key, PF_KEYS))
+    out = dict(DEFAULTS)
+    out.update((key, value) for key, value in params.items() if value is not None)
+    try:
+        out["pf"] = _rules.validate_pf(params.get("pf"))
+    except SriovError as err:
+        errors.add(err)
+    for option in PF_OPTIONS:
+        name = option["name"]
+        if name not in ("pf", "vfs") and out[name] is not None:
+            out[name] = errors.value(option, out[name], name)
+    for key in _rules.HOST_ROOTS:
+        if not isinstance(out[key], str) or not out[key].startswith("/"):
+            errors.add(SriovError("%s must be an absolute path, got %r" % (key, out[key]), field=key))
+    entries = out["vfs"] or []
+    if not isinstance(entries, list):
+        errors.add(SriovError("vfs must be a list of mappings, got %s %r" % (_rules.yaml_type(entries), entries),
+                              field="vfs"))
+        entries = []
+    vfs = [validate_vf(entry, position, errors) for position, entry in enumerate(entries)]
+    if errors.found:
+        return None
+    out["vfs"] = vfs
+    try:
+        check_request_rules(out, entries)
+    except SriovError as err:
+        errors.add(err)
+        return None
+    return out
+
+
+def check_request_rules(out, entries):
+    """The rules across the options of a checked request: VF ids and MACs unique, MTUs, state absent."""
+    seen_ids = {}
+    seen_macs = {}
+    for position, vf in enumerate(out["vfs"]):
+        where = "vfs[%d]" % position
+        if vf["id"] in seen_ids:
+            raise SriovError("%s.id %d is a duplicate of vfs[%d].id" % (where, vf["id"], seen_ids[vf["id"]]),
+                             field="%s.id" % where)
+        seen_ids[vf["id"]] = position
+        if vf["mac"] is not None:
+            if vf["mac"] in seen_macs:
+                raise SriovError("%s.mac %s is also given to vfs[%d]" % (where, vf["mac"], seen_macs[vf["mac"]]),
+                                 field="%s.mac" % where)
+            seen_macs[vf["mac"]] = position
+    check_vf_ids(out, entries)
+    out["vfs"] = sorted(out["vfs"], key=lambda vf: vf["id"])
+    check_mtus(out, entries)
+    if out["state"] == "absent":
+        check_absent(out)
+
+
+def check_vf_ids(params, entries, totalvfs=None, numvfs=None):
+    """The VF count and indexes against the PF: num_vfs within sriov_totalvfs (when known), each VF
+    index below the VF count (num_vfs, else the current ``numvfs``) and sriov_totalvfs."""
+    if totalvfs is not None and params["num_vfs"] is not None and params["num_vfs"] > totalvfs:
+        raise SriovError("num_vfs %s is above what the PF supports (sriov_totalvfs %s)"
+                         % (params["num_vfs"], totalvfs), field="num_vfs")
+    limit = params["num_vfs"] if params["num_vfs"] is not None else numvfs
+    for vf in params["vfs"]:
+        field = "%s.id" % position_of(entries, vf["id"])
+        if limit is not None and vf["id"] >= limit:
+            raise SriovError("%s %d is not below the VF count %d (VF indexes run from 0 to num_vfs - 1)"
+                             % (field, vf["id"], limit), field=field)
+        if totalvfs is not None and vf["id"] >= totalvfs:
+            raise SriovError("%s %d is not below sriov_totalvfs %s" % (field, vf["id"], totalvfs), field=field)
 
 
 def validate_params(params, totalvfs=None, numvfs=None):
@@ -244,54 +383,9 @@ def validate_params(params, totalvfs=None, numvfs=None):
     totalvfs: the PF's sriov_totalvfs when known (the module reads sysfs).
     numvfs: the current VF count, used for VF indexes when the request leaves num_vfs unset.
     """
-    if not isinstance(params, dict):
-        raise SriovError("the request must be a mapping of sriov_vf options, got %s %r"
-                         % (_rules.yaml_type(params), params))
-    unknown = sorted(set(params) - set(DEFAULTS), key=str)
-    if unknown:
-        raise unknown_key(unknown[0], PF_KEYS)
-    out = dict(DEFAULTS)
-    out.update((key, value) for key, value in params.items() if value is not None)
-    out["pf"] = _rules.validate_pf(params.get("pf"))
-    for name in ("num_vfs", "drivers_autoprobe", "vf_driver", "pf_up", "force", "timeout", "mtu", "state"):
-        if out[name] is not None:
-            out[name] = check_value(_PF_BY_NAME[name], out[name], name)
-    if totalvfs is not None and out["num_vfs"] is not None and out["num_vfs"] > totalvfs:
-        raise SriovError("num_vfs %s is above what the PF supports (sriov_totalvfs %s)"
-                         % (out["num_vfs"], totalvfs), field="num_vfs")
-    for key in _rules.HOST_ROOTS:
-        if not isinstance(out[key], str) or not out[key].startswith("/"):
-            raise SriovError("%s must be an absolute path, got %r" % (key, out[key]), field=key)
-
-    entries = out["vfs"] or []
-    if not isinstance(entries, list):
-        raise SriovError("vfs must be a list of mappings, got %s %r" % (_rules.yaml_type(entries), entries),
-                         field="vfs")
-    vfs = [validate_vf(entry, position) for position, entry in enumerate(entries)]
-    limit = out["num_vfs"] if out["num_vfs"] is not None else numvfs
-    seen_ids = {}
-    seen_macs = {}
-    for position, vf in enumerate(vfs):
-        where = "vfs[%d]" % position
-        if vf["id"] in seen_ids:
-            raise SriovError("%s.id %d is a duplicate of vfs[%d].id" % (where, vf["id"], seen_ids[vf["id"]]),
-                             field="%s.id" % where)
-        seen_ids[vf["id"]] = position
-        if limit is not None and vf["id"] >= limit:
-            raise SriovError("%s.id %d is not below the VF count %d (VF indexes run from 0 to num_vfs - 1)"
-                             % (where, vf["id"], limit), field="%s.id" % where)
-        if totalvfs is not None and vf["id"] >= totalvfs:
-            raise SriovError("%s.id %d is not below sriov_totalvfs %s" % (where, vf["id"], totalvfs),
-                             field="%s.id" % where)
-        if vf["mac"] is not None:
-            if vf["mac"] in seen_macs:
-                raise SriovError("%s.mac %s is also given to vfs[%d]" % (where, vf["mac"], seen_macs[vf["mac"]]),
-                                 field="%s.mac" % where)
-            seen_macs[vf["mac"]] = position
-    out["vfs"] = sorted(vfs, key=lambda vf: vf["id"])
-    check_mtus(out, entries)
-    if out["state"] == "absent":
-        check_absent(out)
+    out = check_request(params, Errors(), known=DEFAULTS)
+    if totalvfs is not None or numvfs is not None:
+        check_vf_ids(out, params.get("vfs") or [], totalvfs, numvfs)
     return out
 
 
@@ -305,55 +399,16 @@ def request_errors(params):
     """
     if not isinstance(params, dict):
         return [SriovError("must be a mapping with at least pf, got %s %r" % (_rules.yaml_type(params), params))]
-    errors = [unknown_key(key, PF_KEYS) for key in sorted(set(params) - set(PF_KEYS), key=str)]
-    try:
-        _rules.validate_pf(params.get("pf"))
-    except SriovError as err:
-        errors.append(err)
-    for option in PF_OPTIONS:
-        name = option["name"]
-        if name not in ("pf", "vfs") and params.get(name) is not None:
-            try:
-                check_value(option, params[name], name)
-            except SriovError as err:
-                errors.append(err)
-    entries = params.get("vfs")
-    if entries is not None and not isinstance(entries, list):
-        errors.append(SriovError("vfs must be a list of mappings, got %s %r" % (_rules.yaml_type(entries), entries),
-                                 field="vfs"))
-    for position, entry in enumerate(entries if isinstance(entries, list) else []):
-        errors.extend(vf_errors(entry, position))
-    if not errors:
-        try:
-            validate_params(params)
-        except SriovError as err:
-            errors.append(err)
-    return errors
+    errors = Errors(collect=True)
+    check_request(params, errors)
+    return errors.found
 
 
 def vf_errors(entry, position):
     """Every problem of one ``vfs`` entry (the per-entry part of ``request_errors``)."""
-    where = "vfs[%d]" % position
-    if not isinstance(entry, dict):
-        try:
-            validate_vf(entry, position)
-        except SriovError as err:
-            return [err]
-    errors = [unknown_key(key, VF_KEYS, where) for key in sorted(set(entry) - set(VF_KEYS), key=str)]
-    if entry.get("id") is None:
-        errors.append(SriovError("%s needs an id (the VF index)" % where, field="%s.id" % where))
-    for option in VF_OPTIONS:
-        if entry.get(option["name"]) is not None:
-            try:
-                check_value(option, entry[option["name"]], "%s.%s" % (where, option["name"]))
-            except SriovError as err:
-                errors.append(err)
-    if not errors:
-        try:
-            validate_vf(entry, position)
-        except SriovError as err:
-            errors.append(err)
-    return errors
+    errors = Errors(collect=True)
+    validate_vf(entry, position, errors)
+    return errors.found
 
 
 def position_of(entries, vf_id):

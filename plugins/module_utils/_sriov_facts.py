@@ -13,7 +13,7 @@ __metaclass__ = type
 
 import os
 
-from ansible_collections.directiron.sriov.plugins.module_utils import _iplink, _rules, _spec, _sysfs, _vf_selector
+from ansible_collections.directiron.sriov.plugins.module_utils import _coexist, _iplink, _rules, _spec, _sysfs, _vf_selector
 from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
 
 # The per-VF settings sriov_facts reports are the ones sriov_vf sets (the option table's).
@@ -225,13 +225,15 @@ def _pf_vfs(sysfs_root, functions, pf, pf_link, missing):
 
 
 def gather_sriov_facts(sysfs_root="/sys", proc_root="/proc", netlink="auto", ip_link_json=None, runner=None,
-                       ip_bin=None, ethtool_bin=None, subset=SUBSETS, pools=None, domains=None):
+                       ip_bin=None, ethtool_bin=None, subset=SUBSETS, pools=None, domains=None, config_root="/"):
     """Everything sriov_facts returns. ``runner(argv) -> (rc, stdout, stderr)`` runs host commands.
 
     ``subset``: which of SUBSETS to gather besides the summary (address, netdev and VF counts of
     every PF). Without ``vfs`` no VF is read and ip does not run; without ``pfs`` ethtool does not run.
     ``pools``: ``sriov_pools`` items, to report VFs in no pool (and, with ``domains`` {address:
     domain}, attached to no running guest).
+    ``config_root``: where the NetworkManager and systemd files that may own a PF's SR-IOV settings
+    are read (``pfs`` subset: each PF's ``owners``, see ``_coexist``).
     """
     missing = []
     kernel_release = _sysfs.read_attr(os.path.join(proc_root, "sys", "kernel", "osrelease"))
@@ -254,6 +256,10 @@ def gather_sriov_facts(sysfs_root="/sys", proc_root="/proc", netlink="auto", ip_
         run_ethtool = False
     versions = {}
     pfs = []
+    found = None
+    if "pfs" in subset and pf_addresses:
+        found = _coexist.host_owners(config_root)
+        missing.extend(found["notes"])
     for address in pf_addresses:
         pf = functions[address]
         netdev = pf["netdevs"][0] if pf["netdevs"] else None
@@ -268,6 +274,7 @@ def gather_sriov_facts(sysfs_root="/sys", proc_root="/proc", netlink="auto", ip_
                 else:
                     missing.append("ethtool -i %s failed (rc %s): its firmware_version is null" % (netdev, rc))
             entry.update(_pf_details(sysfs_root, pf, netdev, kernel_release, versions, firmware_info))
+            entry["owners"] = _coexist.pf_owners(found, _coexist.pf_identity(sysfs_root, address, netdev, pf["driver"]))
         if want_vfs:
             pf_link = links.get(netdev) if netdev else None
             entry["vfs"] = _pf_vfs(sysfs_root, functions, pf, pf_link, missing)

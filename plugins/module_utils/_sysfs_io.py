@@ -45,6 +45,29 @@ def read_raw(path, dir_fd=None):
     return data.decode("utf-8", "replace").strip()
 
 
+def read_bytes(path):
+    """The bytes of a binary attribute (an ELF note), or None when missing or unreadable."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError as exc:
+        if exc.errno in SOFT_ERRNOS:
+            return None
+        raise
+    try:
+        chunks = []
+        while True:
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                return b"".join(chunks)
+            chunks.append(chunk)
+    except OSError as exc:
+        if exc.errno in SOFT_ERRNOS:
+            return None
+        raise
+    finally:
+        os.close(fd)
+
+
 def read_attr(path, default=None):
     """Stripped content of a sysfs (or procfs) attribute, or ``default`` when missing/unreadable."""
     value = read_raw(path)

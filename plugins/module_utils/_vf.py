@@ -55,27 +55,19 @@ class VfManager(VfPlanner):
     # -- 5. applying ------------------------------------------------------------------------------
     def apply(self, steps):
         count_steps = [step for step in steps if step["do"] in ("autoprobe", "numvfs", "pf_up", "pf_mtu")]
-        vf_steps = [step for step in steps if step["do"] in ("link", "bind", "vf_mtu")]
-        for step in count_steps:
-            if step["do"] in ("pf_up", "pf_mtu"):
-                self._run(step["argv"], step["what"])
-            else:
-                name = "sriov_drivers_autoprobe" if step["do"] == "autoprobe" else "sriov_numvfs"
-                self._write(self._path(self.pf, name), step["value"], step["what"])
-            self.actions.append(step["text"])
-        if self.recreate:
-            needs_link = any(step["do"] == "link" for step in vf_steps)
-            vfs = self.wait_for_vfs(self.target, needs_link)
-            vf_steps = self.plan_vfs(vfs, self.vf_links(self.read_links()))
-            self.refuse_or_warn(self.vfio_group_problems(vf_steps))
-        for step in vf_steps:
-            if step["do"] == "link":
-                self.set_link(step)
-            elif step["do"] == "vf_mtu":
-                self.set_vf_mtu(step)
-            else:
-                self.bind(step)
-            self.actions.append(step["text"])
+        vf_steps = [step for step in steps if step["do"] in ("link", "autoprobe_on", "bind", "vf_mtu")]
+        try:
+            for step in count_steps:
+                if step["do"] in ("pf_up", "pf_mtu"):
+                    self._run(step["argv"], step["what"])
+                else:
+                    name = "sriov_drivers_autoprobe" if step["do"] == "autoprobe" else "sriov_numvfs"
+                    self._write(self._path(self.pf, name), step["value"], step["what"])
+                self.actions.append(step["text"])
+            vf_steps = self.apply_vf_steps(vf_steps)
+        except SriovError as exc:
+            self.release_held_probe(exc)
+            raise
         # A VF netdev's MTU comes last (a VF bound in this run gets its netdev only then), and the VF
         # driver may apply it by resetting the VF, which undoes per-VF settings written before: igbvf
         # sends its netdev's own MAC to the PF on reset, and igb takes it from a trusted VF in place
@@ -85,6 +77,85 @@ class VfManager(VfPlanner):
             for step in self.plan_links(self.vf_links(self.read_links()), reset, " again after its MTU change"):
                 self.set_link(step)
                 self.actions.append(step["text"])
+
+    def settle(self):
+        """Wait (bounded) for udev to finish the events of VFs made or bound in this run: its rules run
+        on each new netdev, and a link policy may still change the netdev's MAC."""
+        argv = ["udevadm", "settle", "--timeout=%d" % self.params["timeout"]]
+        try:
+            rc, _out, err = self.runner(argv)
+        except OSError as exc:
+            rc, err = None, str(exc)
+        if rc != 0:
+            self.warnings.append("udevadm settle did not finish (%s): the VFs' MACs are read back without it"
+                                 % ((err or "").strip() or "rc %s" % rc))
+
+    def macs_off(self, links):
+        """{index: MAC the PF reports} of the wanted VFs whose MAC is not the one asked for."""
+        off = {}
+        for index, wanted in sorted(self.wanted_vfs.items()):
+            if wanted.get("mac") is not None and "mac" in link_changes({"mac": wanted["mac"]}, links.get(index)):
+                off[index] = (links.get(index) or {}).get("mac")
+        return off
+
+    def hold_macs(self, steps):
+        """After VFs were made or bound, and udev has handled their netdevs: the MAC the PF reports for
+        each VF (its vfinfo) must be the one asked for. A driver or udev that changed it is undone once
+        through the PF; a MAC that still differs then fails the run (never ``ok`` with another MAC)."""
+        if not any(step["do"] in ("numvfs", "bind") for step in steps) or self.target == 0:
+            return
+        self.settle()
+        if not any(vf.get("mac") is not None for vf in self.wanted_vfs.values()):
+            return
+        links = self.vf_links(self.read_links())
+        off = self.macs_off(links)
+        if not off:
+            return
+        for step in self.plan_links(links, set(off), " again after its driver bound"):
+            self.set_link(step)
+            self.actions.append(step["text"])
+        self.settle()
+        still = self.macs_off(self.vf_links(self.read_links()))
+        if still:
+            raise SriovError("; ".join("VF %d of %s has MAC %s, not %s, after its driver bound and after setting it "
+                                       "again through the PF: something on the host (the VF driver, a udev or "
+                                       "systemd .link MACAddressPolicy) sets its own MAC on this VF"
+                                       % (index, self.netdev, mac, self.wanted_vfs[index]["mac"])
+                                       for index, mac in sorted(still.items())),
+                             details={"actions_done": list(self.actions)})
+
+    def apply_vf_steps(self, vf_steps):
+        if self.recreate:
+            needs_link = any(step["do"] == "link" for step in vf_steps)
+            vfs = self.wait_for_vfs(self.target, needs_link)
+            vf_steps = self.plan_vfs(vfs, self.vf_links(self.read_links()))
+            self.refuse_or_warn(self.vfio_group_problems(vf_steps))
+        for step in vf_steps:
+            if step["do"] == "link":
+                self.set_link(step)
+            elif step["do"] == "autoprobe_on":
+                self._write(self._path(self.pf, "sriov_drivers_autoprobe"), 1, step["what"])
+                self.held = False
+            elif step["do"] == "vf_mtu":
+                self.set_vf_mtu(step)
+            else:
+                self.bind(step)
+            self.actions.append(step["text"])
+        return vf_steps
+
+    def release_held_probe(self, exc):
+        """A run that fails while new VFs wait with autoprobe held off gives the PF its autoprobe back."""
+        if not self.held:
+            return
+        self.held = False
+        try:
+            _sysfs.write_attr(self._path(self.pf, "sriov_drivers_autoprobe"), 1)
+        except (IOError, OSError):
+            return
+        text = "set sriov_drivers_autoprobe of %s back to 1 (the run failed)" % self.pf
+        self.actions.append(text)
+        if isinstance(exc.details, dict) and isinstance(exc.details.get("actions_done"), list):
+            exc.details["actions_done"].append(text)
 
     def set_link(self, step):
         for argv in step["argvs"]:
@@ -217,6 +288,7 @@ class VfManager(VfPlanner):
             after = self.predict(before, steps)
         else:
             self.apply(steps)
+            self.hold_macs(steps)
             links = self.read_links()
             after = self.state(self.target, self.read_autoprobe(self.autoprobe), self.read_vfs(),
                                self.vf_links(links), self.pf_admin_up(links))

@@ -12,64 +12,61 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.directiron.sriov.plugins.module_utils import _rules
 from ansible_collections.directiron.sriov.plugins.module_utils import _spec
 
 
 def normalise_link(settings):
-    """Per-VF settings as parsed from ip, in the types the request uses."""
-    settings = dict(settings or {})
-    out = {}
-    for key in _spec.VF_LINK_KEYS:
-        value = settings.get(key)
-        if key == "mac" and value is not None:
-            value = str(value).lower()
-        elif key in ("spoofchk", "trust"):
-            value = None if value is None else _rules.parse_bool(value, key)
-        elif key in ("vlan", "qos", "min_tx_rate", "max_tx_rate") and value is not None:
-            try:
-                value = int(value)
-            except (TypeError, ValueError):
-                value = None
-        elif key == "vlan_proto" and value is not None:
-            value = "802.1ad" if str(value).lower() == "802.1ad" else "802.1Q"
-        out[key] = value
-    return out
+    """Every per-VF setting of the table, from settings as ``_iplink.parse_vfinfo`` reads them (None:
+    not known, as for a VF that does not exist yet)."""
+    settings = settings or {}
+    return dict((key, settings.get(key)) for key in _spec.VF_LINK_KEYS)
 
 
 def link_changes(wanted, current):
     """{key: value} of the per-VF settings to write so `current` becomes `wanted`.
 
-    The VLAN tag, priority and protocol are set together by the kernel (one vf_vlan_info), so a
-    change to any of them re-sends the whole triple: qos and proto keep their current values
-    unless asked for.
+    The settings of one table ``group`` go in one netlink message, so a change to any of them
+    re-sends the group: the members not asked for keep their current values. In the VLAN group a
+    zero vlan (untagged) takes neither qos nor proto.
     """
     current = normalise_link(current)
     changes = {}
-    for key in ("mac", "spoofchk", "trust", "link_state"):
-        if wanted.get(key) is not None and wanted[key] != current.get(key):
+    groups = {}
+    for option in _spec.VF_LINK_OPTIONS:
+        key = option["name"]
+        differs = wanted.get(key) is not None and wanted[key] != _current(option, current)
+        if option.get("group"):
+            members = groups.setdefault(option["group"], [])
+            members.append(option)
+            if differs:
+                changes[option["group"]] = None  # marks the group; filled in below
+        elif differs:
             changes[key] = wanted[key]
-    current_vlan = {"vlan": current.get("vlan") or 0, "qos": current.get("qos") or 0,
-                    "vlan_proto": current.get("vlan_proto") or "802.1Q"}
-    if any(wanted.get(key) is not None and wanted[key] != value for key, value in current_vlan.items()):
-        vlan = wanted["vlan"] if wanted.get("vlan") is not None else (current.get("vlan") or 0)
-        changes["vlan"] = vlan
-        if vlan:
-            qos = wanted.get("qos") if wanted.get("qos") is not None else current.get("qos")
-            if qos:
-                changes["qos"] = qos
-            # Name the protocol only when asked for or not the default: not every driver takes "proto".
-            if wanted.get("vlan_proto") is not None:
-                changes["vlan_proto"] = wanted["vlan_proto"]
-            elif current.get("vlan_proto") not in (None, "802.1Q"):
-                changes["vlan_proto"] = current["vlan_proto"]
-    rate_keys = ("min_tx_rate", "max_tx_rate")
-    if any(wanted.get(key) is not None and wanted[key] != current.get(key) for key in rate_keys):
-        # Both rates go in one netlink message; keep the one not asked for.
-        for key in rate_keys:
-            value = wanted[key] if wanted.get(key) is not None else current.get(key)
-            changes[key] = value or 0
+    for group, members in groups.items():
+        if changes.pop(group, False) is None:
+            changes.update(_group_values(members, wanted, current))
     return changes
+
+
+def _current(option, current):
+    value = current.get(option["name"])
+    return option.get("unset") if value is None else value
+
+
+def _group_values(members, wanted, current):
+    """The values of a group to re-send: each member as wanted, else as it is. A member that needs a
+    VLAN tag (qos, vlan_proto) goes only with a non-zero vlan, and only when asked for or not at its
+    kernel default (not every driver takes ``proto``)."""
+    values = dict((option["name"], wanted[option["name"]] if wanted.get(option["name"]) is not None
+                   else _current(option, current)) for option in members)
+    out = {}
+    for option in members:
+        name = option["name"]
+        if option.get("needs_vlan") and (not values.get("vlan") or (
+                wanted.get(name) is None and values[name] == option.get("unset"))):
+            continue
+        out[name] = values[name]
+    return out
 
 
 def describe_changes(changes):

@@ -39,12 +39,20 @@ class VfPlanner(VfChecks):
                 driver != want)
 
     def plan(self):
-        """The steps from the current state to the wanted one; each carries its action text."""
+        """The steps from the current state to the wanted one; each carries its action text.
+
+        New VFs are made without a driver when the PF probes them (``hold_probe``): their settings
+        go to the PF first, and then their drivers bind, so a host driver starts from the MAC set
+        through the PF. A driver that probes first picks a random MAC, and udev's default link
+        policy (MACAddressPolicy=persistent) then gives its netdev a MAC of its own, which the PF
+        takes from a trusted VF in place of the one set (seen with igbvf on Debian 13).
+        """
         steps = []
-        if self.params["drivers_autoprobe"] is not None and self.params["drivers_autoprobe"] != self.autoprobe_now:
+        self.held = self.hold_probe()
+        if (self.params["drivers_autoprobe"] is not None and self.params["drivers_autoprobe"] != self.autoprobe_now
+                and not self.held):
             value = 1 if self.autoprobe else 0
-            steps.append({"do": "autoprobe", "value": value, "what": "setting sriov_drivers_autoprobe of %s" % self.pf,
-                          "text": "set sriov_drivers_autoprobe of %s to %d" % (self.pf, value)})
+            steps.append(self.autoprobe_step(value))
         pf_up = self.plan_pf_up() + self.plan_pf_mtu()
         if not self.recreate:
             return steps + pf_up + self.plan_vfs(self.vfs, self.links)
@@ -52,11 +60,29 @@ class VfPlanner(VfChecks):
             steps.append({"do": "numvfs", "value": 0,
                           "what": "removing the %d VFs of %s (sriov_numvfs 0)" % (self.numvfs, self.pf),
                           "text": "set sriov_numvfs of %s from %d to 0" % (self.pf, self.numvfs)})
+        # The PF up (and at its MTU) before its VFs exist: its driver answers their mailbox only then.
+        steps.extend(pf_up)
+        if self.held and self.autoprobe_now:
+            steps.append(self.autoprobe_step(0, " until its new VFs are configured"))
         if self.target:
             steps.append({"do": "numvfs", "value": self.target,
                           "what": "creating %d VFs on %s (sriov_numvfs %d)" % (self.target, self.pf, self.target),
                           "text": "set sriov_numvfs of %s to %d" % (self.pf, self.target)})
-        return steps + pf_up + self.plan_vfs(self.predicted_new_vfs(), {})
+        return steps + self.plan_vfs(self.predicted_new_vfs(), {})
+
+    def hold_probe(self):
+        """Whether VFs this run creates are made with autoprobe off and probed once configured: when their
+        PF probes new VFs (autoprobe on, now or as asked) and a VF has a MAC asked for (its driver must start
+        from it) or a driver other than its default (it goes there without a detour through the default)."""
+        if not (self.recreate and self.target and self.autoprobe and self.autoprobe_now is not None):
+            return False
+        return (any(vf.get("mac") is not None for vf in self.wanted_vfs.values())
+                or any(_spec.wanted_driver(self.params, index) not in (None, _rules.DEFAULT_DRIVER)
+                       for index in range(self.target)))
+
+    def autoprobe_step(self, value, why=""):
+        return {"do": "autoprobe", "value": value, "what": "setting sriov_drivers_autoprobe of %s" % self.pf,
+                "text": "set sriov_drivers_autoprobe of %s to %d%s" % (self.pf, value, why)}
 
     def plan_pf_up(self):
         """The PF up while it has VFs: its driver serves the VFs' mailbox (MAC, VLAN) only then."""
@@ -102,10 +128,16 @@ class VfPlanner(VfChecks):
 
     def plan_vfs(self, vfs, links):
         """Per-VF settings, then driver bindings, then the VF netdevs' MTUs, against the given VFs and
-        their settings."""
+        their settings. VFs made with autoprobe held off: autoprobe back on after their settings, and
+        each one probed (a VF no driver is asked for, by its default driver, as autoprobe would)."""
         steps = self.plan_links(links)
+        if self.held:
+            steps.append({"do": "autoprobe_on", "what": "setting sriov_drivers_autoprobe of %s" % self.pf,
+                          "text": "set sriov_drivers_autoprobe of %s back to 1, then probe its VFs" % self.pf})
         for index, function in sorted(vfs.items()):
             want = _spec.wanted_driver(self.params, index)
+            if want is None and self.held:
+                want = _rules.DEFAULT_DRIVER
             binding = self.binding_plan(function, want) if want is not None else None
             if binding is not None:
                 label = "VF %d (%s)" % (index, function.get("address") or "new")
@@ -117,7 +149,7 @@ class VfPlanner(VfChecks):
 
     def predicted_new_vfs(self):
         """What can be said of VFs that do not exist yet."""
-        driver = "(default)" if self.autoprobe else None
+        driver = "(default)" if self.autoprobe and not self.held else None
         return dict((index, {"address": None, "driver": driver, "driver_override": None, "iommu_group": None})
                     for index in range(self.target))
 

@@ -19,7 +19,6 @@ from ansible_collections.directiron.sriov.plugins.module_utils._kernel_errors im
 from ansible_collections.directiron.sriov.plugins.module_utils._vf_links import normalise_link
 from ansible_collections.directiron.sriov.plugins.module_utils import _guards
 from ansible_collections.directiron.sriov.plugins.module_utils import _iplink
-from ansible_collections.directiron.sriov.plugins.module_utils import _rules
 from ansible_collections.directiron.sriov.plugins.module_utils import _spec
 from ansible_collections.directiron.sriov.plugins.module_utils import _sysfs
 
@@ -28,10 +27,11 @@ class VfState(object):
     """The request and the PF's current state, read once. `sleep` and `clock` are seams for tests."""
 
     def __init__(self, params, runner, sysfs_root="/sys", check_mode=False, guards=None,
-                 sleep=time.sleep, clock=time.monotonic, poll_interval=0.25):
+                 sleep=time.sleep, clock=time.monotonic, poll_interval=0.25, validated=None):
         self.raw_params = dict(params or {})
         self.root = self.raw_params.get("sysfs_root") or sysfs_root
         self.raw_params["sysfs_root"] = self.root
+        self.validated = validated  # the request as _spec.validate_params returned it, when the caller has it
         self.runner = runner
         self.check_mode = check_mode
         self.guards = guards
@@ -52,6 +52,7 @@ class VfState(object):
         self.links = {}
         self.host_links = {}
         self.wanted_vfs = {}
+        self.held = False  # new VFs wait with autoprobe held off until its step turns it on (_vf_plan.VfPlanner.hold_probe)
 
     # -- small helpers ---------------------------------------------------------------------------
     def _path(self, address, *parts):
@@ -132,14 +133,14 @@ class VfState(object):
 
     def read_current(self):
         """Resolve the PF and read everything the plan needs, once."""
-        _spec.validate_params(self.raw_params)  # the request's own shape first, before any host read
-        self.pf = _sysfs.resolve_pf(self.root, _rules.validate_pf(self.raw_params.get("pf")))
+        # the request checked once, before any host read (sriov_host checked it already: it passes it)
+        self.params = params = self.validated or _spec.validate_params(self.raw_params)
+        self.pf = _sysfs.resolve_pf(self.root, params["pf"])
         self.pf_function = _sysfs.read_function(self.root, self.pf)
         if not self.pf_function or self.pf_function.get("sriov_totalvfs") is None:
             raise SriovError("PF %s is not SR-IOV capable (no sriov_totalvfs)" % self.pf, field="pf")
         self.numvfs = self.pf_function.get("sriov_numvfs") or 0
-        self.params = params = _spec.validate_params(self.raw_params, totalvfs=self.pf_function["sriov_totalvfs"],
-                                                     numvfs=self.numvfs)
+        _spec.check_vf_ids(params, self.raw_params.get("vfs") or [], self.pf_function["sriov_totalvfs"], self.numvfs)
         netdevs = self.pf_function.get("netdevs") or []
         self.netdev = netdevs[0] if netdevs else None
         if self.guards is None:

@@ -62,6 +62,12 @@ options:
         libvirt domain (running domains are asked only on the live host, see O(netlink)).
     type: list
     elements: dict
+  config_root:
+    description:
+      - Directory under which the NetworkManager and systemd files that may own a PF's SR-IOV settings are read
+        (RV(ansible_facts.sriov.pfs[].owners)). V(/) on a host; a captured tree or an image elsewhere.
+    type: path
+    default: /
 notes:
   - "Over-provisioning advice (RV(ansible_facts.sriov.advice), also returned as warnings) is given only when the
     data behind it is there: a PF that shares a pool of MSI-X vectors among its VFs (C(sriov_vf_total_msix)) with
@@ -291,13 +297,65 @@ ansible_facts:
               type: int
               returned: when O(gather_subset) includes V(pfs)
               sample: 9
+            owners:
+              description:
+                - Other owners of the PF's SR-IOV settings, empty when there is none. A NetworkManager connection
+                  (C(*.nmconnection) in C(/etc/NetworkManager/system-connections) or
+                  C(/run/NetworkManager/system-connections)) with an C([sriov]) section whose C(interface-name) or
+                  C(mac-address) is the PF's; the first systemd C(.link) file (by name, after masking, with its
+                  C(.link.d) drop-ins) whose C([Match]) matches the PF, when it has C([SR-IOV]) sections or
+                  C(SR-IOVVirtualFunctions=); the same for C(.network) files with C([SR-IOV]) sections.
+                - "C([Match]) keys compared: C(OriginalName=) and C(Name=) (globs against the current netdev name),
+                  C(MACAddress=) and C(PermanentMACAddress=) (the current MAC), C(Path=) (globs against
+                  C(pci-ADDRESS)) and C(Driver=); other keys are not evaluated."
+                - M(directiron.sriov.sriov_host) refuses such a PF unless told to take it over.
+              type: list
+              elements: dict
+              returned: when O(gather_subset) includes V(pfs)
+              sample: [{"owner": "systemd-udevd (.link)", "kind": "link", "file": "/etc/systemd/network/10-sriov.link",
+                        "dropins": [], "matched_by": "Path=pci-0000:02:00.0",
+                        "settings": {"virtual_functions": "4", "vfs": [{"VirtualFunction": "0", "VLANId": "10"}]}}]
+              contains:
+                owner:
+                  description: V(NetworkManager), V(systemd-udevd (.link)) or V(systemd-networkd (.network)).
+                  type: str
+                  returned: always
+                kind:
+                  description: V(nm), V(link) or V(network).
+                  type: str
+                  returned: always
+                file:
+                  description: The file that holds the settings.
+                  type: str
+                  returned: always
+                dropins:
+                  description: Drop-in files read after it (systemd files only).
+                  type: list
+                  elements: str
+                  returned: always
+                matched_by:
+                  description: The match settings that tie the file to the PF.
+                  type: str
+                  returned: always
+                settings:
+                  description:
+                    - NetworkManager, the keys of the C([sriov]) section (C(total-vfs), C(autoprobe-drivers),
+                      C(vfs) ...); systemd, C(virtual_functions) (C(SR-IOVVirtualFunctions=), null when not set)
+                      and C(vfs), one dict per C([SR-IOV]) section.
+                  type: dict
+                  returned: always
             vfs:
               description:
                 - The PF's VFs, the position in the list is the VF index (V(vfs[3]) is VF 3); null in place of a VF
                   that vanished during the scan.
-                - The per-VF settings (C(mac) to C(max_tx_rate)) are there when the module has netlink data for the VF
-                  (see RV(ansible_facts.sriov.netlink)); without it those keys are absent and
-                  RV(ansible_facts.sriov.missing) says why.
+                - Besides the keys below, each VF has every per-VF setting that M(directiron.sriov.sriov_vf) applies
+                  through the PF (its O(directiron.sriov.sriov_vf#module:vfs[].mac), O(directiron.sriov.sriov_vf#module:vfs[].vlan)
+                  and the other O(directiron.sriov.sriov_vf#module:vfs) options but C(id), C(driver) and C(mtu)), under the
+                  option's name and in its type and values, as C(ip -d -j link show) reports it. iproute2 omits a zero
+                  VLAN, priority and rate, so they read V(0); a setting the driver does not report is V(null).
+                - The per-VF settings are there when the module has netlink data for the VF (see
+                  RV(ansible_facts.sriov.netlink)); without it those keys are absent and RV(ansible_facts.sriov.missing)
+                  says why.
               type: list
               elements: dict
               returned: when O(gather_subset) includes V(vfs)
@@ -340,51 +398,6 @@ ansible_facts:
                   type: int
                   returned: always
                   sample: 12
-                mac:
-                  description: MAC address set for the VF through the PF.
-                  type: str
-                  returned: with netlink data
-                  sample: "02:aa:00:00:00:02"
-                vlan:
-                  description: Port VLAN (0 = none).
-                  type: int
-                  returned: with netlink data
-                  sample: 200
-                qos:
-                  description: 802.1p priority of the port VLAN.
-                  type: int
-                  returned: with netlink data
-                  sample: 3
-                vlan_proto:
-                  description: Port VLAN protocol (802.1Q or 802.1ad).
-                  type: str
-                  returned: with netlink data
-                  sample: 802.1Q
-                spoofchk:
-                  description: Whether MAC spoof checking is on; null when the driver does not report it.
-                  type: bool
-                  returned: with netlink data
-                  sample: false
-                trust:
-                  description: Whether the VF is trusted; null when the driver does not report it.
-                  type: bool
-                  returned: with netlink data
-                  sample: true
-                link_state:
-                  description: Administrative VF link state (auto, enable, disable); null when not reported.
-                  type: str
-                  returned: with netlink data
-                  sample: auto
-                min_tx_rate:
-                  description: Minimum TX rate in Mb/s (0 = none).
-                  type: int
-                  returned: with netlink data
-                  sample: 0
-                max_tx_rate:
-                  description: Maximum TX rate in Mb/s (0 = unlimited).
-                  type: int
-                  returned: with netlink data
-                  sample: 1000
 """
 
 from ansible.module_utils.basic import AnsibleModule
@@ -403,6 +416,7 @@ def main():
             netlink=dict(type="str", default="auto", choices=["auto", "always", "never"]),
             ip_link_json=dict(type="path"),
             pools=dict(type="list", elements="dict"),
+            config_root=dict(type="path", default="/"),
         ),
         supports_check_mode=True,
     )
@@ -424,6 +438,7 @@ def main():
             subset=resolve_subset(module.params["gather_subset"], SUBSETS),
             pools=pools,
             domains=guards.running_domain_devices() if guards else None,
+            config_root=module.params["config_root"],
         )
         if guards:
             facts["missing"].extend(guards.notes)

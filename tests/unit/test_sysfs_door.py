@@ -4,7 +4,7 @@
 """Only the _sysfs layer opens, lists or builds paths under /sys.
 
 A simple check of the source, not of behaviour: outside ``_sysfs.py``, ``_sysfs_io.py``,
-``_sysfs_scan.py`` and ``_sysfs_iommu.py`` no file under plugins/
+``_sysfs_scan.py``, ``_sysfs_iommu.py`` and ``_sysfs_kmod.py`` no file under plugins/
 
 - calls a filesystem function (open, os.listdir, os.readlink, os.path.isdir, ...) with an
   argument built from a sysfs root (a name or attribute spelled ``*sysfs*``), a ``/sys/...``
@@ -29,11 +29,9 @@ import pytest
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 PLUGINS = os.path.join(ROOT, "plugins")
-LAYER = frozenset("plugins/module_utils/%s.py" % name for name in ("_sysfs", "_sysfs_io", "_sysfs_scan", "_sysfs_iommu"))
-PENDING = {
-    "plugins/module_utils/_kmod.py": "loaded kernel modules (/sys/module/M: build id, parameters, holders, "
-                                     "bound devices); moves behind _sysfs when _kmod is split",
-}
+LAYER = frozenset("plugins/module_utils/%s.py" % name
+                  for name in ("_sysfs", "_sysfs_io", "_sysfs_scan", "_sysfs_iommu", "_sysfs_kmod"))
+PENDING = {}
 FS_CALLS = frozenset([
     "open", "io.open", "os.open", "os.listdir", "os.scandir", "os.readlink", "os.stat", "os.lstat", "os.access",
     "os.walk", "os.path.isdir", "os.path.isfile", "os.path.exists", "os.path.lexists", "os.path.islink",

@@ -64,6 +64,8 @@ CASES = [
     ("unknown-role-option", {"sriov_vfs_prun": True}, "sriov_vfs_prun", "did you mean sriov_vfs_prune"),
     ("role-copy-of-an-inventory-variable", {"sriov_vfs_pfs": []}, "sriov_vfs_pfs", "set sriov_pfs instead"),
     ("role-option-not-bool", {"sriov_vfs_prune": "perhaps"}, "sriov_vfs_prune", "bool"),
+    ("take-over-not-bool", {"sriov_vfs_take_over": "if needed"}, "sriov_vfs_take_over", "bool"),
+    ("take-over-typo", {"sriov_vfs_takeover": True}, "sriov_vfs_takeover", "did you mean sriov_vfs_take_over"),
     ("role-option-not-int", {"sriov_vfs_boot_wait": "soon"}, "sriov_vfs_boot_wait", "int"),
     ("iommu-vendor", {"sriov_iommu": "intl"}, "sriov_iommu", "auto, intel, amd"),
     ("passthrough-not-bool", {"sriov_iommu_passthrough": "maybe"}, "sriov_iommu_passthrough", "boolean"),

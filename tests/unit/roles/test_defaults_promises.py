@@ -195,3 +195,57 @@ def test_the_reboot_required_fact_comes_from_the_module_result():
     assert recorded[0]["ansible.builtin.set_fact"] == {"iommu_reboot_required": "{{ iommu_result.reboot_required }}",
                                                        "iommu_rebooted": False}
     assert "when" not in recorded[0]
+
+
+# -- the driver roles' reboot decisions (driver_options: new module options; driver_pins: a loaded
+# build that is not the one on disk): each task that reboots, evacuates, clears or warns, with
+# the expected decision for every combination of required, allowed (a string from the inventory
+# too) and check mode.
+def _reboots(required, allowed, check_mode):
+    return required and allowed and not check_mode
+
+
+def _warns(required, allowed, _check_mode):
+    return required and not allowed
+
+
+DRIVER_DECISIONS = [
+    ("driver_options", "main.yml", "Reboot so that the modules load with their new options", _reboots),
+    ("driver_options", "main.yml", "Evacuate the running guests by sriov_guest_policy (refuse, shutdown, migrate)", _reboots),
+    ("driver_options", "main.yml", "Clear the pending reboot", _reboots),
+    ("driver_options", "main.yml", "Warn that a reboot is pending and not allowed", _warns),
+    ("driver_pins", "upgrade.yml", "Reboot into the pinned builds", _reboots),
+]
+
+
+@pytest.mark.parametrize("role, tasks, name, expected", DRIVER_DECISIONS, ids=[d[2] + " (" + d[0] + ")" for d in DRIVER_DECISIONS])
+def test_the_driver_roles_reboot_only_when_required_allowed_and_converging(role, tasks, name, expected):
+    conditions = _task_conditions(os.path.join(ROOT, "roles", role, "tasks", tasks), (name,))
+    assert name in conditions, "%s has no task %r" % (role, name)
+    for required, allowed, check_mode in itertools.product([True, False], [True, False, "yes", "false"], [True, False]):
+        variables = {"%s_reboot_required" % role: required, "%s_reboot_ok" % role: allowed, "ansible_check_mode": check_mode}
+        want = expected(required, allowed in (True, "yes"), check_mode)
+        assert _decide(conditions[name], variables) == want, (required, allowed, check_mode)
+
+
+@pytest.mark.parametrize("results, required", [
+    ([], False),
+    ([{"module": "igb", "reboot_required": False}], False),
+    ([{"module": "igb", "reboot_required": False}, {"module": "ixgbe", "reboot_required": True}], True),
+])
+def test_the_driver_options_reboot_required_fact_comes_from_the_module_results(results, required):
+    tasks = _yaml(os.path.join(ROOT, "roles", "driver_options", "tasks", "main.yml"))
+    recorded = [task for task in tasks if task.get("name") == "Record whether the host must reboot for the new options"][0]
+    assert "when" not in recorded
+    from ansible.parsing.dataloader import DataLoader
+    from ansible.template import Templar
+    try:
+        from ansible.template import trust_as_template
+    except ImportError:  # ansible-core before 2.19: every template is trusted
+        def trust_as_template(text):
+            return text
+    variables = {"__driver_options_results": {"results": results}}
+    variables.update((key, trust_as_template(value)) for key, value in recorded["vars"].items())
+    templar = Templar(loader=DataLoader(), variables=variables)
+    value = templar.template(trust_as_template(recorded["ansible.builtin.set_fact"]["driver_options_reboot_required"]))
+    assert value in (required, str(required))

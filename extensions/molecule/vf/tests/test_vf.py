@@ -145,8 +145,12 @@ def test_open_vfio_group_blocks_4_to_6_until_force(host, vfio_holder):
     ok, result = sriov_vf(host, **converge_args(num_vfs=6, force=True))
     assert ok, result
     assert host.run("test -d /proc/%d" % pid).rc == 0
-    assert result["actions"][:2] == ["set sriov_numvfs of %s from 4 to 0" % PF_ADDRESS,
+    # the new VFs are made without a driver, configured through the PF, then probed (autoprobe back on)
+    assert result["actions"][:3] == ["set sriov_numvfs of %s from 4 to 0" % PF_ADDRESS,
+                                     "set sriov_drivers_autoprobe of %s to 0 until its new VFs are configured"
+                                     % PF_ADDRESS,
                                      "set sriov_numvfs of %s to 6" % PF_ADDRESS]
+    assert host.file("/sys/bus/pci/devices/%s/sriov_drivers_autoprobe" % PF_ADDRESS).content_string.strip() == "1"
     assert len(vfinfo(host)) == 6
     assert vfinfo(host)[0]["address"] == WANTED["vf_entries"][0]["mac"]
     assert vf_driver(host, vf_address(host, 0)) == "vfio-pci"
@@ -165,3 +169,71 @@ def test_pf_carrying_a_default_route_is_refused(host):
     finally:
         host.run("ip route del default via 198.51.100.1 dev %s metric 4000; ip addr flush dev %s"
                  % (OTHER_PF, OTHER_PF))
+
+
+# -- coexistence: a systemd .link file that owns the SR-IOV settings of the other PF ----------------
+LINK_FILE = "/etc/systemd/network/10-lab-sriov.link"
+
+
+def module(host, name, check=False, **args):
+    try:
+        result = host.ansible(name, json.dumps(args), check=check)
+    except AnsibleException as exc:
+        return False, exc.result
+    return not result.get("failed") and "msg" not in result, result
+
+
+@pytest.fixture
+def sriov_link(host):
+    """A .link file with SR-IOV settings for OTHER_PF, matched by udev's own ID_PATH; removed afterwards."""
+    address = os.path.basename(host.check_output("readlink /sys/class/net/%s/device" % OTHER_PF))
+    properties = dict(line.split("=", 1) for line in
+                      host.check_output("udevadm info -q property /sys/class/net/%s" % OTHER_PF).splitlines() if "=" in line)
+    # the detection compares Path= with pci-ADDRESS: udev's ID_PATH of this PF must be that
+    assert properties["ID_PATH"] == "pci-%s" % address
+    text = ("[Match]\nPath=%s\n\n[Link]\nNamePolicy=keep kernel database onboard slot path\n"
+            "AlternativeNamesPolicy=database onboard slot path\nMACAddressPolicy=persistent\n"
+            "SR-IOVVirtualFunctions=2\n\n[SR-IOV]\nVirtualFunction=0\nVLANId=30\n" % properties["ID_PATH"])
+    host.run_expect([0], "printf '%%s' '%s' > %s && udevadm control --reload" % (text, LINK_FILE))
+    try:
+        yield address
+    finally:
+        host.run("rm -f %s && udevadm control --reload" % LINK_FILE)
+        host.run("echo 0 > /sys/class/net/%s/device/sriov_numvfs" % OTHER_PF)
+
+
+def test_the_link_file_is_one_systemd_applies_to_the_pf(host, sriov_link):
+    # systemd is the judge: udev's net_setup_link picks this file for the PF (the first match by
+    # name, before 99-default.link), the file sriov_facts then names
+    out = host.check_output("udevadm test-builtin net_setup_link /sys/class/net/%s 2>&1" % OTHER_PF)
+    assert "ID_NET_LINK_FILE=%s" % LINK_FILE in out, out
+
+
+def test_facts_report_the_link_file_as_the_owner_of_that_pf_only(host, sriov_link):
+    ok, result = module(host, "directiron.sriov.sriov_facts", gather_subset=["pfs"])
+    assert ok, result
+    owners = dict((pf["address"], pf["owners"]) for pf in result["ansible_facts"]["sriov"]["pfs"])
+    assert owners[PF_ADDRESS] == []
+    assert [(o["owner"], o["file"], o["matched_by"], o["settings"]) for o in owners[sriov_link]] == [
+        ("systemd-udevd (.link)", LINK_FILE, "Path=pci-%s" % sriov_link,
+         {"virtual_functions": "2", "vfs": [{"VirtualFunction": "0", "VLANId": "30"}]})]
+
+
+def test_sriov_host_refuses_the_owned_pf_naming_the_file_then_takes_it_over(host, sriov_link):
+    args = {"sriov_pfs": [{"pf": OTHER_PF, "num_vfs": 1}], "persist": False}
+    numvfs = "cat /sys/class/net/%s/device/sriov_numvfs" % OTHER_PF
+    before = host.check_output(numvfs)
+    for check in (True, False):
+        ok, result = module(host, "directiron.sriov.sriov_host", check=check, **args)
+        assert not ok
+        assert result["msg"].startswith("sriov_pfs[0].pf %s (%s): its SR-IOV settings are owned by systemd-udevd (.link) "
+                                        "through %s, matched by Path=pci-%s" % (OTHER_PF, sriov_link, LINK_FILE, sriov_link))
+        assert "set take_over: true" in result["msg"]
+        assert host.check_output(numvfs) == before
+    ok, result = module(host, "directiron.sriov.sriov_host", take_over=True, **args)
+    assert ok, result
+    assert host.check_output(numvfs) == "1"
+    # ansible-core may keep module warnings out of the result it writes (the unit tests check the text)
+    if "warnings" in result:
+        assert [w for w in result["warnings"] if "taking over SR-IOV settings owned by systemd-udevd (.link) through %s"
+                % LINK_FILE in str(w)], result

@@ -95,6 +95,13 @@ def test_role_options_named_sriov_are_known_and_typed():
                                         "got 'perhaps'"]}
 
 
+def test_take_over_is_a_known_bool_role_option():
+    assert role_options()["sriov_vfs_take_over"]["type"] == "bool"
+    assert run({"kvm1": {"sriov_vfs_take_over": True}})["hosts"] == {}
+    assert run({"kvm1": {"sriov_vfs_take_over": "if needed"}})["hosts"] == {
+        "kvm1": ["sriov_vfs_take_over: must be of type bool (its role's argument spec), got 'if needed'"]}
+
+
 @pytest.mark.parametrize("isolate", ["sometimes", 3])
 def test_a_bad_isolate_argument_fails_clearly(isolate):
     with pytest.raises(AnsibleActionFail, match="isolate"):

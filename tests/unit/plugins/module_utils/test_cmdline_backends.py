@@ -14,6 +14,7 @@ import stat
 import pytest
 
 from ansible_collections.directiron.sriov.plugins.module_utils import _cmdline_backends as be
+from ansible_collections.directiron.sriov.plugins.module_utils import _cmdline_grubby as grubby
 from ansible_collections.directiron.sriov.plugins.module_utils import _cmdline_shell as sh
 from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
 from ansible_collections.directiron.sriov.tests.unit.plugins.module_utils.cmdline_fixtures import fixture, read
@@ -294,13 +295,12 @@ class TestKernelInstall(object):
         assert result["changed"] and system.calls == []
         assert read(os.path.join(root, "etc/kernel/cmdline")) == read(fixture("kernel-cmdline"))
 
-
     def test_reader_view_joins_lines_and_splits_like_the_kernel(self):
         # tr -s "$IFS" ' ' joins the lines; the kernel splits on its own spaces, not inside quotes.
-        assert be.kernel_install_options(b'root=/dev/vda1  ro\n\tquiet\r\nfoo="a b"\n') == [
+        assert grubby.kernel_install_options(b'root=/dev/vda1  ro\n\tquiet\r\nfoo="a b"\n') == [
             "root=/dev/vda1", "ro", "quiet", 'foo="a b"']
-        assert be.kernel_install_options(b"quiet\x1csplash\n") == ["quiet\x1csplash"]
-        assert be.kernel_install_options(b"") == []
+        assert grubby.kernel_install_options(b"quiet\x1csplash\n") == ["quiet\x1csplash"]
+        assert grubby.kernel_install_options(b"") == []
 
     def test_file_the_reader_splits_otherwise_is_refused(self, tmp_path):
         # Python's split takes \x1c for a space; kernel-install and the kernel keep it in the argument.
@@ -332,6 +332,24 @@ class TestKernelInstall(object):
         assert read(path) == read(fixture("kernel-cmdline")) and system.calls == []
         assert info.value.details["restored"] == ["/etc/kernel/cmdline"]
 
+    def test_kernel_install_failing_puts_the_file_back(self, tmp_path):
+        # An edited file with old boot entries would make the next run say ok: it goes back.
+        root, proc = make_root(tmp_path, grub_cfg=False, kernel_cmdline="kernel-cmdline")
+        system = FakeSystem(fail={"kernel-install": (1, "", "No space left on device")})
+        with pytest.raises(SriovError) as info:
+            manager(system, root, proc, ensure=["intel_iommu=on"]).run()
+        assert "No space left" in info.value.msg and "/etc/kernel/cmdline put back as they were" in info.value.msg
+        assert read(os.path.join(root, "etc/kernel/cmdline")) == read(fixture("kernel-cmdline"))
+        again = FakeSystem()
+        assert manager(again, root, proc, ensure=["intel_iommu=on"]).run()["changed"] and again.calls
+
+    def test_kernel_install_failing_removes_a_new_file(self, tmp_path):
+        root, proc = make_root(tmp_path, grub_cfg=False)
+        system = FakeSystem(fail={"kernel-install": (1, "", "No space left on device")})
+        with pytest.raises(SriovError) as info:
+            manager(system, root, proc, backend="kernel-install", ensure=["intel_iommu=on"]).run()
+        assert "removed again" in info.value.msg and not os.path.exists(os.path.join(root, "etc/kernel/cmdline"))
+
     def test_new_file_that_reads_back_wrong_is_removed(self, tmp_path):
         root, proc = make_root(tmp_path, grub_cfg=False)
         path = os.path.join(root, "etc/kernel/cmdline")
@@ -347,13 +365,13 @@ class TestKernelInstall(object):
 # --------------------------------------------------------------------------- grubby
 
 def grubby_system():
-    entries = be.parse_grubby_info(read(fixture("grubby-info-all")))
+    entries = grubby.parse_grubby_info(read(fixture("grubby-info-all")))
     return FakeSystem(grubby_entries=[{"kernel": e["kernel"], "args": e["args"]} for e in entries])
 
 
 class TestGrubby(object):
     def test_parse_info(self):
-        entries = be.parse_grubby_info(read(fixture("grubby-info-all")))
+        entries = grubby.parse_grubby_info(read(fixture("grubby-info-all")))
         assert [e["index"] for e in entries] == ["0", "1"]
         assert entries[0]["args"].endswith("rhgb quiet")
 

@@ -13,7 +13,7 @@ import os
 
 import pytest
 
-from ansible_collections.directiron.sriov.plugins.module_utils import _iplink
+from ansible_collections.directiron.sriov.plugins.module_utils import _iplink, _spec
 from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "..", "fixtures")
@@ -78,7 +78,7 @@ def test_parse_ethtool_info():
 class TestVfSetArgv(object):
     def test_each_setting_in_its_command_vlan_and_rates_grouped(self):
         argvs = _iplink.vf_set_argv("enp1s0", 1, {
-            "mac": "02:AA:00:00:00:02", "vlan": 200, "qos": 3, "vlan_proto": "802.1ad", "spoofchk": False,
+            "mac": "02:aa:00:00:00:02", "vlan": 200, "qos": 3, "vlan_proto": "802.1ad", "spoofchk": False,
             "trust": True, "link_state": "enable", "min_tx_rate": 10, "max_tx_rate": 1000})
         base = ["ip", "link", "set", "dev", "enp1s0", "vf", "1"]
         assert argvs == [
@@ -97,21 +97,31 @@ class TestVfSetArgv(object):
 
     @pytest.mark.parametrize("ifname,index,changes,field", [
         ("enp1s0;reboot", 0, {"trust": True}, "pf"),
-        ("enp1s0", -1, {"trust": True}, "vfs.id"),
-        ("enp1s0", True, {"trust": True}, "vfs.id"),
-        ("enp1s0", 0, {"mac": "02:aa:00:00:00"}, "mac"),
-        ("enp1s0", 0, {"mac": "02:aa:00:00:00:02\n"}, "mac"),
-        ("enp1s0", 0, {"vlan": 4095}, "vlan"),
         ("enp1s0", 0, {"qos": 3}, "vlan"),
-        ("enp1s0", 0, {"vlan": 5, "qos": 8}, "qos"),
-        ("enp1s0", 0, {"vlan": 5, "vlan_proto": "802.1x"}, "vlan_proto"),
-        ("enp1s0", 0, {"spoofchk": "maybe"}, "spoofchk"),
-        ("enp1s0", 0, {"link_state": "up"}, "link_state"),
-        ("enp1s0", 0, {"max_tx_rate": "fast"}, "max_tx_rate"),
-        ("enp1s0", 0, {"max_tx_rate": 1000001}, "max_tx_rate"),
+        ("enp1s0", 0, {"vlan_proto": "802.1ad"}, "vlan"),
         ("enp1s0", 0, {"colour": "blue"}, "vfs"),
     ])
-    def test_bad_values_fail_before_any_command(self, ifname, index, changes, field):
+    def test_a_command_the_kernel_cannot_take_fails_before_any_command(self, ifname, index, changes, field):
         with pytest.raises(SriovError) as info:
             _iplink.vf_set_argv(ifname, index, changes)
+        assert info.value.field == field
+
+    @pytest.mark.parametrize("entry,field", [
+        ({"id": -1, "trust": True}, "vfs[0].id"),
+        ({"id": True, "trust": True}, "vfs[0].id"),
+        ({"id": 0, "mac": "02:aa:00:00:00"}, "vfs[0].mac"),
+        ({"id": 0, "mac": "02:aa:00:00:00:02\n"}, "vfs[0].mac"),
+        ({"id": 0, "vlan": 4095}, "vfs[0].vlan"),
+        ({"id": 0, "qos": 3}, "vfs[0].qos"),
+        ({"id": 0, "vlan": 5, "qos": 8}, "vfs[0].qos"),
+        ({"id": 0, "vlan": 5, "vlan_proto": "802.1x"}, "vfs[0].vlan_proto"),
+        ({"id": 0, "spoofchk": "maybe"}, "vfs[0].spoofchk"),
+        ({"id": 0, "link_state": "up"}, "vfs[0].link_state"),
+        ({"id": 0, "max_tx_rate": "fast"}, "vfs[0].max_tx_rate"),
+        ({"id": 0, "max_tx_rate": 1000001}, "vfs[0].max_tx_rate"),
+    ])
+    def test_bad_values_are_refused_by_the_table_before_any_argv_is_built(self, entry, field):
+        # the builder formats validated values; the one check of each value is the table's
+        with pytest.raises(SriovError) as info:
+            _spec.validate_params({"pf": "enp1s0", "vfs": [entry]})
         assert info.value.field == field

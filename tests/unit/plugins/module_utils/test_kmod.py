@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: directiron.sriov contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""_kmod: module options entries, the options file, the initramfs, the loaded-vs-disk build and
+"""_kmod, _kmod_options, _kmod_build, _sysfs_kmod: kernel module options entries, the options file, the initramfs, the loaded-vs-disk build and
 the reload-or-reboot decision, on a fake sysfs tree and a fake command runner."""
 
 from __future__ import absolute_import, division, print_function
@@ -13,7 +13,7 @@ import os
 
 import pytest
 
-from ansible_collections.directiron.sriov.plugins.module_utils import _kmod
+from ansible_collections.directiron.sriov.plugins.module_utils import _kmod, _kmod_build, _kmod_options, _sysfs_kmod
 from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
 from ansible_collections.directiron.sriov.plugins.module_utils._guards import NoGuards
 from ansible_collections.directiron.sriov.tests.fixtures.kmod_files import build_id_note, elf_module
@@ -21,11 +21,11 @@ from ansible_collections.directiron.sriov.tests.fixtures.kmod_files import build
 
 # -- entries -----------------------------------------------------------------------------------
 def test_entry_words_canonical_name_lists_and_booleans():
-    module, state, words = _kmod.validate_entry(
+    module, state, words = _kmod_options.validate_entry(
         {"module": "vfio-pci", "options": {"ids": ["8086:10ca", "8086:1520"], "disable_idle_d3": True}})
     assert (module, state) == ("vfio_pci", "present")
     assert words == ["disable_idle_d3=1", "ids=8086:10ca,8086:1520"]
-    assert _kmod.render_options(module, words).splitlines()[1] == \
+    assert _kmod_options.render_options(module, words).splitlines()[1] == \
         "options vfio_pci disable_idle_d3=1 ids=8086:10ca,8086:1520"
 
 
@@ -45,7 +45,7 @@ def test_entry_words_canonical_name_lists_and_booleans():
 ])
 def test_bad_entries_name_the_field(entry, field, words):
     with pytest.raises(SriovError) as err:
-        _kmod.validate_entry(entry, "sriov_driver_options[3]")
+        _kmod_options.validate_entry(entry, "sriov_driver_options[3]")
     assert err.value.field == field
     assert err.value.msg.startswith(field + ": ")
     assert words in err.value.msg
@@ -53,7 +53,7 @@ def test_bad_entries_name_the_field(entry, field, words):
 
 
 def test_entries_errors_each_module_once_and_index():
-    errors = _kmod.entries_errors([
+    errors = _kmod_options.entries_errors([
         {"module": "vfio-pci", "options": {"ids": "8086:10ca"}},
         {"module": "igb", "options": {"max_vfs": "a;b"}},
         {"module": "vfio_pci", "state": "absent"},
@@ -64,7 +64,7 @@ def test_entries_errors_each_module_once_and_index():
          "a list for comma-separated values)"),
         ("sriov_driver_options[2].module", "vfio_pci already has options at sriov_driver_options[0]"),
     ]
-    assert _kmod.entries_errors({"module": "igb"}) == [
+    assert _kmod_options.entries_errors({"module": "igb"}) == [
         ("sriov_driver_options", "must be a list of {module, options, state}, got mapping")]
 
 
@@ -144,16 +144,16 @@ def _bind(host, address, netdev, vfs=()):
 
 def test_build_ids_of_a_loaded_note_and_a_module_file(tmp_path):
     build_id = bytes(range(20))
-    assert _kmod.note_build_id(build_id_note(b"\x01") + build_id_note(build_id)) == "01"
+    assert _kmod_build.note_build_id(build_id_note(b"\x01") + build_id_note(build_id)) == "01"
     path = tmp_path / "igb.ko"
     path.write_bytes(elf_module(build_id))
-    assert _kmod.elf_build_id(str(path)) == build_id.hex()
+    assert _kmod_build.elf_build_id(str(path)) == build_id.hex()
     xz = tmp_path / "igb.ko.xz"
     xz.write_bytes(lzma.compress(elf_module(b"\xab" * 20)))
-    assert _kmod.elf_build_id(str(xz)) == "ab" * 20
+    assert _kmod_build.elf_build_id(str(xz)) == "ab" * 20
     (tmp_path / "junk.ko").write_bytes(b"not an elf")
-    assert _kmod.elf_build_id(str(tmp_path / "junk.ko")) is None
-    assert _kmod.elf_build_id(str(tmp_path / "missing.ko")) is None
+    assert _kmod_build.elf_build_id(str(tmp_path / "junk.ko")) is None
+    assert _kmod_build.elf_build_id(str(tmp_path / "missing.ko")) is None
 
 
 def test_stale_prefers_the_build_id(tmp_path):
@@ -165,21 +165,21 @@ def test_stale_prefers_the_build_id(tmp_path):
 
     def runner(argv):
         return (0, str(tmp_path / "igb.ko") + "\n", "") if argv[2] == "filename" else (0, "\n", "")
-    state = _kmod.loaded_state(runner, "igb", str(sysfs))
+    state = _kmod_build.loaded_state(runner, "igb", str(sysfs))
     assert (state["loaded_build_id"], state["disk_build_id"], state["stale"]) == ("11" * 20, "22" * 20, True)
-    assert _kmod.build_label(state, "loaded") == "build-id " + "11" * 20
+    assert _kmod_build.build_label(state, "loaded") == "build-id " + "11" * 20
     (tmp_path / "igb.ko").write_bytes(elf_module(b"\x11" * 20))
-    assert not _kmod.loaded_state(runner, "igb", str(sysfs))["stale"]
+    assert not _kmod_build.loaded_state(runner, "igb", str(sysfs))["stale"]
 
 
 def test_stale_compares_srcversion_then_version():
     base = {"loaded": True, "loaded_srcversion": "A", "disk_srcversion": "B", "loaded_version": "1", "disk_version": "1",
             "loaded_build_id": None, "disk_build_id": None}
-    assert _kmod.is_stale(base)
-    assert not _kmod.is_stale(dict(base, disk_srcversion="A"))
-    assert _kmod.is_stale(dict(base, loaded_srcversion=None, disk_srcversion=None, disk_version="2"))
-    assert not _kmod.is_stale(dict(base, loaded=False))
-    assert not _kmod.is_stale(dict(base, loaded_srcversion=None, disk_version=None))
+    assert _kmod_build.is_stale(base)
+    assert not _kmod_build.is_stale(dict(base, disk_srcversion="A"))
+    assert _kmod_build.is_stale(dict(base, loaded_srcversion=None, disk_srcversion=None, disk_version="2"))
+    assert not _kmod_build.is_stale(dict(base, loaded=False))
+    assert not _kmod_build.is_stale(dict(base, loaded_srcversion=None, disk_version=None))
 
 
 @pytest.mark.parametrize("stale, pending, reload_ok, blockers, action", [
@@ -198,7 +198,7 @@ def test_blockers_name_management_links_and_held_vfs(tmp_path):
     _bind(host, "0000:01:00.0", "enp1s0", vfs=["0000:01:10.0", "0000:01:10.2"])
     _bind(host, "0000:02:00.0", "eno1")
     guards = Guards(management=["eno1"], in_use=["0000:01:10.2"])
-    assert _kmod.bound_devices(host.sysfs, "igb") == ["0000:01:00.0", "0000:02:00.0"]
+    assert _sysfs_kmod.kmod_bound_devices(host.sysfs, "igb") == ["0000:01:00.0", "0000:02:00.0"]
     assert _kmod.reload_blockers(host.sysfs, "igb", guards) == [
         "VF 0000:01:10.2 is attached to web1", "eno1 carries the default route"]
     os.makedirs(os.path.join(host.sysfs, "module", "igb", "holders", "igb_extra"))
@@ -333,7 +333,7 @@ def test_in_initramfs_reads_the_running_kernels_image(tmp_path, monkeypatch):
     ("8086:10ca", "8086:10ca", True), ("fast", "slow", False), ("1", "one", False),
 ])
 def test_same_value_reads_words_as_the_kernel_prints_them(wanted, running, same):
-    assert _kmod.same_value(wanted, running) is same
+    assert _kmod_options.same_value(wanted, running) is same
 
 
 def _parameters(host, module, **values):
@@ -352,8 +352,8 @@ def test_running_option_differences_and_parameters_not_shown(tmp_path):
 def _written_earlier(tmp_path, module, options):
     """The options file as an earlier run wrote it (the module kept running its old values)."""
     modprobe_dir = str(tmp_path / "modprobe.d")
-    words = _kmod.validate_entry({"module": module, "options": options})[2]
-    _write(_kmod.options_path(modprobe_dir, module), _kmod.render_options(module, words))
+    words = _kmod_options.validate_entry({"module": module, "options": options})[2]
+    _write(_kmod_options.options_path(modprobe_dir, module), _kmod_options.render_options(module, words))
 
 
 def test_a_later_run_still_reports_the_reboot_an_earlier_run_asked(tmp_path):
@@ -437,5 +437,5 @@ def test_recorded_lab_parameters(tmp_path, module, options, pending, unverified)
     os.makedirs(os.path.join(sysfs, "module", module, "parameters"))
     for name, value in RECORDED_PARAMETERS[module].items():
         _write(os.path.join(sysfs, "module", module, "parameters", name), value + "\n")
-    words = _kmod.validate_entry({"module": module, "options": options})[2]
+    words = _kmod_options.validate_entry({"module": module, "options": options})[2]
     assert _kmod.running_option_differences(sysfs, module, words) == (pending, unverified)

@@ -3,9 +3,10 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """One option table for sriov_vf (``_spec.PF_OPTIONS``/``VF_OPTIONS``): every copy agrees with it.
 
-The module DOCUMENTATION and the role's meta/argument_specs.yml are static YAML; the
-validator, the ``ip link set`` builder and the facts keys are code. Each test here fails when
-one of them changes without the table (or the table without them).
+The module DOCUMENTATION (the generated doc fragment vf_options) and the role's
+meta/argument_specs.yml are YAML written from the table (``make generate``); the validator, the
+``ip link set`` builder and the facts keys are code. Each test here fails when one of them
+changes without the table (or the table without them).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -23,6 +24,7 @@ from ansible_collections.directiron.sriov.plugins.module_utils._errors import Sr
 from ansible_collections.directiron.sriov.plugins.module_utils._host import HostManager
 from ansible_collections.directiron.sriov.plugins.module_utils._ansible_module import HOST_OPTIONS, LIBVIRT_OPTIONS
 from ansible_collections.directiron.sriov.plugins.modules import sriov_host, sriov_vf
+from ansible_collections.directiron.sriov.plugins.doc_fragments.vf_options import ModuleDocFragment as VfOptionsFragment
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..")
 ROLE = os.path.join(ROOT, "roles", "sriov_vfs")
@@ -60,10 +62,14 @@ def _table_shape(option):
     }
 
 
+# sriov_vf's own options that are not PF options of the table (sriov_host has its own take_over)
+MODULE_ONLY = ("take_over",)
+
+
 def _disagreements(yaml_options, children_key, where):
     """Every field where the YAML options and the table differ, as readable lines."""
     problems = []
-    names = set(yaml_options) - set(HOST_OPTIONS)
+    names = set(yaml_options) - set(HOST_OPTIONS) - set(MODULE_ONLY)
     table = dict((o["name"], o) for o in _spec.PF_OPTIONS)
     if names != set(table):
         problems.append("%s: options %s, table %s" % (where, sorted(names), sorted(table)))
@@ -85,12 +91,19 @@ def _disagreements(yaml_options, children_key, where):
 
 
 def test_module_documentation_matches_the_table():
-    options = yaml.safe_load(sriov_vf.DOCUMENTATION)["options"]
+    # sriov_vf's options are the generated fragment's (it documents none of its own)
+    doc = yaml.safe_load(sriov_vf.DOCUMENTATION)
+    assert "directiron.sriov.vf_options" in doc["extends_documentation_fragment"]
+    assert not set(doc.get("options") or {}) & set(_spec.PF_KEYS)  # its own options are not the table's
+    options = yaml.safe_load(VfOptionsFragment.DOCUMENTATION)["options"]
     assert _disagreements(options, "suboptions", "sriov_vf DOCUMENTATION") == []
 
 
 def test_sriov_host_documents_each_sriov_pfs_entry_as_the_table():
-    options = yaml.safe_load(sriov_host.DOCUMENTATION)["options"]
+    doc = yaml.safe_load(sriov_host.DOCUMENTATION)
+    assert "directiron.sriov.vf_options.sriov_pfs" in doc["extends_documentation_fragment"]
+    assert "suboptions" not in doc["options"]["sriov_pfs"]  # the fragment's, merged in by Ansible
+    options = yaml.safe_load(VfOptionsFragment.SRIOV_PFS)["options"]
     assert _disagreements(options["sriov_pfs"]["suboptions"], "suboptions", "sriov_host DOCUMENTATION sriov_pfs") == []
 
 
@@ -189,18 +202,49 @@ def test_validator_enforces_the_table_bounds(option):
         assert info.value.field == field
 
 
-@pytest.mark.parametrize("key", [k for k in _spec.VF_LINK_KEYS
-                                 if dict((o["name"], o) for o in _spec.VF_OPTIONS)[k].get("max")])
-def test_ip_link_builder_enforces_the_table_bounds(key):
-    option = dict((o["name"], o) for o in _spec.VF_OPTIONS)[key]
-    changes = {key: option["max"]}
-    if key in ("qos", "vlan_proto"):
-        changes["vlan"] = 5
-    assert _iplink.vf_set_argv("enp1s0", 0, changes)
-    changes[key] = option["max"] + 1
-    with pytest.raises(SriovError) as info:
-        _iplink.vf_set_argv("enp1s0", 0, changes)
-    assert info.value.field == key
+ONE_OF_EACH = {"pf": "enp1s0", "num_vfs": 2, "drivers_autoprobe": True, "pf_up": True, "force": False, "timeout": 30,
+               "vfs": [{"id": 0, "mac": "02:aa:00:00:00:01", "vlan": 5, "qos": 2, "vlan_proto": "802.1Q",
+                        "spoofchk": False, "trust": True, "link_state": "auto", "min_tx_rate": 0, "max_tx_rate": 0},
+                       {"id": 1, "driver": "default"}]}
+
+
+def _fields_checked(monkeypatch, run):
+    """Every field _spec.check_value checks while ``run()`` runs, with how often."""
+    checked = {}
+    original = _spec.check_value
+
+    def counting(option, value, field):
+        checked[field] = checked.get(field, 0) + 1
+        return original(option, value, field)
+
+    monkeypatch.setattr(_spec, "check_value", counting)
+    run()
+    return checked
+
+
+def _fields_of(request, prefix=""):
+    fields = set(prefix + key for key in request if key not in ("pf", "vfs"))
+    for position, entry in enumerate(request["vfs"]):
+        fields.update("%svfs[%d].%s" % (prefix, position, key) for key in entry)
+    return fields
+
+
+def test_the_controller_checks_each_value_once(monkeypatch):
+    checked = _fields_checked(monkeypatch, lambda: sriov_pfs_errors([ONE_OF_EACH]))
+    assert _fields_of(ONE_OF_EACH) <= set(checked)  # and the defaults the request leaves out
+    assert set(checked.values()) == {1}, checked
+
+
+def test_the_host_checks_each_value_once_from_sriov_host_to_the_ip_commands(tmp_path, monkeypatch):
+    from ansible_collections.directiron.sriov.tests.fixtures.fake_vf_host import FakeHost, install
+    host = install(monkeypatch, FakeHost(tmp_path))
+    monkeypatch.delenv("SSH_CONNECTION", raising=False)
+    manager = HostManager({"sriov_pfs": [ONE_OF_EACH], "sysfs_root": host.root, "proc_root": host.proc,
+                           "persist": False}, host.runner)
+    checked = _fields_checked(monkeypatch, manager.run)
+    assert any(call[:3] == ["ip", "link", "set"] and "vf" in call for call in host.calls)  # it applied them
+    assert _fields_of(ONE_OF_EACH) <= set(checked)  # and the defaults the request leaves out
+    assert set(checked.values()) == {1}, checked
 
 
 def test_ip_link_parser_and_facts_report_the_table_keys():

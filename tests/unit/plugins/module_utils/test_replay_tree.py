@@ -28,8 +28,6 @@ def boot_runner(host):
 
     def runner(argv):
         calls.append(argv)
-        if argv[:2] == ["udevadm", "settle"]:
-            return 0, "", ""
         return host.runner(argv)
     runner.calls = calls
     return runner
@@ -111,3 +109,22 @@ def test_boot_replay_restores_the_pf_and_vf_mtus_the_config_persists(tmp_path, m
     summary = _replay.replay(config, runner=runner, log=_replay.Logger(io.StringIO()), sysfs_root=host.root,
                              proc_root=host.proc)
     assert summary["changed"] == [] and not [c for c in runner.calls if c[:3] == ["ip", "link", "set"]]
+
+
+def test_boot_replay_leaves_a_trusted_vf_the_mac_of_the_config_after_udev(tmp_path, monkeypatch):
+    """At boot the replay makes the VFs: they are configured through the PF before their driver binds, so
+    udev's link policy (MACAddressPolicy=persistent) finds no random MAC to replace on the trusted VF."""
+    host = install(monkeypatch, FakeHost(tmp_path, default_route_dev="mgmt0"))
+    host.vf_netdevs = True
+    config = {"version": 1, "wait_timeout": 5, "pfs": [
+        {"pf": "enp1s0", "num_vfs": 4, "vf_driver": "default", "mtu": 9000,
+         "vfs": [{"id": 0, "mac": "02:1a:00:00:05:00", "vlan": 100, "trust": True, "mtu": 4000},
+                 {"id": 2, "mac": "02:1a:00:00:05:02", "driver": "vfio-pci"}]}]}
+    summary = _replay.replay(config, runner=boot_runner(host), log=_replay.Logger(io.StringIO()),
+                             sysfs_root=host.root, proc_root=host.proc)
+    host.settle_udev()
+    assert summary["ok"] == ["enp1s0"] and not summary["failed"]
+    assert host.links["enp1s0"][0]["mac"] == "02:1a:00:00:05:00" and host.links["enp1s0"][0]["trust"] is True
+    assert host.read("class/net/vf1n0/address") == "02:1a:00:00:05:00"
+    assert read(host, "0000:01:00.0", "sriov_drivers_autoprobe") == "1"
+    assert [host.driver_of(host.vf_addresses()[i]) for i in range(4)] == ["igbvf", "igbvf", "vfio-pci", "igbvf"]

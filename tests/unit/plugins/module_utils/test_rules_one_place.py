@@ -28,8 +28,8 @@ RULES_FILE = os.path.join("plugins", "module_utils", "_rules.py")
 RE_FUNCTIONS = ("compile", "match", "search", "fullmatch", "sub", "subn", "split", "findall", "finditer")
 # Module-level *_RE outside _rules: lexers and output parsers, not rules for names or numbers.
 PARSERS = {
-    ("plugins/module_utils/_cmdline_shell.py", "_ASSIGN_RE"): "the shell lexer's assignment token",
-    ("plugins/module_utils/_cmdline_shell.py", "_NAME_RE"): "the shell lexer's variable name token",
+    ("plugins/module_utils/_cmdline_lexer.py", "_ASSIGN_RE"): "the shell lexer's assignment token",
+    ("plugins/module_utils/_cmdline_lexer.py", "_NAME_RE"): "the shell lexer's variable name token",
     ("plugins/action/validate_inventory.py", "PLAYBOOK_VARIABLE_RE"): "finds sriov_ names in playbook text",
     ("plugins/filter/versionlock.py", "DNF4_LOCK_RE"): "parses a dnf4 versionlock list line",
     ("plugins/filter/versionlock.py", "DNF5_PACKAGE_RE"): "parses dnf5 versionlock list's Package name line",

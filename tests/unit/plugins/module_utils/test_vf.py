@@ -10,6 +10,7 @@ __metaclass__ = type
 
 import errno
 import os
+import re
 import shutil
 
 import pytest
@@ -117,7 +118,12 @@ def test_binding_order_is_override_unbind_probe(host):
 def test_new_vfs_get_vfio_in_one_run(host):
     result = apply(host, num_vfs=3, vf_driver="vfio-pci")
     assert [host.driver_of(a) for a in host.vf_addresses().values()] == ["vfio-pci"] * 3
-    assert result["actions"][0] == "set sriov_numvfs of 0000:01:00.0 to 3"
+    # made without a driver, then bound to vfio-pci: never through igbvf first
+    assert result["actions"][:3] == ["set sriov_drivers_autoprobe of 0000:01:00.0 to 0 until its new VFs are configured",
+                                     "set sriov_numvfs of 0000:01:00.0 to 3",
+                                     "set sriov_drivers_autoprobe of 0000:01:00.0 back to 1, then probe its VFs"]
+    assert ("bus/pci/drivers/igbvf/unbind" not in [w[0] for w in host.writes]
+            and host.read(host.pf_rel(PF) + "/sriov_drivers_autoprobe") == "1")
     assert apply(host, num_vfs=3, vf_driver="vfio-pci")["changed"] is False
 
 
@@ -269,7 +275,11 @@ def test_vfio_group_guard_on_new_vfs_after_creation(tmp_path, monkeypatch):
     with pytest.raises(SriovError) as info:
         apply(host, num_vfs=2, vf_driver="vfio-pci")
     assert "IOMMU group 90" in info.value.msg
-    assert info.value.details["actions_done"] == ["set sriov_numvfs of 0000:01:00.0 to 2"]
+    assert info.value.details["actions_done"] == [
+        "set sriov_drivers_autoprobe of 0000:01:00.0 to 0 until its new VFs are configured",
+        "set sriov_numvfs of 0000:01:00.0 to 2",
+        "set sriov_drivers_autoprobe of 0000:01:00.0 back to 1 (the run failed)"]
+    assert host.read(host.pf_rel(PF) + "/sriov_drivers_autoprobe") == "1"
 
 
 def test_libvirt_domain_using_a_vf_blocks_removal(host, tmp_path):
@@ -549,29 +559,95 @@ def test_vf_mtu_on_a_vf_given_back_to_its_host_driver_in_the_same_run(host):
 SITE_VF0 = {"id": 0, "mac": "02:1a:00:00:05:00", "vlan": 100, "trust": True, "spoofchk": True, "mtu": 4000}
 
 
-def test_vf_mtu_reset_of_a_trusted_vf_leaves_its_mac_then_idempotent(host):
-    """igbvf resets the VF for a new MTU and sends its netdev's own MAC to the PF, which igb takes from a
-    trusted VF: the MAC set through the PF must be written again after the MTU, in the same run."""
+def test_new_trusted_vf_keeps_the_mac_set_through_the_pf_after_udev_handles_its_netdev(host):
+    """Debian 13 (igbvf, systemd 257): a VF probed before its MAC is set picks a random MAC, udev's
+    99-default.link (MACAddressPolicy=persistent) then gives its netdev a MAC of its own, and the PF takes
+    it from the trusted VF. New VFs are therefore made without a driver, given their settings through the
+    PF, and probed after: the driver starts from the MAC set, which udev leaves alone."""
     host.vf_netdevs = True
     first = apply(host, num_vfs=4, mtu=9000, vf_driver="default", vfs=[dict(SITE_VF0)])
+    host.settle_udev()  # udev may handle the netdev only after the run: nothing may be left to change then
     vf0 = host.links["enp1s0"][0]
     assert (vf0["mac"], vf0["vlan"], vf0["trust"]) == ("02:1a:00:00:05:00", 100, True)
+    assert host.read("class/net/vf1n0/address") == "02:1a:00:00:05:00"
     assert host.mtu_of("vf1n0") == 4000 and host.mtu_of("enp1s0") == 9000
-    assert first["actions"][-2:] == ["set mtu of VF 0 of enp1s0 to 4000",
-                                     "set VF 0 of enp1s0 again after its MTU change: mac 02:1a:00:00:05:00"]
+    actions = first["actions"]
+    assert actions[:4] == ["set mtu of enp1s0 to 9000",
+                           "set sriov_drivers_autoprobe of 0000:01:00.0 to 0 until its new VFs are configured",
+                           "set sriov_numvfs of 0000:01:00.0 to 4",
+                           "set VF 0 of enp1s0: mac 02:1a:00:00:05:00, trust on, vlan 100"]
+    assert actions[4:] == ["set sriov_drivers_autoprobe of 0000:01:00.0 back to 1, then probe its VFs"] + [
+        "bind VF %d (%s) to its default driver" % (index, host.vf_addresses()[index]) for index in range(4)] + [
+        "set mtu of VF 0 of enp1s0 to 4000"]
+    assert [host.driver_of(a) for a in host.vf_addresses().values()] == ["igbvf"] * 4
+    assert host.read(host.pf_rel(PF) + "/sriov_drivers_autoprobe") == "1"
     assert vf_state(first, 0)["mac"] == "02:1a:00:00:05:00" and first["warnings"] == []
+    assert first["diff"]["after"]["drivers_autoprobe"] is True
     second = apply(host, num_vfs=4, mtu=9000, vf_driver="default", vfs=[dict(SITE_VF0)])
     assert second["changed"] is False, second["actions"]
 
 
-def test_vf_mtu_change_alone_on_a_trusted_vf_keeps_its_mac(host):
+def test_check_mode_predicts_the_held_probe_exactly(host):
+    params = {"num_vfs": 3, "vfs": [{"id": 0, "mac": "02:1a:00:00:05:00", "vlan": 100, "trust": True},
+                                    {"id": 2, "driver": "vfio-pci"}]}
+    predicted = apply(host, check_mode=True, **params)
+    applied = apply(host, **params)
+    # new VFs have no address before they exist: check mode names them "new"
+    assert predicted["actions"] == [re.sub(r"\(0000:[0-9a-f:.]+\)", "(new)", a) for a in applied["actions"]]
+    assert "bind VF 2 (new) to vfio-pci" in predicted["actions"]
+    assert [vf["driver"] for vf in predicted["diff"]["after"]["vfs"]] == ["(default)", "(default)", "vfio-pci"]
+    assert predicted["diff"]["after"]["drivers_autoprobe"] is applied["diff"]["after"]["drivers_autoprobe"] is True
+    assert [host.driver_of(host.vf_addresses()[i]) for i in range(3)] == ["igbvf", "igbvf", "vfio-pci"]
+
+
+def test_new_vfs_without_macs_or_other_drivers_are_probed_at_once(host):
+    result = apply(host, num_vfs=2, vfs=[{"id": 0, "vlan": 7}])
+    assert result["actions"] == ["set sriov_numvfs of 0000:01:00.0 to 2", "set VF 0 of enp1s0: vlan 7"]
+
+
+def test_a_mac_that_udev_changes_after_the_driver_bound_is_set_again(host):
+    """A link policy that changes even a driver's permanent MAC: the run reads the PF's vfinfo after
+    udev settled and writes the MAC again through the PF."""
     host.vf_netdevs = True
-    apply(host, num_vfs=2, mtu=9000, vfs=[dict(SITE_VF0)])
+    host.udev_sets_mac = True
+    result = apply(host, num_vfs=2, vfs=[dict(SITE_VF0, mtu=None)])
+    assert host.links["enp1s0"][0]["mac"] == "02:1a:00:00:05:00"
+    assert result["actions"][-1] == "set VF 0 of enp1s0 again after its driver bound: mac 02:1a:00:00:05:00"
+    assert ["udevadm", "settle", "--timeout=60"] in host.calls
+
+
+def test_a_mac_that_will_not_hold_fails_the_run(host):
+    """Never ok while the PF reports another MAC for the VF: something keeps setting its own."""
+    host.vf_netdevs = True
+
+    def runner(argv):
+        out = host.runner(argv)
+        if argv[:2] == ["udevadm", "settle"] and 0 in host.links["enp1s0"]:
+            host.links["enp1s0"][0]["mac"] = "9a:6d:96:89:31:f4"
+        return out
+
+    params = {"pf": "enp1s0", "sysfs_root": host.root, "num_vfs": 2, "vfs": [dict(SITE_VF0, mtu=None)]}
+    guards = _guards.HostGuards(runner, host.root, host.proc, environ={"PATH": "/nonexistent"})
+    with pytest.raises(SriovError) as info:
+        _vf.apply_pf(params, runner, sysfs_root=host.root, guards=guards)
+    assert "VF 0 of enp1s0 has MAC 9a:6d:96:89:31:f4, not 02:1a:00:00:05:00" in info.value.msg
+    assert info.value.details["actions_done"][-1] == (
+        "set VF 0 of enp1s0 again after its driver bound: mac 02:1a:00:00:05:00")
+
+
+def test_vf_mtu_change_alone_on_a_trusted_vf_keeps_its_mac(host):
+    """igbvf resets the VF for a new MTU and sends its netdev's own MAC to the PF, which igb takes from a
+    trusted VF: a VF that was bound before its MAC was set (its netdev has udev's MAC) gets the MAC set
+    through the PF written again after the MTU, in the same run."""
+    host.vf_netdevs = True
+    apply(host, num_vfs=2, mtu=9000)
+    assert host.read("class/net/vf1n0/address") != "02:1a:00:00:05:00"
     calls = len(host.calls)
     result = apply(host, mtu=9000, vfs=[dict(SITE_VF0, mtu=3000)])
     assert host.links["enp1s0"][0]["mac"] == "02:1a:00:00:05:00" and host.mtu_of("vf1n0") == 3000
-    assert [c[4:] for c in host.calls[calls:] if c[:3] == ["ip", "link", "set"]] == [
+    assert [c[4:] for c in host.calls[calls:] if c[:3] == ["ip", "link", "set"]][-2:] == [
         ["vf1n0", "mtu", "3000"], ["enp1s0", "vf", "0", "mac", "02:1a:00:00:05:00"]]
+    assert result["actions"][-1] == "set VF 0 of enp1s0 again after its MTU change: mac 02:1a:00:00:05:00"
     assert apply(host, mtu=9000, vfs=[dict(SITE_VF0, mtu=3000)])["changed"] is False
 
 

@@ -12,6 +12,7 @@ import os
 import pytest
 
 from ansible_collections.directiron.sriov.plugins.module_utils import _iommu_host
+from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError
 from ansible_collections.directiron.sriov.plugins.modules import iommu_host
 from ansible_collections.directiron.sriov.tests.unit.plugins.modules import module_harness
 
@@ -180,3 +181,16 @@ def test_a_failed_command_line_restores_an_older_modules_file(monkeypatch, tmp_p
     out = run(monkeypatch, host)
     assert out.failed and out.result["rollback"]["restored"] == ["/" + MODULES_LOAD]
     assert read(host, MODULES_LOAD) == "vfio\n"
+
+
+def test_the_rollback_never_calls_a_command_line_unchanged_that_was_not_put_back():
+    # kernel_cmdline could not put its files back (a restore that failed): iommu_host must not
+    # say "the kernel command line is unchanged".
+    err = SriovError("the GRUB defaults as written give ...; NOT put back: /etc/default/grub", field="grub_variable",
+                     details={"restored": [], "not_restored": ["/etc/default/grub"]})
+    out = _iommu_host.rolled_back(err, None, "extra_args")
+    assert "unchanged" not in out.msg and "NOT put back: /etc/default/grub" in out.msg.split("(")[-1]
+    assert out.details["rollback"]["left_changed"] == ["/etc/default/grub"]
+    fine = _iommu_host.rolled_back(SriovError("refused", details={"restored": ["/etc/default/grub"], "not_restored": []}),
+                                   None, "extra_args")
+    assert fine.msg.endswith("(nothing was changed)")

@@ -20,6 +20,7 @@ hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
 
 from ansible_collections.directiron.sriov.plugins.module_utils._cmdline_backends import KernelCmdline  # noqa: E402
+from ansible_collections.directiron.sriov.plugins.module_utils import _cmdline_sourced as _sourced  # noqa: E402
 from ansible_collections.directiron.sriov.plugins.module_utils._cmdline_sourced import problems  # noqa: E402
 from ansible_collections.directiron.sriov.plugins.module_utils._errors import SriovError  # noqa: E402
 from ansible_collections.directiron.sriov.tests.unit.plugins.modules.test_kernel_cmdline_shell_judge import sourced  # noqa: E402
@@ -68,17 +69,19 @@ FILES = st.lists(statement(), max_size=4).map(lambda lines: "\n".join(lines) + "
 
 
 @pytest.mark.skipif(DASH is None, reason="dash is the judge")
-@settings(max_examples=40, derandomize=True, deadline=None,
+@settings(max_examples=2000, derandomize=True, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(main=FILES, dropins=st.lists(FILES, max_size=2), link=st.booleans(),
        want=st.lists(st.sampled_from(["intel_iommu=on", "iommu=pt", "quiet"]), min_size=1, max_size=2, unique=True))
 def test_no_wrong_success(main, dropins, link, want):
-    top = tempfile.mkdtemp()
+    top = tempfile.mkdtemp(dir=_sourced._scratch_parent())
     try:
         root = os.path.join(top, "root")
         os.makedirs(os.path.join(root, "etc", "default", "grub.d"))
         os.makedirs(os.path.join(root, "bin"))
-        os.symlink(DASH, os.path.join(root, "bin", "sh"))
+        # The target's /bin/sh is dash (a link inside the root, as on Debian).
+        open(os.path.join(root, "bin", "dash"), "w").close()
+        os.symlink("dash", os.path.join(root, "bin", "sh"))
         with open(os.path.join(root, "etc", "default", "grub"), "w") as handle:
             handle.write(main.replace("return 0 2>/dev/null || exit 0", "true"))
         for index, text in enumerate(dropins):

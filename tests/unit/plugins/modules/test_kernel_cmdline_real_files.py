@@ -25,6 +25,10 @@ def make_root(tmp_path, grub, dropins=None):
     (root / "boot" / "grub").mkdir(parents=True)
     (root / "boot" / "grub" / "grub.cfg").write_bytes(b"# generated\n")
     (root / "etc" / "default" / "grub").write_bytes(grub)
+    # The target's /bin/sh is bash (as on RHEL and openSUSE): bash forms are valid here.
+    (root / "bin").mkdir()
+    (root / "bin" / "bash").write_bytes(b"")
+    os.symlink("bash", str(root / "bin" / "sh"))
     for name, data in (dropins or {}).items():
         (root / "etc" / "default" / "grub.d").mkdir(exist_ok=True)
         (root / "etc" / "default" / "grub.d" / name).write_bytes(data)

@@ -209,3 +209,72 @@ def test_facts_describe_the_host_after_the_run_and_are_off_by_default(host):
 def test_an_unknown_facts_name_is_refused_by_its_option(host):
     ok, result = run(host, sriov_pfs=TWO_PFS, facts=["pf"], _ansible_check_mode=True)
     assert not ok and "unknown facts pf" in result["msg"] and "devices, groups, pfs, vfs" in result["msg"]
+
+
+OWNED_LINK = "[Match]\nPath=pci-0000:02:00.0\n\n[Link]\nSR-IOVVirtualFunctions=4\n"
+
+
+def own_enp2s0(host, path="etc/systemd/network/10-sriov.link", text=OWNED_LINK):
+    full = os.path.join(host.etc, path)
+    os.makedirs(os.path.dirname(full))
+    with open(full, "w") as handle:
+        handle.write(text)
+
+
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_a_pf_owned_by_a_link_file_is_refused_before_any_write(host, check_mode):
+    own_enp2s0(host)
+    before = host.snapshot()
+    ok, result = run(host, sriov_pfs=TWO_PFS, _ansible_check_mode=check_mode)
+    assert not ok
+    assert result["msg"].startswith("sriov_pfs[1].pf 0000:02:00.0 (0000:02:00.0): its SR-IOV settings are owned by "
+                                    "systemd-udevd (.link) through /etc/systemd/network/10-sriov.link")
+    assert "or set take_over: true" in result["msg"]
+    assert host.writes == [] and host.snapshot() == before
+    assert files(host) == {"/etc/systemd/network/10-sriov.link": 0o644}
+
+
+def test_a_pf_owned_by_networkmanager_is_refused_naming_the_connection(host):
+    own_enp2s0(host, "etc/NetworkManager/system-connections/uplink.nmconnection",
+               "[connection]\nid=uplink\ninterface-name=enp2s0\n[sriov]\ntotal-vfs=2\n")
+    ok, result = run(host, sriov_pfs=TWO_PFS)
+    assert not ok and host.writes == []
+    assert ("owned by NetworkManager through /etc/NetworkManager/system-connections/uplink.nmconnection, matched by "
+            "interface-name=enp2s0: [sriov] total-vfs=2") in result["msg"]
+
+
+def test_take_over_proceeds_with_a_warning(host, monkeypatch):
+    own_enp2s0(host)
+    warned = []
+    monkeypatch.setattr(basic.AnsibleModule, "warn", lambda self, text: warned.append(text))
+    ok, result = run(host, sriov_pfs=TWO_PFS, take_over=True)
+    assert ok and result["changed"] is True
+    assert host.read("bus/pci/devices/0000:02:00.0/sriov_numvfs") == "2"
+    assert [w for w in warned if w.startswith("sriov_pfs[1].pf 0000:02:00.0 (0000:02:00.0): taking over SR-IOV settings "
+                                              "owned by systemd-udevd (.link) through /etc/systemd/network/10-sriov.link")]
+
+
+def test_a_pf_the_run_would_prune_is_refused_when_another_owner_holds_it(host):
+    ok, _result = run(host, sriov_pfs=TWO_PFS)
+    assert ok
+    own_enp2s0(host)
+    ok, result = run(host, sriov_pfs=TWO_PFS[:1], prune=True)
+    assert not ok and result["msg"].startswith("prune of PF 0000:02:00.0: its SR-IOV settings are owned by")
+
+
+def test_facts_report_the_owner_of_each_pf(host):
+    own_enp2s0(host)
+    ok, result = run(host, module=sriov_facts, config_root=host.etc)
+    assert ok
+    owners = dict((pf["address"], pf["owners"]) for pf in result["ansible_facts"]["sriov"]["pfs"])
+    assert owners["0000:01:00.0"] == []
+    assert [(o["owner"], o["file"], o["matched_by"], o["settings"]["virtual_functions"]) for o in owners["0000:02:00.0"]] == [
+        ("systemd-udevd (.link)", "/etc/systemd/network/10-sriov.link", "Path=pci-0000:02:00.0", "4")]
+
+
+def test_facts_match_a_link_file_by_the_pfs_mac_read_from_sysfs(host):
+    own_enp2s0(host, text="[Match]\nMACAddress=52:54:00:00:00:01\nDriver=igb\n[SR-IOV]\nVirtualFunction=0\n")
+    ok, result = run(host, module=sriov_facts, config_root=host.etc)
+    assert ok
+    assert [(pf["netdev"], [o["matched_by"] for o in pf["owners"]]) for pf in result["ansible_facts"]["sriov"]["pfs"]] == [
+        ("enp1s0", ["Driver=igb MACAddress=52:54:00:00:00:01"]), ("enp2s0", ["Driver=igb MACAddress=52:54:00:00:00:01"])]

@@ -61,7 +61,7 @@ def test_module_converges_and_is_idempotent(host):
             "vfs": [{"id": 0, "mac": "02:aa:00:00:00:01", "vlan": 100, "trust": True}]}
     ok, first = run(host, _ansible_diff=True, **args)
     assert ok and first["changed"] is True and first["pf"] == "0000:01:00.0"
-    assert first["actions"][0] == "set sriov_numvfs of 0000:01:00.0 to 3"
+    assert "set sriov_numvfs of 0000:01:00.0 to 3" in first["actions"]
     assert first["state"]["num_vfs"] == 3 and first["diff"]["before"]["num_vfs"] == 0
     assert first["state"]["vfs"][0]["driver"] == "vfio-pci"
     ok, second = run(host, **args)
@@ -92,3 +92,27 @@ def test_module_guard_refusal_is_a_failure_with_problems(tmp_path, monkeypatch, 
     assert result["details"]["problems"] and host.writes == []
     ok, result = run(host, pf="enp1s0", num_vfs=2, force=True)
     assert ok and result["changed"] is True
+
+
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_a_pf_networkmanager_owns_is_refused_before_any_write_then_taken_over(tmp_path, monkeypatch, host, check_mode):
+    config = tmp_path / "config"
+    (config / "etc/NetworkManager/system-connections").mkdir(parents=True)
+    (config / "etc/NetworkManager/system-connections/uplink.nmconnection").write_text(
+        "[connection]\nid=uplink\ninterface-name=enp1s0\n\n[sriov]\ntotal-vfs=3\n")
+    monkeypatch.setattr(sriov_vf, "CONFIG_ROOT", str(config))
+    before = host.snapshot()
+    ok, result = run(host, pf="enp1s0", num_vfs=2, _ansible_check_mode=check_mode)
+    assert not ok and host.writes == [] and host.snapshot() == before
+    assert result["field"] == "pf"
+    assert result["msg"].startswith("pf enp1s0 (0000:01:00.0): its SR-IOV settings are owned by NetworkManager through "
+                                    "/etc/NetworkManager/system-connections/uplink.nmconnection, matched by "
+                                    "interface-name=enp1s0: [sriov] total-vfs=3")
+    warned = []
+    monkeypatch.setattr(basic.AnsibleModule, "warn", lambda self, text: warned.append(text))
+    ok, result = run(host, pf="enp1s0", num_vfs=2, take_over=True, _ansible_check_mode=check_mode)
+    assert ok and result["changed"] is True
+    assert [w for w in warned if w.startswith("pf enp1s0 (0000:01:00.0): taking over SR-IOV settings owned by NetworkManager")]
+    # another PF of the same host is not owned
+    ok, result = run(host, pf="enp2s0", num_vfs=1, _ansible_check_mode=True)
+    assert ok
