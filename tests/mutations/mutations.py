@@ -277,7 +277,7 @@ MUTATIONS = [
     {
         "id": "kernel-install-reader-ignored",
         "claim": "an /etc/kernel/cmdline that kernel-install splits otherwise than kernel_cmdline is not edited",
-        "file": "plugins/module_utils/_cmdline_backends.py",
+        "file": "plugins/module_utils/_cmdline_kernel_install.py",
         "old": "if source is not None and kernel_install_options(source.raw) != before:",
         "new": "if False:",
         "tests": ["tests/unit/plugins/module_utils/test_cmdline_backends.py"],
@@ -285,7 +285,7 @@ MUTATIONS = [
     {
         "id": "kernel-install-no-read-back",
         "claim": "/etc/kernel/cmdline is read back as kernel-install takes it and put back on a mismatch",
-        "file": "plugins/module_utils/_cmdline_backends.py",
+        "file": "plugins/module_utils/_cmdline_kernel_install.py",
         "old": "                self._kernel_install_check_written(config, after)\n",
         "new": "                pass\n",
         "tests": ["tests/unit/plugins/module_utils/test_cmdline_backends.py"],
@@ -293,7 +293,7 @@ MUTATIONS = [
     {
         "id": "grubby-no-restore",
         "claim": "grubby entries left wrong are given their old arguments back",
-        "file": "plugins/module_utils/_cmdline_backends.py",
+        "file": "plugins/module_utils/_cmdline_commands.py",
         "old": "        restored, lost = self._grubby_restore(old_entries)\n",
         "new": "        restored, lost = [self._entry_name(e) for e in old_entries], []\n",
         "tests": ["tests/unit/plugins/module_utils/test_cmdline_backends.py"],
@@ -301,7 +301,7 @@ MUTATIONS = [
     {
         "id": "grubby-no-read-back",
         "claim": "every grubby entry is read back after the update and judged",
-        "file": "plugins/module_utils/_cmdline_backends.py",
+        "file": "plugins/module_utils/_cmdline_commands.py",
         "old": "                self._grubby_check_written(entries, ensure, remove)\n",
         "new": "                pass\n",
         "tests": ["tests/unit/plugins/module_utils/test_cmdline_backends.py"],
@@ -335,7 +335,7 @@ MUTATIONS = [
     {
         "id": "kernel-install-failure-kept",
         "claim": "when kernel-install add fails after /etc/kernel/cmdline was written, the file is put back",
-        "file": "plugins/module_utils/_cmdline_backends.py",
+        "file": "plugins/module_utils/_cmdline_kernel_install.py",
         "old": "                    raise self._regenerate_failed(exc, [(config, data)])\n",
         "new": "                    raise\n",
         "tests": ["tests/unit/plugins/module_utils/test_cmdline_backends.py"],
