@@ -34,11 +34,13 @@ def _peak(result, weights):
 
 def test_every_default_scenario_has_a_time_and_a_molecule_yml():
     times = schedule.load_times()
-    for name in DEFAULT_SET + ("default", "pools", "persist"):
+    for name in DEFAULT_SET + ("default", "pools", "persist", "migrate"):
         assert times[name] > 0
         assert schedule.platform_count(name) >= 1
     assert schedule.platform_count("facts") == 2
     assert schedule.vm_names("facts") == ["facts-host", "facts-guest"]
+    assert schedule.platform_count("migrate") == 2
+    assert schedule.vm_names("migrate") == ["migrate-hosta", "migrate-hostb"]
 
 
 def test_order_is_largest_vm_seconds_first():

@@ -155,6 +155,13 @@ VF_OPTIONS = (
          "Maximum transmit rate in Mbit/s, 0-1000000. V(0) means no limit.",
          "It may not be above the PF's link speed when the host knows it.",
      ]},
+    {"name": "query_rss", "type": "bool", "version_added": "2.0.0", "ip": "query_rss", "json": ("query_rss_en",), "description": [
+        "Whether the VF may query the PF's RSS configuration (hash key and redirection table). Some VF drivers "
+        "need it to report or use RSS, for example ixgbevf on 82599 and X540.",
+        "The PF driver must implement it (ixgbe, i40e and ice do); igb does not, and the kernel's refusal "
+        "(EOPNOTSUPP) fails the run naming the VF and the PF. V(null) in the facts when the driver does not "
+        "report it.",
+    ]},
     {"name": "driver", "type": "str", "driver": True, "version_added": "0.1.0", "description": [
         "Driver for this VF, as in C(vf_driver).",
     ]},

@@ -159,7 +159,8 @@ class VfManager(VfPlanner):
 
     def set_link(self, step):
         for argv in step["argvs"]:
-            self._run(argv, "setting %s on VF %d of %s" % (describe_changes(step["changes"]), step["vf"], self.netdev))
+            self._run(argv, link_what(argv, step["vf"], self.netdev, self.pf, self.pf_function),
+                      self.field_of(step["vf"], setting_of(argv)))
 
     def set_vf_mtu(self, step):
         """``ip link set VF-NETDEV mtu N``. The netdev is looked up now: a VF bound in this run got it
@@ -295,6 +296,19 @@ class VfManager(VfPlanner):
             self.verify(after)
         return {"changed": bool(self.actions), "pf": self.pf, "diff": {"before": before, "after": after},
                 "actions": self.actions, "warnings": self.warnings}
+
+
+def link_what(argv, vf, netdev, pf, pf_function):
+    """What an ``ip link set PF vf N ...`` does, for its error: the settings, the VF, the PF (netdev,
+    address and driver); the kernel's answer follows it in the message."""
+    return "setting %s for VF %d of PF %s (%s, driver %s)" % (
+        " ".join(argv[argv.index("vf") + 2:]), vf, netdev, pf, (pf_function or {}).get("driver") or "none")
+
+
+def setting_of(argv):
+    """The option of the first setting of an ``ip link set PF vf N WORD ...`` (the refused one's field)."""
+    word = argv[argv.index("vf") + 2]
+    return dict((option["ip"], option["name"]) for option in _spec.VF_LINK_OPTIONS).get(word, word)
 
 
 def apply_pf(params, runner, sysfs_root="/sys", check_mode=False, guards=None):

@@ -58,7 +58,9 @@ class VfState(object):
     def _path(self, address, *parts):
         return _sysfs.function_attr_path(self.root, address, *parts)
 
-    def _run(self, argv, what):
+    def _run(self, argv, what, field=None):
+        """Run a command; a failure is a SriovError saying ``what`` failed, the kernel's answer, and
+        ``field`` (the request field it applies)."""
         try:
             rc, out, err = self.runner(argv)
         except OSError as exc:
@@ -67,9 +69,11 @@ class VfState(object):
             text = (err or out or "").strip()
             err_no = errno_from_text(text)
             if err_no is None:
-                raise SriovError("%s failed (rc %s): %s" % (what, rc, text),
+                raise SriovError("%s failed (rc %s): %s" % (what, rc, text), field=field,
                                  details={"argv": list(argv), "actions_done": list(self.actions)})
-            raise kernel_error(err_no, what, text, self.actions)
+            error = kernel_error(err_no, what, text, self.actions)
+            error.field = field
+            raise error
         return out
 
     def _write(self, path, value, what):

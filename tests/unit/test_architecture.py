@@ -13,6 +13,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import ast
+import importlib
 import os
 import re
 
@@ -190,6 +191,38 @@ def test_every_plugin_is_in_the_plugin_table():
         plugins.update(name[:-3] for name in os.listdir(directory) if name.endswith(".py") and name != "__init__.py")
     missing = sorted(plugins - named)
     assert not missing, "docs/architecture.md's plugin table lacks: %s" % ", ".join(missing)
+
+
+def rule_owner_names(text):
+    """[(file stem, name)] the rule table gives as owners: ```_x.py` (`name`, `Class.method`; remarks)``."""
+    found = []
+    for row in _table(text, "| rule | the one file that owns it |"):
+        for stem, inner in re.findall(r"`(_\w+)\.py` \(([^)]*)\)", row[1]):
+            found.extend((stem, name) for name in re.findall(r"`([A-Za-z_][\w.]*)`", inner.split(";")[0]))
+    return found
+
+
+def _resolve(stem, name):
+    """The object ``name`` names in module_utils/<stem>.py (``_other.name`` in another file)."""
+    parts = name.split(".")
+    if len(parts) > 1 and parts[0] in module_utils_files():
+        stem, parts = parts[0], parts[1:]
+    target = importlib.import_module(PACKAGE + "." + stem)
+    for part in parts:
+        target = getattr(target, part)
+    return target
+
+
+def test_the_rule_owners_exist():
+    names = rule_owner_names(_doc())
+    assert len(names) > 40
+    gone = []
+    for stem, name in names:
+        try:
+            _resolve(stem, name)
+        except AttributeError:
+            gone.append("%s.py: %s" % (stem, name))
+    assert not gone, "docs/architecture.md's rule table names what its file does not have:\n" + "\n".join(gone)
 
 
 # The checks themselves, on made-up graphs: they find what they claim to find.

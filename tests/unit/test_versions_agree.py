@@ -5,7 +5,8 @@
 
 - No ``version_added`` anywhere in the collection's documentation (modules and the action plugins
   they document, filter docs, doc fragments, role argument specs, at any option depth) is above
-  galaxy.yml's ``version``, and each is a plain semantic version.
+  the version of the next release (galaxy.yml's ``version``, or the next one that the pending
+  changelog fragments call for), and each is a plain semantic version.
 - The ansible-core floor is the same in meta/runtime.yml's ``requires_ansible``, every role's
   ``min_ansible_version``, the execution environment's ``ansible-core`` pin and the lowest row of
   the README's tested table; the EE pin's upper bound is the minor after the newest tested row; the
@@ -118,8 +119,28 @@ def test_every_module_filter_and_role_documents_when_it_was_added():
         assert "%s.DOCUMENTATION" % rel in found, rel
 
 
-def test_no_version_added_is_above_the_galaxy_version():
-    version = galaxy_version()
+def next_version():
+    """The version the next release takes (semantic versioning over the pending changelog fragments):
+    galaxy.yml's when none is pending, its next major with breaking changes or removals, else its next
+    minor with new features or deprecations, else its next patch."""
+    major, minor, patch = galaxy_version()
+    sections = set()
+    for path in glob.glob(os.path.join(ROOT, "changelogs", "fragments", "*.yml")):
+        with open(path) as handle:
+            sections.update(yaml.safe_load(handle) or {})
+    sections.discard("trivial")
+    if not sections:
+        return major, minor, patch
+    if sections & {"breaking_changes", "removed_features"}:
+        return major + 1, 0, 0
+    if sections & {"major_changes", "minor_changes", "deprecated_features"}:
+        return major, minor + 1, 0
+    return major, minor, patch + 1
+
+
+def test_no_version_added_is_above_the_next_release():
+    """An option added since the last release names the release that brings it, no later one."""
+    version = next_version()
     found = documented_versions()
     assert len(found) >= 20
     for _where, value in found:

@@ -145,8 +145,12 @@ def test_open_vfio_group_blocks_4_to_6_until_force(host, vfio_holder):
     ok, result = sriov_vf(host, **converge_args(num_vfs=6, force=True))
     assert ok, result
     assert host.run("test -d /proc/%d" % pid).rc == 0
-    assert result["actions"][:2] == ["set sriov_numvfs of %s from 4 to 0" % PF_ADDRESS,
+    # the new VFs are made without a driver, configured through the PF, then probed (autoprobe back on)
+    assert result["actions"][:3] == ["set sriov_numvfs of %s from 4 to 0" % PF_ADDRESS,
+                                     "set sriov_drivers_autoprobe of %s to 0 until its new VFs are configured"
+                                     % PF_ADDRESS,
                                      "set sriov_numvfs of %s to 6" % PF_ADDRESS]
+    assert host.file("/sys/bus/pci/devices/%s/sriov_drivers_autoprobe" % PF_ADDRESS).content_string.strip() == "1"
     assert len(vfinfo(host)) == 6
     assert vfinfo(host)[0]["address"] == WANTED["vf_entries"][0]["mac"]
     assert vf_driver(host, vf_address(host, 0)) == "vfio-pci"

@@ -31,10 +31,10 @@ class TestParseLinkShow(object):
         vfs = links["enp1s0"]["vfs"]
         assert links["enp1s0"]["num_vf"] == 3 and links["enp1s0"]["operstate"] == "UP"
         assert vfs[0] == {"mac": "00:00:00:00:00:00", "vlan": 0, "qos": 0, "vlan_proto": "802.1Q", "spoofchk": True,
-                          "trust": False, "link_state": "auto", "min_tx_rate": 0, "max_tx_rate": 0}
+                          "trust": False, "link_state": "auto", "min_tx_rate": 0, "max_tx_rate": 0, "query_rss": None}
         assert vfs[1] == {"mac": "02:aa:00:00:00:02", "vlan": 200, "qos": 3, "vlan_proto": "802.1Q",
                           "spoofchk": False, "trust": True, "link_state": "enable", "min_tx_rate": 10,
-                          "max_tx_rate": 1000}
+                          "max_tx_rate": 1000, "query_rss": None}
         # a driver that reports neither spoofchk nor trust: unknown, not False
         assert vfs[2]["vlan_proto"] == "802.1ad" and vfs[2]["spoofchk"] is None and vfs[2]["trust"] is None
         assert vfs[2]["link_state"] == "disable"

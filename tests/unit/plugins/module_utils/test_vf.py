@@ -360,7 +360,10 @@ def test_ip_errors_are_mapped_from_their_text(host):
     host.errors["ip"] = errno.EINVAL
     with pytest.raises(SriovError) as info:
         apply(host, vfs=[{"id": 0, "min_tx_rate": 10}])
-    assert "EINVAL" in info.value.msg and "setting max_tx_rate 0, min_tx_rate 10 on VF 0 of enp1s0" in info.value.msg
+    assert "EINVAL" in info.value.msg
+    assert "setting min_tx_rate 10 max_tx_rate 0 for VF 0 of PF enp1s0 (0000:01:00.0, driver igb)" in info.value.msg
+    assert "(RTNETLINK answers: Invalid argument)" in info.value.msg  # the kernel's answer
+    assert info.value.field == "vfs[0].min_tx_rate"
 
 
 def test_timeout_waiting_for_vfs(host, monkeypatch):
