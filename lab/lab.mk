@@ -7,11 +7,12 @@ LAB_BIN ?= $(LAB_VENV)/bin
 # first (platforms x the measured seconds in lab/scenario-times.json: the one table of scenario
 # times; facts boots two VMs, so it holds both lanes), one log per scenario in LAB_LOG_DIR.
 # site covers what default (smoke), pools (pool network up with its PF's VFs) and persist (boot
-# replay) also check, faults the PF missing at boot; those three run outside the default set:
+# replay) also check, faults the PF missing at boot; site-trixie is site on Debian 13 (the trixie
+# image variant); default, pools and persist run outside the default set:
 # LAB_SCENARIOS="$(LAB_SCENARIOS_EXTRA)" make lab-test. migrate (two lab VMs, both lanes: the
 # nested guest live-migrated between them, and what guest checks) runs outside it too, for
 # now: LAB_SCENARIOS=migrate make lab-test (its time does not fit the make test budget yet).
-LAB_SCENARIOS ?= facts vf lifecycle faults iommu site guest
+LAB_SCENARIOS ?= facts vf lifecycle faults iommu site site-trixie guest
 LAB_SCENARIOS_EXTRA := default pools persist migrate
 LAB_COLLECTIONS ?= $(CURDIR)/.cache/collections
 LAB_JOBS ?= 2
