@@ -122,7 +122,7 @@ options:
             the PF, and igb takes that MAC from a trusted VF; so the VF's settings are read and, where the reset undid
             them, written again in the same run.
         type: int
-        version_added: 1.1.0
+        version_added: 2.0.0
   force:
     description:
       - Do what the guards refuse (VFs in use, management interface, shared IOMMU group). The refusals are returned as
@@ -149,7 +149,7 @@ options:
         -d link)). Omit it to leave the PF's MTU as it is.
       - A VF's own C(mtu) may not be above it, as the PF carries the VFs' frames.
     type: int
-    version_added: 1.1.0
+    version_added: 2.0.0
   state:
     description:
       - V(absent) takes the PF out of SR-IOV duty. Its VFs go to 0 (through the guards) and the boot-time replay forgets
@@ -157,7 +157,7 @@ options:
     type: str
     default: present
     choices: [present, absent]
-    version_added: 1.1.0
+    version_added: 2.0.0
 """
 
     # directiron.sriov.vf_options.sriov_pfs: the options of each entry of sriov_host's sriov_pfs.
@@ -260,7 +260,6 @@ options:
                 (EOPNOTSUPP) fails the run naming the VF and the PF. V(null) in the facts when the driver does not
                 report it.
             type: bool
-            version_added: 2.0.0
           driver:
             description:
               - Driver for this VF, as in C(vf_driver).

@@ -97,12 +97,12 @@ PF_OPTIONS = (
     {"name": "timeout", "type": "int", "default": 60, "min": 1, "max": MAX_TIMEOUT, "version_added": "0.1.0", "description": [
         "Seconds to wait for new VFs to appear, and for a VF to bind to its driver (1 to 3600).",
     ]},
-    {"name": "mtu", "type": "int", "min": MIN_MTU, "max": MAX_MTU, "version_added": "1.1.0", "description": [
+    {"name": "mtu", "type": "int", "min": MIN_MTU, "max": MAX_MTU, "version_added": "2.0.0", "description": [
         "MTU of the PF's netdev (C(ip link set PF mtu N)), 68-65535, and at most the C(max_mtu) the driver "
         "reports (C(ip -d link)). Omit it to leave the PF's MTU as it is.",
         "A VF's own C(mtu) may not be above it, as the PF carries the VFs' frames.",
     ]},
-    {"name": "state", "type": "str", "default": "present", "choices": ["present", "absent"], "version_added": "1.1.0", "description": [
+    {"name": "state", "type": "str", "default": "present", "choices": ["present", "absent"], "version_added": "2.0.0", "description": [
         "V(absent) takes the PF out of SR-IOV duty. Its VFs go to 0 (through the guards) and the boot-time "
         "replay forgets it. It takes no C(num_vfs) above 0 and no C(vfs), C(vf_driver) or C(mtu).",
     ]},
@@ -126,8 +126,8 @@ VF_OPTIONS = (
      "description": [
          "802.1p priority 0-7 of the VLAN tag. It needs a non-zero C(vlan) in the same entry.",
      ]},
-    {"name": "vlan_proto", "type": "str", "choices": ["802.1Q", "802.1ad"], "needs_vlan": True, "version_added": "0.1.0",
-     "ip": "proto", "json": ("vlan_list.0.protocol", "protocol"), "unset": "802.1Q", "group": "vlan",
+    {"name": "vlan_proto", "type": "str", "needs_vlan": True, "version_added": "0.1.0",
+     "choices": ["802.1Q", "802.1ad"], "ip": "proto", "json": ("vlan_list.0.protocol", "protocol"), "unset": "802.1Q", "group": "vlan",
      "description": [
          "VLAN protocol. It needs C(vlan) in the same entry.",
      ]},
@@ -137,8 +137,8 @@ VF_OPTIONS = (
     {"name": "trust", "type": "bool", "version_added": "0.1.0", "ip": "trust", "json": ("trust",), "description": [
         "Trusted VF (it may change its MAC, enter promiscuous or all-multicast mode).",
     ]},
-    {"name": "link_state", "type": "str", "choices": ["auto", "enable", "disable"], "version_added": "0.1.0",
-     "ip": "state", "json": ("link_state",),
+    {"name": "link_state", "type": "str", "version_added": "0.1.0",
+     "choices": ["auto", "enable", "disable"], "ip": "state", "json": ("link_state",),
      "description": [
          "Link state the VF sees. V(auto) follows the PF.",
      ]},
@@ -165,7 +165,7 @@ VF_OPTIONS = (
     {"name": "driver", "type": "str", "driver": True, "version_added": "0.1.0", "description": [
         "Driver for this VF, as in C(vf_driver).",
     ]},
-    {"name": "mtu", "type": "int", "min": MIN_MTU, "max": MAX_MTU, "version_added": "1.1.0", "description": [
+    {"name": "mtu", "type": "int", "min": MIN_MTU, "max": MAX_MTU, "version_added": "2.0.0", "description": [
         "MTU of the VF's host-side netdev (C(ip link set VF mtu N)), 68-65535, at most the VF's C(max_mtu) and "
         "not above the PF's MTU. The VF needs a host network driver (not V(vfio-pci)); a guest sets the MTU of "
         "a VF it owns itself.",

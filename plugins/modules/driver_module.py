@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 module: driver_module
 short_description: Options, initramfs copy and loaded build of a NIC or vfio kernel module
-version_added: 1.1.0
+version_added: 2.0.0
 description:
   - Writes the module's options to one collection-owned file, C(/etc/modprobe.d/directiron-sriov-MODULE.conf)
     (C(options MODULE name=value ...)), or removes it with O(state=absent).

@@ -11,7 +11,7 @@ DOCUMENTATION = r"""
 ---
 module: iommu_host
 short_description: Turn the IOMMU on at the next boot and load the vfio modules at boot, in one run
-version_added: 1.1.0
+version_added: 2.0.0
 description:
   - Puts C(<vendor>_iommu=on), C(iommu=pt) (unless O(passthrough) is false, then it is removed) and
     O(extra_args) on the kernel command line the bootloader passes at the next boot, and writes

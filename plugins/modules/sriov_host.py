@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 module: sriov_host
 short_description: Declare the VFs of every SR-IOV PF of a host, and persist them for every boot
-version_added: 1.1.0
+version_added: 2.0.0
 description:
   - Brings the whole VF state of a host to the wanted state in one run. O(sriov_pfs) lists every PF the host
     should have VFs on; each entry takes the options of M(directiron.sriov.sriov_vf) and goes through the same

@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 module: sriov_migrate_preflight
 short_description: Check, before any change, that a running domain with VFs can live-migrate to another hypervisor
-version_added: 1.1.0
+version_added: 2.0.0
 description:
   - Run on the source hypervisor. Reads the domain there and the destination's libvirt (O(dest_uri)) and returns
     every reason the live migration would fail, as C(ansible_facts.sriov_migration); with O(refuse=true) (the

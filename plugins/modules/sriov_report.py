@@ -11,7 +11,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 module: sriov_report
 short_description: The fleet report of the site, decommission and audit playbooks, on the controller
-version_added: 1.1.0
+version_added: 2.0.0
 author:
   - directiron.sriov contributors (@directiron)
 description:

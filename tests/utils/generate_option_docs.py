@@ -34,7 +34,7 @@ ROLE_SPEC = "roles/sriov_vfs/meta/argument_specs.yml"
 WIDTH = 120
 # The version that added each document (an option newer than it gets version_added).
 SRIOV_VF_VERSION = "0.1.0"
-SRIOV_HOST_VERSION = "1.1.0"
+SRIOV_HOST_VERSION = "2.0.0"
 ROLE_VERSION = "0.1.0"
 ROLE_MARK = "# Generated from plugins/module_utils/_spec.py by tests/utils/generate_option_docs.py (make generate)."
 
