@@ -81,7 +81,7 @@ options:
     default: false
   restart:
     description:
-      - Deprecated, has no effect. It let a network in use restart or stop; that is O(force) now.
+      - Deprecated, has no effect; it goes in 3.0.0. It let a network in use restart or stop; that is O(force) now.
     type: bool
 extends_documentation_fragment:
   - directiron.sriov.libvirt
@@ -208,7 +208,7 @@ def argument_spec():
         autostart=dict(type="bool", default=True),
         active=dict(type="bool", default=True),
         force=dict(type="bool", default=False),
-        restart=dict(type="bool", removed_in_version="2.0.0", removed_from_collection="directiron.sriov"),
+        restart=dict(type="bool", removed_in_version="3.0.0", removed_from_collection="directiron.sriov"),
         **host_options("uri", "sysfs_root")
     )
 
