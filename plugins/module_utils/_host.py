@@ -180,13 +180,13 @@ class HostManager(object):
     def check_owners(self, prepared, pruned):
         """Refuse (before any write) a PF whose SR-IOV settings NetworkManager or systemd own,
         unless ``take_over``: then each one is a warning. Check mode refuses the same."""
-        found = None
         targets = [("%s[%d].pf %s (%s)" % (FIELD, position, pfs_entry_pf(manager), manager.pf),
                     "%s[%d].pf" % (FIELD, position), manager) for position, manager, _b, _s in prepared]
         targets += [("prune of PF %s" % address, "prune", manager) for address, manager, _b, _s in pruned]
+        if not targets:
+            return
+        found = _coexist.host_owners(self.root)
         for label, field, manager in targets:
-            if found is None:
-                found = _coexist.host_owners(self.root)
             _coexist.guard_pf(found, self.sysfs_root, manager.pf, manager.netdev, label, field,
                               self.params.get("take_over"), self.warnings)
 
